@@ -1,0 +1,90 @@
+//! Fully connected (dense) layer, int8, TFLite semantics.
+
+use crate::quant::multiply_by_quantized_multiplier;
+use crate::KernelError;
+
+/// Quantization parameters of one fully-connected layer, in TFLite's kernel form:
+/// offsets are the *negated* input/weight zero points and the output zero point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FcParams {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `-weights_zero_point` (0 for TFLite int8 weights, kept general).
+    pub weights_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Q31 requantization multiplier.
+    pub output_multiplier: i32,
+    /// Requantization shift (positive: left).
+    pub output_shift: i32,
+    /// Lower activation clamp (e.g. the output zero point for ReLU).
+    pub act_min: i8,
+    /// Upper activation clamp.
+    pub act_max: i8,
+}
+
+/// Shape of a fully-connected layer: `input` is `batches × in_features`, `weights` is
+/// `out_features × in_features` (row-major, as TFLite stores them), `output` is
+/// `batches × out_features`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FcShape {
+    /// Rows of the input.
+    pub batches: usize,
+    /// Input depth (accumulation length).
+    pub in_features: usize,
+    /// Output depth.
+    pub out_features: usize,
+}
+
+impl FcShape {
+    /// Multiply-accumulates one call performs.
+    pub fn macs(&self) -> u64 {
+        self.batches as u64 * self.in_features as u64 * self.out_features as u64
+    }
+
+    fn check(&self, input: usize, weights: usize, bias: usize, output: usize) -> Result<(), KernelError> {
+        if self.batches == 0 || self.in_features == 0 || self.out_features == 0 {
+            return Err(KernelError::BadShape);
+        }
+        let need_in = self.batches.checked_mul(self.in_features).ok_or(KernelError::BadShape)?;
+        let need_w = self.out_features.checked_mul(self.in_features).ok_or(KernelError::BadShape)?;
+        let need_out = self.batches.checked_mul(self.out_features).ok_or(KernelError::BadShape)?;
+        if input < need_in || weights < need_w || bias < self.out_features || output < need_out {
+            return Err(KernelError::BufferTooSmall);
+        }
+        Ok(())
+    }
+}
+
+/// int8 fully connected: `out = clamp(requant(bias + Σ (x + in_off)(w + w_off)) + out_off)`.
+///
+/// The accumulation is 32-bit and wraps exactly as TFLite's reference kernel would
+/// overflow; suites keep `in_features` small enough that it never does.
+#[inline(never)]
+pub fn fully_connected(
+    p: &FcParams,
+    shape: FcShape,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    shape.check(input.len(), weights.len(), bias.len(), output.len())?;
+    let n = shape.in_features;
+    for (x_row, y_row) in input
+        .chunks_exact(n)
+        .zip(output.chunks_exact_mut(shape.out_features))
+        .take(shape.batches)
+    {
+        for ((w_row, &b), y) in weights.chunks_exact(n).zip(bias).zip(y_row.iter_mut()) {
+            let mut acc = b;
+            for (&x, &w) in x_row.iter().zip(w_row) {
+                acc = acc.wrapping_add((x as i32 + p.input_offset) * (w as i32 + p.weights_offset));
+            }
+            let v = multiply_by_quantized_multiplier(acc, p.output_multiplier, p.output_shift)
+                .wrapping_add(p.output_offset);
+            *y = v.clamp(p.act_min as i32, p.act_max as i32) as i8;
+        }
+    }
+    Ok(())
+}
