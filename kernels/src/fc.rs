@@ -88,3 +88,20 @@ pub fn fully_connected(
     }
     Ok(())
 }
+
+/// Seed the inputs of a benchmark case: input, then weights, then bias (±`BIAS_RANGE`),
+/// all from one generator. Host and firmware both call this, so a seed names the whole
+/// case's data.
+pub fn fill_case(seed: u32, shape: FcShape, input: &mut [i8], weights: &mut [i8], bias: &mut [i32]) {
+    let mut rng = crate::rng::Rng::new(seed);
+    let n_in = (shape.batches * shape.in_features).min(input.len());
+    let n_w = (shape.out_features * shape.in_features).min(weights.len());
+    let n_b = shape.out_features.min(bias.len());
+    rng.fill_i8(&mut input[..n_in]);
+    rng.fill_i8(&mut weights[..n_w]);
+    rng.fill_i32(&mut bias[..n_b], BIAS_RANGE);
+}
+
+/// Range of the generated biases: large enough to matter next to the products, small
+/// enough that no suite case overflows the 32-bit accumulator.
+pub const BIAS_RANGE: u32 = 1 << 14;

@@ -1,0 +1,172 @@
+//! The one run path: every backend's bytes go through the same decoder and protocol.
+
+use crate::elf::{ElfError, FirmwareImage};
+use crate::frames::{FrameDecoder, TableError};
+use crate::protocol::{Event, ProtocolError, SCHEMA};
+use crate::{Device, DeviceError, DeviceInfo, DeviceStop, RunLimits};
+
+/// How the firmware's run ended, from the host's point of view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The done marker arrived after all results.
+    Completed,
+    /// The firmware panicked and said why.
+    Panic {
+        /// The panic message.
+        message: String,
+    },
+    /// A fault: reported by the firmware's HardFault handler or caught by the backend.
+    Fault {
+        /// What happened.
+        kind: String,
+        /// Faulting instruction address.
+        pc: u64,
+        /// `function+offset`, when the ELF knows it.
+        symbol: Option<String>,
+    },
+    /// A run limit was hit.
+    Timeout {
+        /// Which limit.
+        limit: String,
+        /// Where the core was.
+        pc: Option<u64>,
+        /// `function+offset` of that place.
+        symbol: Option<String>,
+    },
+    /// The device stopped at the done marker but the stream lacks the done frame
+    /// (truncated RTT stream).
+    Truncated {
+        /// Bytes of an unfinished frame left over.
+        pending_bytes: usize,
+    },
+}
+
+impl RunOutcome {
+    /// One line for humans.
+    pub fn describe(&self) -> String {
+        let at = |pc: &Option<u64>, sym: &Option<String>| match (pc, sym) {
+            (Some(pc), Some(s)) => format!(" at {pc:#010x} ({s})"),
+            (Some(pc), None) => format!(" at {pc:#010x}"),
+            _ => String::new(),
+        };
+        match self {
+            RunOutcome::Completed => "completed".into(),
+            RunOutcome::Panic { message } => format!("firmware panicked: {message}"),
+            RunOutcome::Fault { kind, pc, symbol } => format!("fault: {kind}{}", at(&Some(*pc), symbol)),
+            RunOutcome::Timeout { limit, pc, symbol } => {
+                format!("timeout: the firmware did not finish within the {limit}{}", at(pc, symbol))
+            }
+            RunOutcome::Truncated { pending_bytes } => format!(
+                "RTT stream ended without the done frame ({pending_bytes} bytes of an unfinished frame)"
+            ),
+        }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The backend that ran it.
+    pub info: DeviceInfo,
+    /// Every event, in arrival order.
+    pub events: Vec<Event>,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// Frames that could not be decoded (skipped).
+    pub corrupt_frames: usize,
+    /// `TB` frames with unexpected arguments (skipped).
+    pub protocol_errors: Vec<ProtocolError>,
+}
+
+/// Why a run could not even start or be interpreted.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The ELF is unusable.
+    #[error(transparent)]
+    Elf(#[from] ElfError),
+    /// The defmt table is unusable.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The device failed.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The firmware speaks another frame schema.
+    #[error("firmware frame schema {firmware} differs from this host's {SCHEMA}: rebuild the firmware")]
+    Schema {
+        /// What the firmware declares.
+        firmware: u32,
+    },
+    /// The firmware was built for another suite than the one asked for.
+    #[error("firmware carries suite hash {found:#010x}, expected {expected:#010x}: it was built from another suite")]
+    SuiteMismatch {
+        /// Hash of the suite the harness meant.
+        expected: u32,
+        /// Hash the firmware carries.
+        found: u32,
+    },
+}
+
+/// Run `image` on `device`: check the firmware's self-description, load it, run it and
+/// decode its stream, calling `on_event` for each event as it arrives.
+pub fn run_firmware(
+    device: &mut dyn Device,
+    image: &FirmwareImage,
+    expected_suite_hash: Option<u32>,
+    limits: &RunLimits,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<RunOutput, RunError> {
+    let meta = image.meta()?;
+    if meta.schema != SCHEMA {
+        return Err(RunError::Schema { firmware: meta.schema });
+    }
+    if let Some(expected) = expected_suite_hash {
+        if expected != meta.suite_hash {
+            return Err(RunError::SuiteMismatch { expected, found: meta.suite_hash });
+        }
+    }
+    let mut decoder = FrameDecoder::from_elf(&image.bytes)?;
+    device.load(image)?;
+    let mut events = Vec::new();
+    let mut corrupt_frames = 0;
+    let mut protocol_errors = Vec::new();
+    let stop = device.run(limits, &mut |bytes| {
+        for item in decoder.push(bytes) {
+            match item.map(|f| Event::from_frame(&f)) {
+                Ok(Ok(ev)) => {
+                    on_event(&ev);
+                    events.push(ev);
+                }
+                Ok(Err(e)) => protocol_errors.push(e),
+                Err(_) => corrupt_frames += 1,
+            }
+        }
+    })?;
+    let outcome = match stop {
+        DeviceStop::Done if events.contains(&Event::Done) => RunOutcome::Completed,
+        DeviceStop::Done => RunOutcome::Truncated { pending_bytes: decoder.pending() },
+        DeviceStop::FirmwareReportedFault => firmware_fault(&events, image),
+        DeviceStop::Fault(f) => RunOutcome::Fault { symbol: image.symbolize(f.pc), kind: f.kind, pc: f.pc },
+        DeviceStop::Timeout { limit, pc, .. } => {
+            RunOutcome::Timeout { symbol: pc.and_then(|p| image.symbolize(p)), limit, pc }
+        }
+    };
+    Ok(RunOutput { info: device.info(), events, outcome, corrupt_frames, protocol_errors })
+}
+
+fn firmware_fault(events: &[Event], image: &FirmwareImage) -> RunOutcome {
+    for ev in events.iter().rev() {
+        match ev {
+            Event::Panic { message } => return RunOutcome::Panic { message: message.clone() },
+            Event::HardFault { pc, lr, xpsr } => {
+                let pc = *pc as u64;
+                return RunOutcome::Fault {
+                    kind: format!("HardFault (lr {lr:#010x}, xpsr {xpsr:#010x})"),
+                    pc,
+                    symbol: image.symbolize(pc),
+                };
+            }
+            _ => {}
+        }
+    }
+    RunOutcome::Truncated { pending_bytes: 0 }
+}

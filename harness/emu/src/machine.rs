@@ -1,0 +1,329 @@
+use tinybench_device::rtt::{TargetMemory, UpChannel};
+use tinybench_device::{Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits};
+use tinybench_results::CountKind;
+use unicorn_engine::unicorn_const::{uc_error, Arch, HookType, MemType, Mode, Prot};
+use unicorn_engine::{ArmCpuModel, RegisterARM, Unicorn};
+
+/// The Cortex-M cores unicorn models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArmCore {
+    /// Cortex-M0 / M0+ (ARMv6-M).
+    CortexM0,
+    /// Cortex-M3 (ARMv7-M).
+    CortexM3,
+    /// Cortex-M4 (ARMv7E-M, DSP, FPU).
+    CortexM4,
+    /// Cortex-M7 (ARMv7E-M).
+    CortexM7,
+    /// Cortex-M33 (ARMv8-M mainline).
+    CortexM33,
+}
+
+impl ArmCore {
+    fn model(self) -> ArmCpuModel {
+        match self {
+            ArmCore::CortexM0 => ArmCpuModel::CORTEX_M0,
+            ArmCore::CortexM3 => ArmCpuModel::CORTEX_M3,
+            ArmCore::CortexM4 => ArmCpuModel::CORTEX_M4,
+            ArmCore::CortexM7 => ArmCpuModel::CORTEX_M7,
+            ArmCore::CortexM33 => ArmCpuModel::CORTEX_M33,
+        }
+    }
+}
+
+/// A memory region of the emulated target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemRegion {
+    /// `flash` or `ram` (for messages).
+    pub name: String,
+    /// Start address.
+    pub origin: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Writable by the firmware (RAM).
+    pub writable: bool,
+}
+
+/// How to build the emulated machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmuConfig {
+    /// CPU model.
+    pub core: ArmCore,
+    /// Flash and RAM regions.
+    pub regions: Vec<MemRegion>,
+    /// Instructions between two RTT drains.
+    pub drain_interval: u64,
+}
+
+/// DWT cycle counter register, read by the firmware's timer.
+const DWT_CYCCNT: u64 = 0xE000_1004;
+/// The Private Peripheral Bus, mapped as MMIO.
+const PPB_BASE: u64 = 0xE000_0000;
+const PPB_SIZE: u64 = 0x0010_0000;
+const PAGE: u64 = 0x1000;
+
+/// The unicorn-backed emulated device.
+pub struct Emulator {
+    config: EmuConfig,
+    loaded: Option<Loaded>,
+}
+
+struct Loaded {
+    image: FirmwareImage,
+    done: u64,
+    fault: u64,
+    rtt: u64,
+    vector_table: u64,
+}
+
+/// State the hooks share, stored as unicorn's user data.
+struct HookState<'s> {
+    count: u64,
+    last_pc: u64,
+    budget: u64,
+    next_drain: u64,
+    interval: u64,
+    done: u64,
+    fault: u64,
+    stop: Option<DeviceStop>,
+    bad_access: Option<String>,
+    rtt: UpChannel,
+    rtt_error: Option<DeviceError>,
+    scratch: Vec<u8>,
+    on_bytes: &'s mut dyn FnMut(&[u8]),
+}
+
+/// Target memory as RTT sees it: the emulator's own address space.
+struct UcMemory<'a, 'b, 's>(&'a mut Unicorn<'b, HookState<'s>>);
+
+impl TargetMemory for UcMemory<'_, '_, '_> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.0.mem_read(addr, buf).map_err(|e| format!("{e:?}"))
+    }
+    fn write_u32(&mut self, addr: u64, value: u32) -> Result<(), String> {
+        self.0.mem_write(addr, &value.to_le_bytes()).map_err(|e| format!("{e:?}"))
+    }
+}
+
+fn backend_err(detail: impl std::fmt::Display) -> DeviceError {
+    DeviceError::Backend { backend: "emulator".into(), detail: detail.to_string() }
+}
+
+impl Emulator {
+    /// An emulated target with this configuration.
+    pub fn new(config: EmuConfig) -> Self {
+        Self { config, loaded: None }
+    }
+
+    /// Drain RTT into the caller; errors are kept to be returned after the run.
+    fn drain(uc: &mut Unicorn<'_, HookState<'_>>) {
+        let mut rtt = uc.get_data().rtt.clone();
+        let mut scratch = std::mem::take(&mut uc.get_data_mut().scratch);
+        scratch.clear();
+        let r = rtt.drain(&mut UcMemory(uc), &mut scratch);
+        let st = uc.get_data_mut();
+        st.rtt = rtt;
+        match r {
+            Ok(0) => {}
+            Ok(_) => (st.on_bytes)(&scratch),
+            Err(e) => {
+                if st.rtt_error.is_none() {
+                    st.rtt_error = Some(e.into());
+                }
+            }
+        }
+        st.scratch = scratch;
+    }
+}
+
+fn round_up(v: u64) -> u64 {
+    v.div_ceil(PAGE) * PAGE
+}
+
+impl Device for Emulator {
+    fn info(&self) -> DeviceInfo {
+        DeviceInfo { backend: "emulator (unicorn-engine 2.1)".into(), count_kind: CountKind::InstructionsEmulated }
+    }
+
+    fn load(&mut self, image: &FirmwareImage) -> Result<(), DeviceError> {
+        if image.machine != object_em_arm() {
+            return Err(DeviceError::Load(format!(
+                "ELF machine {} is not ARM; this emulated target is a Cortex-M",
+                image.machine
+            )));
+        }
+        for seg in &image.segments {
+            let end = seg.addr + seg.data.len() as u64;
+            let fits = self.config.regions.iter().any(|r| seg.addr >= r.origin && end <= r.origin + r.size);
+            if !fits {
+                return Err(DeviceError::Load(format!(
+                    "segment {:#010x}..{end:#010x} ({} bytes) lies outside the target's memory ({})",
+                    seg.addr,
+                    seg.data.len(),
+                    self.config
+                        .regions
+                        .iter()
+                        .map(|r| format!("{} {:#010x}+{}K", r.name, r.origin, r.size / 1024))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let need = |name: &'static str| image.require(name).map_err(|e| DeviceError::Load(e.to_string()));
+        let vector_table = image
+            .symbol("__vector_table")
+            .or_else(|| self.config.regions.first().map(|r| r.origin))
+            .ok_or_else(|| DeviceError::Load("no vector table".into()))?;
+        self.loaded = Some(Loaded {
+            done: need("tinybench_done")?,
+            fault: need("tinybench_fault")?,
+            rtt: need("_SEGGER_RTT")?,
+            vector_table,
+            image: image.clone(),
+        });
+        Ok(())
+    }
+
+    fn run(&mut self, limits: &RunLimits, on_bytes: &mut dyn FnMut(&[u8])) -> Result<DeviceStop, DeviceError> {
+        let l = self.loaded.as_ref().ok_or_else(|| backend_err("run before load"))?;
+        if l.done == l.fault {
+            return Err(DeviceError::Load(
+                "tinybench_done and tinybench_fault share an address; the firmware must keep them distinct".into(),
+            ));
+        }
+        let state = HookState {
+            count: 0,
+            last_pc: 0,
+            budget: limits.max_instructions,
+            next_drain: self.config.drain_interval,
+            interval: self.config.drain_interval.max(1),
+            done: l.done,
+            fault: l.fault,
+            stop: None,
+            bad_access: None,
+            rtt: UpChannel::new(l.rtt, 0, true),
+            rtt_error: None,
+            scratch: Vec::new(),
+            on_bytes,
+        };
+        let mut uc = Unicorn::new_with_data(Arch::ARM, Mode::THUMB | Mode::MCLASS, state).map_err(uc_err)?;
+        uc.ctl_set_cpu_model(self.config.core.model() as i32).map_err(uc_err)?;
+        for r in &self.config.regions {
+            let perms = if r.writable { Prot::ALL } else { Prot::READ | Prot::EXEC };
+            uc.mem_map(r.origin, round_up(r.size), perms).map_err(|e| {
+                backend_err(format!("mapping {} at {:#010x}: {e:?}", r.name, r.origin))
+            })?;
+        }
+        for seg in &l.image.segments {
+            uc.mem_write(seg.addr, &seg.data).map_err(uc_err)?;
+        }
+        // The PPB is plain RAM with a read hook on CYCCNT that stores the instruction
+        // count just before the firmware's load reads it. (An MMIO callback would be
+        // simpler, but unicorn re-executes an instruction that touches MMIO mid-block,
+        // which double-counts it: measured ±1 per read.)
+        uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE).map_err(uc_err)?;
+        uc.add_mem_hook(HookType::MEM_READ, DWT_CYCCNT, DWT_CYCCNT + 3, |uc, _, _, _, _| {
+            let now = (uc.get_data().count & 0xFFFF_FFFF) as u32;
+            let _ = uc.mem_write(DWT_CYCCNT, &now.to_le_bytes());
+            true
+        })
+        .map_err(uc_err)?;
+        uc.add_code_hook(1, 0, |uc, addr, _size| {
+            let st = uc.get_data_mut();
+            st.count += 1;
+            st.last_pc = addr;
+            if addr == st.done || addr == st.fault {
+                st.stop = Some(if addr == st.done { DeviceStop::Done } else { DeviceStop::FirmwareReportedFault });
+                let _ = uc.emu_stop();
+                return;
+            }
+            if st.count >= st.budget {
+                st.stop = Some(DeviceStop::Timeout {
+                    limit: format!("instruction budget of {}", st.budget),
+                    instructions: Some(st.count),
+                    pc: Some(addr),
+                });
+                let _ = uc.emu_stop();
+                return;
+            }
+            if st.count >= st.next_drain {
+                st.next_drain += st.interval;
+                Emulator::drain(uc);
+            }
+        })
+        .map_err(uc_err)?;
+        uc.add_mem_hook(HookType::MEM_INVALID, 1, 0, |uc, kind, addr, size, _value| {
+            let what = match kind {
+                MemType::READ_UNMAPPED => "invalid memory read",
+                MemType::WRITE_UNMAPPED => "invalid memory write",
+                MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
+                MemType::WRITE_PROT => "write to read-only memory",
+                MemType::FETCH_PROT => "instruction fetch from non-executable memory",
+                _ => "invalid memory access",
+            };
+            uc.get_data_mut().bad_access = Some(format!("{what} of {size} bytes at {addr:#010x}"));
+            false
+        })
+        .map_err(uc_err)?;
+        uc.add_intr_hook(|uc, intno| {
+            let st = uc.get_data_mut();
+            let kind = match intno {
+                1 => "undefined instruction (UsageFault)".to_string(),
+                2 => "supervisor call (svc) with no handler".to_string(),
+                7 => "breakpoint (bkpt) outside the done/fault markers".to_string(),
+                n => format!("CPU exception {n}"),
+            };
+            st.stop = Some(DeviceStop::Fault(Fault { kind, pc: st.last_pc }));
+            let _ = uc.emu_stop();
+        })
+        .map_err(uc_err)?;
+
+        let mut word = [0u8; 4];
+        uc.mem_read(l.vector_table, &mut word).map_err(uc_err)?;
+        let sp = u32::from_le_bytes(word) as u64;
+        uc.mem_read(l.vector_table + 4, &mut word).map_err(uc_err)?;
+        let reset = u32::from_le_bytes(word) as u64;
+        uc.reg_write(RegisterARM::SP, sp).map_err(uc_err)?;
+        let timeout_us = limits.wall_timeout.as_micros().min(u64::MAX as u128) as u64;
+        let result = uc.emu_start(reset | 1, u64::MAX, timeout_us, 0);
+        // Whatever happened, collect the last bytes the firmware wrote.
+        Emulator::drain(&mut uc);
+        let st = uc.get_data_mut();
+        if let Some(err) = st.rtt_error.take() {
+            return Err(err);
+        }
+        if let Some(stop) = st.stop.take() {
+            return Ok(stop);
+        }
+        let pc = st.last_pc;
+        match result {
+            Err(e) => {
+                let kind = st.bad_access.take().unwrap_or_else(|| describe_uc_error(e));
+                Ok(DeviceStop::Fault(Fault { kind, pc }))
+            }
+            Ok(()) => Ok(DeviceStop::Timeout {
+                limit: format!("wall-clock limit of {:?}", limits.wall_timeout),
+                instructions: Some(st.count),
+                pc: Some(pc),
+            }),
+        }
+    }
+}
+
+fn object_em_arm() -> u16 {
+    40
+}
+
+fn uc_err(e: uc_error) -> DeviceError {
+    backend_err(describe_uc_error(e))
+}
+
+fn describe_uc_error(e: uc_error) -> String {
+    match e {
+        uc_error::INSN_INVALID => "invalid instruction".into(),
+        uc_error::READ_UNALIGNED | uc_error::WRITE_UNALIGNED => "unaligned memory access".into(),
+        uc_error::FETCH_UNALIGNED => "unaligned instruction fetch".into(),
+        uc_error::EXCEPTION => "unhandled CPU exception".into(),
+        other => format!("unicorn error {other:?}"),
+    }
+}

@@ -1,0 +1,27 @@
+//! Pulls in what the harness generated for this build: `memory.x` (from the target's
+//! TOML) and `suite.rs` (the compiled-in suite). The harness points `TINYBENCH_GEN_DIR`
+//! at a directory holding both.
+use std::{env, fs, path::PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=TINYBENCH_GEN_DIR");
+    let Some(gen) = env::var_os("TINYBENCH_GEN_DIR").map(PathBuf::from) else {
+        panic!(
+            "TINYBENCH_GEN_DIR is not set: this firmware is built by `tinybench build`/`tinybench run`, \
+             which generates its suite and memory layout"
+        );
+    };
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for f in ["memory.x", "suite.rs"] {
+        let p = gen.join(f);
+        println!("cargo:rerun-if-changed={}", p.display());
+        fs::copy(&p, out.join(f)).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+    }
+    println!("cargo:rustc-link-search={}", out.display());
+    let target = env::var("TARGET").unwrap();
+    if target.starts_with("thumb") {
+        println!("cargo:rustc-link-arg=--nmagic");
+        println!("cargo:rustc-link-arg=-Tlink.x");
+    }
+    println!("cargo:rustc-link-arg=-Tdefmt.x");
+}
