@@ -1,1 +1,43 @@
-fn main() {}
+//! The `tinybench` command line. Only dispatch lives here; each verb is a file in `cmd/`.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use tinybench::cmd::{build::BuildCmd, doctor::DoctorCmd, list::ListCmd, run::RunCmd};
+
+/// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
+///
+/// Every number says what it is: "instructions, emulated", "cycles, hardware" or
+/// "cycles, modeled".
+#[derive(Parser)]
+#[command(name = "tinybench", version, about, long_about = None, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(RunCmd),
+    Build(BuildCmd),
+    List(ListCmd),
+    Doctor(DoctorCmd),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(c) => c.run().await,
+        Command::Build(c) => c.run().await,
+        Command::List(c) => c.run().await,
+        Command::Doctor(c) => c.run().await,
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(tinybench::exit::ERROR)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Opening the device a target names. The only place that knows which backends exist.
+
+use crate::config::target::{Connection, Core, Target};
+use tinybench_device::Device;
+
+/// Why no device could be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The emulator was compiled out.
+    #[error("target {0} is emulated, but this tinybench was built without the `emulator` feature")]
+    NoEmulator(String),
+    /// Board targets need the probe-rs backend.
+    #[error(
+        "target {target} is a board (probe-rs chip {chip}); the probe-rs backend is not part of this build yet, \
+         so only emulated targets (`tinybench list targets`) can run"
+    )]
+    NoProbeBackend {
+        /// Target name.
+        target: String,
+        /// Chip.
+        chip: String,
+    },
+    /// The emulator cannot model this core.
+    #[error("the emulator cannot model a {0}")]
+    UnsupportedCore(&'static str),
+}
+
+/// The device for `target`.
+pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
+    match &target.connection {
+        Connection::Emulator => emulator(target),
+        Connection::Probe { chip } => Err(BackendError::NoProbeBackend { target: target.name.clone(), chip: chip.clone() }),
+    }
+}
+
+#[cfg(feature = "emulator")]
+fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
+    use tinybench_emu::{ArmCore, EmuConfig, Emulator, MemRegion};
+    let core = match target.core {
+        // unicorn models the M0; the M0+ runs the same ARMv6-M instruction set.
+        Core::CortexM0plus => ArmCore::CortexM0,
+        Core::CortexM3 => ArmCore::CortexM3,
+        Core::CortexM4 => ArmCore::CortexM4,
+        Core::CortexM7 => ArmCore::CortexM7,
+        Core::CortexM33 => ArmCore::CortexM33,
+    };
+    let regions = vec![
+        MemRegion { name: "flash".into(), origin: target.flash.origin, size: target.flash.size, writable: false },
+        MemRegion { name: "ram".into(), origin: target.ram.origin, size: target.ram.size, writable: true },
+    ];
+    Ok(Box::new(Emulator::new(EmuConfig { core, regions, drain_interval: 1 << 14 })))
+}
+
+#[cfg(not(feature = "emulator"))]
+fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
+    Err(BackendError::NoEmulator(target.name.clone()))
+}

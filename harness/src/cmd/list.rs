@@ -1,0 +1,75 @@
+//! `tinybench list targets|suites`.
+
+use super::ProjectOpts;
+use crate::config::target::Connection;
+use tabled::settings::Style;
+use tabled::{builder::Builder, Table};
+
+/// What to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    /// Target definitions in targets/.
+    Targets,
+    /// Suites in suites/.
+    Suites,
+}
+
+/// List targets or suites, with any file that fails validation reported by name.
+#[derive(Debug, clap::Args)]
+pub struct ListCmd {
+    /// `targets` or `suites`.
+    #[arg(value_enum)]
+    pub what: What,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+}
+
+impl ListCmd {
+    /// Run the verb.
+    pub async fn run(self) -> anyhow::Result<u8> {
+        let project = self.project.project()?;
+        let mut b = Builder::default();
+        let mut bad = 0;
+        match self.what {
+            What::Targets => {
+                b.push_record(["target", "core", "triple", "clock", "flash", "RAM", "runs on"]);
+                for t in project.all_targets() {
+                    match t {
+                        Ok(t) => b.push_record([
+                            t.name.clone(),
+                            t.core.name().to_string(),
+                            t.triple.clone(),
+                            format!("{} MHz", t.clock_hz as f64 / 1e6),
+                            format!("{} KiB", t.flash.size / 1024),
+                            format!("{} KiB", t.ram.size / 1024),
+                            match &t.connection {
+                                Connection::Emulator => "emulator".to_string(),
+                                Connection::Probe { chip } => format!("board (probe-rs chip {chip})"),
+                            },
+                        ]),
+                        Err(e) => {
+                            bad += 1;
+                            eprintln!("error: {e}");
+                        }
+                    }
+                }
+            }
+            What::Suites => {
+                b.push_record(["suite", "cases", "description"]);
+                for s in project.all_suites() {
+                    match s {
+                        Ok(s) => b.push_record([s.name.clone(), s.cases.len().to_string(), s.description.clone()]),
+                        Err(e) => {
+                            bad += 1;
+                            eprintln!("error: {e}");
+                        }
+                    }
+                }
+            }
+        }
+        let mut table: Table = b.build();
+        table.with(Style::rounded());
+        println!("{table}");
+        Ok(if bad == 0 { crate::exit::OK } else { crate::exit::ERROR })
+    }
+}

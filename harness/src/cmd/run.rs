@@ -1,0 +1,96 @@
+//! `tinybench run`: build, run on the target's device, check, print.
+
+use super::{BuildOpts, ProjectOpts};
+use crate::report;
+use crate::runner;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Duration;
+use tinybench_device::protocol::Event;
+use tinybench_device::{RunLimits, RunOutcome};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for the terminal.
+    Table,
+    /// The result schema of tinybench-results, as JSON.
+    Json,
+}
+
+/// Run a suite on a target and print the results.
+///
+/// Builds the firmware (cached when nothing changed), runs it on the target's device
+/// (the emulator for `sim-*` targets), checks every output checksum against the host's
+/// own computation and prints one row per case. Exit status: 0 when every case passed,
+/// 1 when a benchmark failed (checksum mismatch, kernel error, fault, timeout), 2 when
+/// tinybench itself could not do the job (bad input, missing toolchain, build failure).
+#[derive(Debug, clap::Args)]
+pub struct RunCmd {
+    /// Target name (see `tinybench list targets`) or path to a target TOML.
+    #[arg(long, default_value = "sim-cortex-m4")]
+    pub target: String,
+    /// Suite name (see `tinybench list suites`) or path to a suite TOML.
+    #[arg(long, default_value = "smoke")]
+    pub suite: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Stop an emulated run after this many instructions (a hang becomes a timeout).
+    #[arg(long, default_value_t = 500_000_000, value_name = "N")]
+    pub max_instructions: u64,
+    /// Stop a run after this many seconds of wall-clock time.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub build: BuildOpts,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+}
+
+impl RunCmd {
+    /// Run the verb.
+    pub async fn run(self) -> anyhow::Result<u8> {
+        let project = self.project.project()?;
+        let target = project.target(&self.target)?;
+        let suite = project.suite(&self.suite)?;
+        // Fail before building when nothing could run the firmware.
+        drop(crate::backend::open(&target)?);
+        let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
+        let elf = std::fs::read(&built.elf)?;
+        let limits = RunLimits { max_instructions: self.max_instructions, wall_timeout: Duration::from_secs(self.timeout) };
+        let bar = ProgressBar::new(suite.cases.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} cases on {prefix} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(target.name.clone());
+        let (t, s, b) = (target.clone(), suite.clone(), bar.clone());
+        let finished = tokio::task::spawn_blocking(move || {
+            runner::run(&t, &s, elf, built.suite_hash, &limits, &mut |ev| match ev {
+                Event::CaseStart { id } => {
+                    b.set_message(s.cases.get(*id as usize).map(|c| c.name.clone()).unwrap_or_default())
+                }
+                Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
+                _ => {}
+            })
+        })
+        .await??;
+        bar.finish_and_clear();
+        for w in &finished.warnings {
+            eprintln!("warning: {w}");
+        }
+        match self.format {
+            Format::Table => println!("{}", report::table::render(&finished.result)),
+            Format::Json => println!("{}", report::json::render(&finished.result)),
+        }
+        let all_ok = finished.result.cases.iter().all(|c| c.status.is_ok());
+        if finished.outcome != RunOutcome::Completed {
+            eprintln!("error: {}: {}", target.name, finished.outcome.describe());
+        }
+        let failed: Vec<&str> = finished.result.cases.iter().filter(|c| !c.status.is_ok()).map(|c| c.name.as_str()).collect();
+        if !failed.is_empty() {
+            eprintln!("error: {} case(s) failed: {}", failed.len(), failed.join(", "));
+        }
+        Ok(if all_ok && finished.outcome == RunOutcome::Completed { crate::exit::OK } else { crate::exit::BENCH_FAILED })
+    }
+}

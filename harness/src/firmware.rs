@@ -1,0 +1,6 @@
+//! Building the benchmark firmware: generate its inputs, pick a toolchain, run cargo,
+//! cache the result.
+
+pub mod build;
+pub mod gen;
+pub mod toolchain;

@@ -1,0 +1,29 @@
+//! `tinybench`: the host orchestrator. Builds benchmark firmware for a target, runs it on
+//! a device (emulated core or a board), checks its outputs against the host's, and
+//! reports every count with what it measures.
+//!
+//! Layering: [`config`] parses and validates target and suite files; [`firmware`]
+//! generates and builds the firmware; [`backend`] opens the target's device;
+//! [`runner`] runs it through the shared device seam and analyses on the host;
+//! [`report`] renders. The `cmd` modules are the CLI verbs, one file each.
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod cmd;
+pub mod config;
+pub mod firmware;
+pub mod host;
+pub mod project;
+pub mod report;
+pub mod runner;
+
+/// Process exit codes.
+pub mod exit {
+    /// Everything ran and every checksum matched.
+    pub const OK: u8 = 0;
+    /// A benchmark failed: checksum mismatch, kernel error, firmware fault, timeout or
+    /// truncated stream.
+    pub const BENCH_FAILED: u8 = 1;
+    /// tinybench could not do the job: bad input, missing toolchain, build failure.
+    pub const ERROR: u8 = 2;
+}

@@ -1,0 +1,105 @@
+//! Finding the project's `targets/`, `suites/` and firmware.
+
+use crate::config::suite::Suite;
+use crate::config::target::Target;
+use crate::config::{toml_names, ConfigError};
+use std::path::{Path, PathBuf};
+
+/// The project tree tinybench works in.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Root: holds `targets/`, `suites/`, `kernels/`.
+    pub root: PathBuf,
+}
+
+/// The project root could not be found.
+#[derive(Debug, thiserror::Error)]
+#[error("no tinybench project found from {start}: expected a directory holding targets/firmware/Cargo.toml (pass --project-dir)")]
+pub struct NoProject {
+    start: String,
+}
+
+impl Project {
+    /// Use `dir`, or find the root upward from the current directory, falling back to
+    /// the source tree this binary was built from.
+    pub fn find(dir: Option<&Path>) -> Result<Project, NoProject> {
+        let is_root = |p: &Path| p.join("targets/firmware/Cargo.toml").is_file();
+        if let Some(d) = dir {
+            return if is_root(d) {
+                Ok(Project { root: d.to_path_buf() })
+            } else {
+                Err(NoProject { start: d.display().to_string() })
+            };
+        }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        if let Some(root) = cwd.ancestors().find(|p| is_root(p)) {
+            return Ok(Project { root: root.to_path_buf() });
+        }
+        let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+        match built_from {
+            Some(root) if is_root(&root) => Ok(Project { root }),
+            _ => Err(NoProject { start: cwd.display().to_string() }),
+        }
+    }
+
+    /// `targets/`.
+    pub fn targets_dir(&self) -> PathBuf {
+        self.root.join("targets")
+    }
+
+    /// `suites/`.
+    pub fn suites_dir(&self) -> PathBuf {
+        self.root.join("suites")
+    }
+
+    /// A target by name (or by path to a `.toml`).
+    pub fn target(&self, name: &str) -> Result<Target, ConfigError> {
+        let path = self.resolve(&self.targets_dir(), name);
+        if !path.is_file() {
+            return Err(ConfigError {
+                path,
+                line: None,
+                column: None,
+                field: None,
+                message: format!(
+                    "unknown target `{name}`; known targets: {}",
+                    toml_names(&self.targets_dir()).join(", ")
+                ),
+            });
+        }
+        Target::load(&path)
+    }
+
+    /// A suite by name (or by path to a `.toml`).
+    pub fn suite(&self, name: &str) -> Result<Suite, ConfigError> {
+        let path = self.resolve(&self.suites_dir(), name);
+        if !path.is_file() {
+            return Err(ConfigError {
+                path,
+                line: None,
+                column: None,
+                field: None,
+                message: format!("unknown suite `{name}`; known suites: {}", toml_names(&self.suites_dir()).join(", ")),
+            });
+        }
+        Suite::load(&path)
+    }
+
+    fn resolve(&self, dir: &Path, name: &str) -> PathBuf {
+        if name.ends_with(".toml") {
+            PathBuf::from(name)
+        } else {
+            dir.join(format!("{name}.toml"))
+        }
+    }
+
+    /// Every target file, loaded (errors kept per file).
+    pub fn all_targets(&self) -> Vec<Result<Target, ConfigError>> {
+        toml_names(&self.targets_dir()).iter().map(|n| self.target(n)).collect()
+    }
+
+    /// Every suite file, loaded (errors kept per file).
+    pub fn all_suites(&self) -> Vec<Result<Suite, ConfigError>> {
+        toml_names(&self.suites_dir()).iter().map(|n| self.suite(n)).collect()
+    }
+}

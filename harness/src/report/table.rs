@@ -1,0 +1,74 @@
+//! The terminal table.
+
+use tabled::settings::{object::Columns, Alignment, Style};
+use tabled::{Table, Tabled};
+use tinybench_results::{CaseStatus, RunResult};
+
+#[derive(Tabled)]
+struct Row {
+    case: String,
+    kernel: String,
+    shape: String,
+    #[tabled(rename = "MACs")]
+    macs: u64,
+    min: String,
+    median: String,
+    max: String,
+    #[tabled(rename = "per MAC")]
+    per_mac: String,
+    #[tabled(rename = "overhead −")]
+    overhead: u64,
+    kind: String,
+    checksum: String,
+}
+
+fn status_mark(s: &CaseStatus) -> String {
+    match s {
+        CaseStatus::Ok => "✔".into(),
+        CaseStatus::ChecksumMismatch => "✘ mismatch".into(),
+        CaseStatus::KernelError(e) => format!("✘ {e}"),
+        CaseStatus::Incomplete(_) => "✘ incomplete".into(),
+    }
+}
+
+/// Render a run as a table, with a title line saying what the numbers are.
+pub fn render(run: &RunResult) -> String {
+    let rows: Vec<Row> = run
+        .cases
+        .iter()
+        .map(|c| {
+            let (min, median, max, per_mac) = match c.summary {
+                Some(s) => (
+                    s.min.to_string(),
+                    s.median.to_string(),
+                    s.max.to_string(),
+                    format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
+                ),
+                None => ("—".into(), "—".into(), "—".into(), "—".into()),
+            };
+            Row {
+                case: c.name.clone(),
+                kernel: c.kernel.clone(),
+                shape: c.shape.clone(),
+                macs: c.macs,
+                min,
+                median,
+                max,
+                per_mac,
+                overhead: run.overhead,
+                kind: run.count_kind.label().to_string(),
+                checksum: status_mark(&c.status),
+            }
+        })
+        .collect();
+    let mut table = Table::new(rows);
+    table.with(Style::rounded()).modify(Columns::new(3..9), Alignment::right());
+    format!(
+        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted)\n{table}",
+        run.target,
+        run.suite,
+        run.backend,
+        run.count_kind.label(),
+        run.overhead
+    )
+}
