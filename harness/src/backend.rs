@@ -29,7 +29,10 @@ pub enum BackendError {
 pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
     match &target.connection {
         Connection::Emulator => emulator(target),
-        Connection::Probe { chip } => Err(BackendError::NoProbeBackend { target: target.name.clone(), chip: chip.clone() }),
+        Connection::Probe { chip } => Err(BackendError::NoProbeBackend {
+            target: target.name.clone(),
+            chip: chip.clone(),
+        }),
     }
 }
 
@@ -45,10 +48,24 @@ fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
         Core::CortexM33 => ArmCore::CortexM33,
     };
     let regions = vec![
-        MemRegion { name: "flash".into(), origin: target.flash.origin, size: target.flash.size, writable: false },
-        MemRegion { name: "ram".into(), origin: target.ram.origin, size: target.ram.size, writable: true },
+        MemRegion {
+            name: "flash".into(),
+            origin: target.flash.origin,
+            size: target.flash.size,
+            writable: false,
+        },
+        MemRegion {
+            name: "ram".into(),
+            origin: target.ram.origin,
+            size: target.ram.size,
+            writable: true,
+        },
     ];
-    Ok(Box::new(Emulator::new(EmuConfig { core, regions, drain_interval: 1 << 14 })))
+    Ok(Box::new(Emulator::new(EmuConfig {
+        core,
+        regions,
+        drain_interval: 1 << 14,
+    })))
 }
 
 #[cfg(not(feature = "emulator"))]

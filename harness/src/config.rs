@@ -49,12 +49,20 @@ impl Source<'_> {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+        let col = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
         (line, col)
     }
 
     /// An error at a byte span (or none), for `field`.
-    pub fn error(&self, span: Option<std::ops::Range<usize>>, field: Option<&str>, message: impl Into<String>) -> ConfigError {
+    pub fn error(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         let (line, column) = match span {
             Some(s) => {
                 let (l, c) = self.line_col(s.start);

@@ -8,7 +8,12 @@ pub fn expected_checksum(case: &Case) -> u32 {
     match case.kernel {
         KernelCase::FullyConnected { shape, params } => {
             let b = case.buffers();
-            let (mut x, mut w, mut bias, mut y) = (vec![0i8; b.input], vec![0i8; b.weights], vec![0i32; b.bias], vec![0i8; b.output]);
+            let (mut x, mut w, mut bias, mut y) = (
+                vec![0i8; b.input],
+                vec![0i8; b.weights],
+                vec![0i32; b.bias],
+                vec![0i8; b.output],
+            );
             fc::fill_case(case.seed, shape, &mut x, &mut w, &mut bias);
             // Shapes were validated when the suite was loaded; a refusal here would mean
             // the validation and the kernel disagree, which the checksum then exposes.

@@ -26,19 +26,29 @@ impl Project {
         let is_root = |p: &Path| p.join("targets/firmware/Cargo.toml").is_file();
         if let Some(d) = dir {
             return if is_root(d) {
-                Ok(Project { root: d.to_path_buf() })
+                Ok(Project {
+                    root: d.to_path_buf(),
+                })
             } else {
-                Err(NoProject { start: d.display().to_string() })
+                Err(NoProject {
+                    start: d.display().to_string(),
+                })
             };
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         if let Some(root) = cwd.ancestors().find(|p| is_root(p)) {
-            return Ok(Project { root: root.to_path_buf() });
+            return Ok(Project {
+                root: root.to_path_buf(),
+            });
         }
-        let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+        let built_from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf);
         match built_from {
             Some(root) if is_root(&root) => Ok(Project { root }),
-            _ => Err(NoProject { start: cwd.display().to_string() }),
+            _ => Err(NoProject {
+                start: cwd.display().to_string(),
+            }),
         }
     }
 
@@ -79,7 +89,10 @@ impl Project {
                 line: None,
                 column: None,
                 field: None,
-                message: format!("unknown suite `{name}`; known suites: {}", toml_names(&self.suites_dir()).join(", ")),
+                message: format!(
+                    "unknown suite `{name}`; known suites: {}",
+                    toml_names(&self.suites_dir()).join(", ")
+                ),
             });
         }
         Suite::load(&path)
@@ -95,11 +108,17 @@ impl Project {
 
     /// Every target file, loaded (errors kept per file).
     pub fn all_targets(&self) -> Vec<Result<Target, ConfigError>> {
-        toml_names(&self.targets_dir()).iter().map(|n| self.target(n)).collect()
+        toml_names(&self.targets_dir())
+            .iter()
+            .map(|n| self.target(n))
+            .collect()
     }
 
     /// Every suite file, loaded (errors kept per file).
     pub fn all_suites(&self) -> Vec<Result<Suite, ConfigError>> {
-        toml_names(&self.suites_dir()).iter().map(|n| self.suite(n)).collect()
+        toml_names(&self.suites_dir())
+            .iter()
+            .map(|n| self.suite(n))
+            .collect()
     }
 }

@@ -29,7 +29,10 @@ pub fn run(
     limits: &RunLimits,
     on_event: &mut dyn FnMut(&Event),
 ) -> anyhow::Result<Finished> {
-    let firmware_sha256: String = Sha256::digest(&elf).iter().map(|b| format!("{b:02x}")).collect();
+    let firmware_sha256: String = Sha256::digest(&elf)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let image = FirmwareImage::parse(elf)?;
     let mut device = crate::backend::open(target)?;
     let out = run_firmware(device.as_mut(), &image, Some(suite_hash), limits, on_event)?;
@@ -37,7 +40,13 @@ pub fn run(
 }
 
 /// Turn the device's raw events into a result. Pure: tested without a device.
-pub fn analyse(target: &Target, suite: &Suite, suite_hash: u32, firmware_sha256: String, out: RunOutput) -> Finished {
+pub fn analyse(
+    target: &Target,
+    suite: &Suite,
+    suite_hash: u32,
+    firmware_sha256: String,
+    out: RunOutput,
+) -> Finished {
     let mut overhead_samples = Vec::new();
     let mut raw: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
     let mut checksums: BTreeMap<u32, u32> = BTreeMap::new();
@@ -54,13 +63,19 @@ pub fn analyse(target: &Target, suite: &Suite, suite_hash: u32, firmware_sha256:
                 kernel_errors.insert(id, code);
             }
             Event::Hello { cases, .. } if cases as usize != suite.cases.len() => {
-                warnings.push(format!("firmware announced {cases} cases, the suite has {}", suite.cases.len()))
+                warnings.push(format!(
+                    "firmware announced {cases} cases, the suite has {}",
+                    suite.cases.len()
+                ))
             }
             _ => {}
         }
     }
     if out.corrupt_frames > 0 {
-        warnings.push(format!("{} corrupt defmt frame(s) skipped", out.corrupt_frames));
+        warnings.push(format!(
+            "{} corrupt defmt frame(s) skipped",
+            out.corrupt_frames
+        ));
     }
     warnings.extend(out.protocol_errors.iter().map(|e| e.to_string()));
     let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
@@ -71,7 +86,10 @@ pub fn analyse(target: &Target, suite: &Suite, suite_hash: u32, firmware_sha256:
         .map(|(i, case)| {
             let id = i as u32;
             let raw_samples = raw.remove(&id).unwrap_or_default();
-            let samples: Vec<u64> = raw_samples.iter().map(|s| s.saturating_sub(overhead)).collect();
+            let samples: Vec<u64> = raw_samples
+                .iter()
+                .map(|s| s.saturating_sub(overhead))
+                .collect();
             let device_checksum = checksums.get(&id).copied();
             let host_checksum = host::expected_checksum(case);
             let status = match (kernel_errors.get(&id), device_checksum) {
@@ -111,5 +129,9 @@ pub fn analyse(target: &Target, suite: &Suite, suite_hash: u32, firmware_sha256:
         overhead,
         cases,
     };
-    Finished { result, outcome: out.outcome, warnings }
+    Finished {
+        result,
+        outcome: out.outcome,
+        warnings,
+    }
 }

@@ -42,13 +42,28 @@ impl FcShape {
         self.batches as u64 * self.in_features as u64 * self.out_features as u64
     }
 
-    fn check(&self, input: usize, weights: usize, bias: usize, output: usize) -> Result<(), KernelError> {
+    fn check(
+        &self,
+        input: usize,
+        weights: usize,
+        bias: usize,
+        output: usize,
+    ) -> Result<(), KernelError> {
         if self.batches == 0 || self.in_features == 0 || self.out_features == 0 {
             return Err(KernelError::BadShape);
         }
-        let need_in = self.batches.checked_mul(self.in_features).ok_or(KernelError::BadShape)?;
-        let need_w = self.out_features.checked_mul(self.in_features).ok_or(KernelError::BadShape)?;
-        let need_out = self.batches.checked_mul(self.out_features).ok_or(KernelError::BadShape)?;
+        let need_in = self
+            .batches
+            .checked_mul(self.in_features)
+            .ok_or(KernelError::BadShape)?;
+        let need_w = self
+            .out_features
+            .checked_mul(self.in_features)
+            .ok_or(KernelError::BadShape)?;
+        let need_out = self
+            .batches
+            .checked_mul(self.out_features)
+            .ok_or(KernelError::BadShape)?;
         if input < need_in || weights < need_w || bias < self.out_features || output < need_out {
             return Err(KernelError::BufferTooSmall);
         }
@@ -92,7 +107,13 @@ pub fn fully_connected(
 /// Seed the inputs of a benchmark case: input, then weights, then bias (±`BIAS_RANGE`),
 /// all from one generator. Host and firmware both call this, so a seed names the whole
 /// case's data.
-pub fn fill_case(seed: u32, shape: FcShape, input: &mut [i8], weights: &mut [i8], bias: &mut [i32]) {
+pub fn fill_case(
+    seed: u32,
+    shape: FcShape,
+    input: &mut [i8],
+    weights: &mut [i8],
+    bias: &mut [i32],
+) {
     let mut rng = crate::rng::Rng::new(seed);
     let n_in = (shape.batches * shape.in_features).min(input.len());
     let n_w = (shape.out_features * shape.in_features).min(weights.len());

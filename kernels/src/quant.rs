@@ -85,13 +85,19 @@ mod tests {
     #[test]
     fn high_mul_rounds_half_away_from_zero() {
         // 2^30 · 2^30 / 2^31 = 2^29 exactly.
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
+            1 << 29
+        );
         // 3 · 2^30 / 2^31 = 1.5 → 2 ; −1.5 → −1 (gemmlowp's asymmetric tie);
         // −1.75 → −2.
         assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
         assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
         assert_eq!(saturating_rounding_doubling_high_mul(-7, 1 << 29), -2);
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
     }
 
     #[test]

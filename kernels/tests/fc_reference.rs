@@ -20,7 +20,11 @@ fn div_pot_away(v: i128, k: u32) -> i128 {
 }
 
 fn requant(acc: i32, mult: i32, shift: i32) -> i32 {
-    let x = if shift > 0 { (acc as i64) << shift } else { acc as i64 } as i32 as i128;
+    let x = if shift > 0 {
+        (acc as i64) << shift
+    } else {
+        acc as i64
+    } as i32 as i128;
     // Step 1: doubling high multiply, round to nearest; gemmlowp breaks a negative tie
     // toward zero, a positive tie upward: i.e. ties go toward +∞.
     let p = x * mult as i128;
@@ -44,7 +48,8 @@ fn reference(p: &FcParams, s: FcShape, x: &[i8], w: &[i8], b: &[i32]) -> Vec<i8>
                 let wv = w[o * s.in_features + i] as i64 + p.weights_offset as i64;
                 acc += xv * wv;
             }
-            let v = requant(acc as i32, p.output_multiplier, p.output_shift) as i64 + p.output_offset as i64;
+            let v = requant(acc as i32, p.output_multiplier, p.output_shift) as i64
+                + p.output_offset as i64;
             y[n * s.out_features + o] = v.clamp(p.act_min as i64, p.act_max as i64) as i8;
         }
     }
@@ -86,13 +91,28 @@ proptest! {
 
 #[test]
 fn rejects_short_buffers_and_zero_shapes() {
-    let p = FcParams { input_offset: 0, weights_offset: 0, output_offset: 0,
-        output_multiplier: 1 << 30, output_shift: 0, act_min: -128, act_max: 127 };
-    let s = FcShape { batches: 1, in_features: 4, out_features: 2 };
+    let p = FcParams {
+        input_offset: 0,
+        weights_offset: 0,
+        output_offset: 0,
+        output_multiplier: 1 << 30,
+        output_shift: 0,
+        act_min: -128,
+        act_max: 127,
+    };
+    let s = FcShape {
+        batches: 1,
+        in_features: 4,
+        out_features: 2,
+    };
     let mut y = [0i8; 2];
     assert!(fully_connected(&p, s, &[0; 3], &[0; 8], &[0; 2], &mut y).is_err());
     assert!(fully_connected(&p, s, &[0; 4], &[0; 8], &[0; 1], &mut y).is_err());
-    let zero = FcShape { batches: 1, in_features: 0, out_features: 2 };
+    let zero = FcShape {
+        batches: 1,
+        in_features: 0,
+        out_features: 2,
+    };
     assert!(fully_connected(&p, zero, &[], &[], &[0; 2], &mut y).is_err());
     assert!(fully_connected(&p, s, &[0; 4], &[0; 8], &[0; 2], &mut y).is_ok());
 }
@@ -100,9 +120,20 @@ fn rejects_short_buffers_and_zero_shapes() {
 #[test]
 fn saturates_and_clamps() {
     // All-max inputs with a large multiplier saturate at the activation bound.
-    let p = FcParams { input_offset: 0, weights_offset: 0, output_offset: 0,
-        output_multiplier: i32::MAX, output_shift: 0, act_min: -128, act_max: 100 };
-    let s = FcShape { batches: 1, in_features: 16, out_features: 1 };
+    let p = FcParams {
+        input_offset: 0,
+        weights_offset: 0,
+        output_offset: 0,
+        output_multiplier: i32::MAX,
+        output_shift: 0,
+        act_min: -128,
+        act_max: 100,
+    };
+    let s = FcShape {
+        batches: 1,
+        in_features: 16,
+        out_features: 1,
+    };
     let mut y = [0i8; 1];
     fully_connected(&p, s, &[127; 16], &[127; 16], &[0], &mut y).unwrap();
     assert_eq!(y[0], 100);

@@ -29,7 +29,12 @@ pub fn summarize(samples: &[u64]) -> Option<Summary> {
         let (a, b) = (s[n / 2 - 1], s[n / 2]);
         a / 2 + b / 2 + (a % 2 + b % 2) / 2
     };
-    Some(Summary { min: s[0], median, max: s[n - 1], n })
+    Some(Summary {
+        min: s[0],
+        median,
+        max: s[n - 1],
+        n,
+    })
 }
 
 #[cfg(test)]
@@ -38,7 +43,15 @@ mod tests {
 
     #[test]
     fn odd_and_even_medians() {
-        assert_eq!(summarize(&[5, 1, 3]).unwrap(), Summary { min: 1, median: 3, max: 5, n: 3 });
+        assert_eq!(
+            summarize(&[5, 1, 3]).unwrap(),
+            Summary {
+                min: 1,
+                median: 3,
+                max: 5,
+                n: 3
+            }
+        );
         assert_eq!(summarize(&[4, 1, 3, 10]).unwrap().median, 3);
         assert_eq!(summarize(&[u64::MAX, u64::MAX]).unwrap().median, u64::MAX);
         assert!(summarize(&[]).is_none());

@@ -80,7 +80,10 @@ impl FirmwareImage {
             let data = ph
                 .data(endian, &bytes[..])
                 .map_err(|()| ElfError::Parse("segment outside the file".into()))?;
-            segments.push(Segment { addr: ph.p_paddr(endian) as u64, data: data.to_vec() });
+            segments.push(Segment {
+                addr: ph.p_paddr(endian) as u64,
+                data: data.to_vec(),
+            });
         }
         let mut symbols: Vec<Symbol> = elf
             .symbols()
@@ -92,13 +95,28 @@ impl FirmwareImage {
                 }
                 let is_func = s.elf_symbol().st_type() == STT_FUNC || s.kind() == SymbolKind::Text;
                 // Thumb function symbols carry the mode bit; addresses of code do not.
-                let addr = if is_func && machine == object::elf::EM_ARM { s.address() & !1 } else { s.address() };
-                Some(Symbol { addr, size: s.size(), name: name.to_string(), is_func })
+                let addr = if is_func && machine == object::elf::EM_ARM {
+                    s.address() & !1
+                } else {
+                    s.address()
+                };
+                Some(Symbol {
+                    addr,
+                    size: s.size(),
+                    name: name.to_string(),
+                    is_func,
+                })
             })
             .collect();
         symbols.sort_by_key(|s| s.addr);
         drop(elf);
-        Ok(Self { bytes: std::sync::Arc::new(bytes), segments, machine, entry, symbols })
+        Ok(Self {
+            bytes: std::sync::Arc::new(bytes),
+            segments,
+            machine,
+            entry,
+            symbols,
+        })
     }
 
     /// Address of a symbol by exact (mangled or `#[no_mangle]`) name.
@@ -136,10 +154,18 @@ impl FirmwareImage {
         let raw = self
             .read(addr, 12)
             .ok_or_else(|| ElfError::BadMeta("not in a loadable segment".into()))?;
-        let word = |i: usize| u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]]);
+        let word = |i: usize| {
+            u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]])
+        };
         if word(0) != META_MAGIC {
-            return Err(ElfError::BadMeta(format!("magic {:#010x}, expected {META_MAGIC:#010x}", word(0))));
+            return Err(ElfError::BadMeta(format!(
+                "magic {:#010x}, expected {META_MAGIC:#010x}",
+                word(0)
+            )));
         }
-        Ok(FirmwareMeta { schema: word(1), suite_hash: word(2) })
+        Ok(FirmwareMeta {
+            schema: word(1),
+            suite_hash: word(2),
+        })
     }
 }

@@ -70,7 +70,10 @@ impl FrameDecoder {
         if table.encoding() != Encoding::Rzcobs {
             return Err(TableError::RawEncoding);
         }
-        Ok(Self { table: Arc::new(table), pending: Vec::new() })
+        Ok(Self {
+            table: Arc::new(table),
+            pending: Vec::new(),
+        })
     }
 
     /// Bytes received but not yet a whole frame.
@@ -94,7 +97,9 @@ impl FrameDecoder {
             out.push(match dec.decode() {
                 Ok(frame) => Ok(own(&frame)),
                 Err(DecodeError::Malformed) | Err(DecodeError::UnexpectedEof) => {
-                    Err(CorruptFrame { len: chunk.len() - 1 })
+                    Err(CorruptFrame {
+                        len: chunk.len() - 1,
+                    })
                 }
             });
         }
@@ -114,16 +119,30 @@ fn own(frame: &defmt_decoder::Frame<'_>) -> DecodedFrame {
                 shape.push_str("{}");
                 let number = p.hint.is_none();
                 args.push(match p.ty {
-                    Type::U8 | Type::U16 | Type::U32 | Type::U64 | Type::U128 | Type::Usize if number => {
-                        shown.parse().map(ArgValue::Uint).unwrap_or(ArgValue::Text(shown))
+                    Type::U8 | Type::U16 | Type::U32 | Type::U64 | Type::U128 | Type::Usize
+                        if number =>
+                    {
+                        shown
+                            .parse()
+                            .map(ArgValue::Uint)
+                            .unwrap_or(ArgValue::Text(shown))
                     }
-                    Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::I128 | Type::Isize if number => {
-                        shown.parse().map(ArgValue::Int).unwrap_or(ArgValue::Text(shown))
+                    Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::I128 | Type::Isize
+                        if number =>
+                    {
+                        shown
+                            .parse()
+                            .map(ArgValue::Int)
+                            .unwrap_or(ArgValue::Text(shown))
                     }
                     _ => ArgValue::Text(shown),
                 });
             }
         }
     }
-    DecodedFrame { message, shape, args }
+    DecodedFrame {
+        message,
+        shape,
+        args,
+    }
 }

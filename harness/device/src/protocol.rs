@@ -13,7 +13,11 @@ pub const SCHEMA: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Start of run: schema, suite hash, number of cases.
-    Hello { schema: u32, suite_hash: u32, cases: u32 },
+    Hello {
+        schema: u32,
+        suite_hash: u32,
+        cases: u32,
+    },
     /// One empty-region measurement.
     Overhead { rep: u32, count: u32 },
     /// A case starts.
@@ -45,22 +49,37 @@ pub struct ProtocolError {
 impl Event {
     /// Interpret a decoded frame.
     pub fn from_frame(f: &DecodedFrame) -> Result<Event, ProtocolError> {
-        let bad = || ProtocolError { message: f.message.clone() };
+        let bad = || ProtocolError {
+            message: f.message.clone(),
+        };
         let n = |i: usize| -> Result<u32, ProtocolError> {
             match f.args.get(i) {
                 Some(ArgValue::Uint(v)) => u32::try_from(*v).map_err(|_| bad()),
                 _ => Err(bad()),
             }
         };
-        let arity = |k: usize| if f.args.len() == k { Ok(()) } else { Err(bad()) };
+        let arity = |k: usize| {
+            if f.args.len() == k {
+                Ok(())
+            } else {
+                Err(bad())
+            }
+        };
         Ok(match f.shape.as_str() {
             "TB hello schema={} suite={} cases={}" => {
                 arity(3)?;
-                Event::Hello { schema: n(0)?, suite_hash: n(1)?, cases: n(2)? }
+                Event::Hello {
+                    schema: n(0)?,
+                    suite_hash: n(1)?,
+                    cases: n(2)?,
+                }
             }
             "TB overhead rep={} count={}" => {
                 arity(2)?;
-                Event::Overhead { rep: n(0)?, count: n(1)? }
+                Event::Overhead {
+                    rep: n(0)?,
+                    count: n(1)?,
+                }
             }
             "TB case id={}" => {
                 arity(1)?;
@@ -68,21 +87,37 @@ impl Event {
             }
             "TB sample id={} rep={} count={}" => {
                 arity(3)?;
-                Event::Sample { id: n(0)?, rep: n(1)?, count: n(2)? }
+                Event::Sample {
+                    id: n(0)?,
+                    rep: n(1)?,
+                    count: n(2)?,
+                }
             }
             "TB checksum id={} value={}" => {
                 arity(2)?;
-                Event::Checksum { id: n(0)?, value: n(1)? }
+                Event::Checksum {
+                    id: n(0)?,
+                    value: n(1)?,
+                }
             }
             "TB kernel-error id={} code={}" => {
                 arity(2)?;
-                Event::KernelError { id: n(0)?, code: n(1)? }
+                Event::KernelError {
+                    id: n(0)?,
+                    code: n(1)?,
+                }
             }
             "TB done" => Event::Done,
-            "TB panic {}" => Event::Panic { message: f.message.trim_start_matches("TB panic ").to_string() },
+            "TB panic {}" => Event::Panic {
+                message: f.message.trim_start_matches("TB panic ").to_string(),
+            },
             "TB hardfault pc={} lr={} xpsr={}" => {
                 arity(3)?;
-                Event::HardFault { pc: n(0)?, lr: n(1)?, xpsr: n(2)? }
+                Event::HardFault {
+                    pc: n(0)?,
+                    lr: n(1)?,
+                    xpsr: n(2)?,
+                }
             }
             s if s.starts_with("TB ") => return Err(bad()),
             _ => Event::Log(f.message.clone()),
@@ -95,20 +130,40 @@ mod tests {
     use super::*;
 
     fn frame(shape: &str, args: Vec<ArgValue>) -> DecodedFrame {
-        DecodedFrame { message: shape.to_string(), shape: shape.to_string(), args }
+        DecodedFrame {
+            message: shape.to_string(),
+            shape: shape.to_string(),
+            args,
+        }
     }
 
     #[test]
     fn sample_frame_parses() {
-        let f = frame("TB sample id={} rep={} count={}", vec![ArgValue::Uint(2), ArgValue::Uint(7), ArgValue::Uint(1234)]);
-        assert_eq!(Event::from_frame(&f).unwrap(), Event::Sample { id: 2, rep: 7, count: 1234 });
+        let f = frame(
+            "TB sample id={} rep={} count={}",
+            vec![ArgValue::Uint(2), ArgValue::Uint(7), ArgValue::Uint(1234)],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Sample {
+                id: 2,
+                rep: 7,
+                count: 1234
+            }
+        );
     }
 
     #[test]
     fn wrong_arity_or_type_is_a_protocol_error() {
-        let f = frame("TB sample id={} rep={} count={}", vec![ArgValue::Uint(2), ArgValue::Uint(7)]);
+        let f = frame(
+            "TB sample id={} rep={} count={}",
+            vec![ArgValue::Uint(2), ArgValue::Uint(7)],
+        );
         assert!(Event::from_frame(&f).is_err());
-        let f = frame("TB checksum id={} value={}", vec![ArgValue::Uint(2), ArgValue::Text("x".into())]);
+        let f = frame(
+            "TB checksum id={} value={}",
+            vec![ArgValue::Uint(2), ArgValue::Text("x".into())],
+        );
         assert!(Event::from_frame(&f).is_err());
         let f = frame("TB unknown {}", vec![ArgValue::Uint(2)]);
         assert!(Event::from_frame(&f).is_err());
@@ -117,6 +172,9 @@ mod tests {
     #[test]
     fn other_frames_are_logs() {
         let f = frame("hello {}", vec![ArgValue::Uint(2)]);
-        assert_eq!(Event::from_frame(&f).unwrap(), Event::Log("hello {}".into()));
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Log("hello {}".into())
+        );
     }
 }

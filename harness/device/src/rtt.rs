@@ -59,7 +59,12 @@ impl UpChannel {
     /// symbol). With `set_blocking`, the first drain switches the channel to
     /// block-if-full, as probe-rs does, so no byte is ever dropped.
     pub fn new(cb: u64, channel: u32, set_blocking: bool) -> Self {
-        Self { cb, channel, attached: false, set_blocking }
+        Self {
+            cb,
+            channel,
+            attached: false,
+            set_blocking,
+        }
     }
 
     /// Whether the control block has been seen initialized.
@@ -70,9 +75,14 @@ impl UpChannel {
     /// Move every byte between the read and write offsets out of the ring into `out`
     /// and advance the read offset. Returns the number of bytes read; 0 also when the
     /// firmware has not initialised the control block yet.
-    pub fn drain(&mut self, mem: &mut dyn TargetMemory, out: &mut Vec<u8>) -> Result<usize, RttError> {
+    pub fn drain(
+        &mut self,
+        mem: &mut dyn TargetMemory,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, RttError> {
         let rd = |mem: &mut dyn TargetMemory, addr: u64, buf: &mut [u8]| {
-            mem.read(addr, buf).map_err(|detail| RttError::Memory { addr, detail })
+            mem.read(addr, buf)
+                .map_err(|detail| RttError::Memory { addr, detail })
         };
         if !self.attached {
             let mut id = [0u8; 16];
@@ -91,14 +101,22 @@ impl UpChannel {
         let desc = self.cb + HEADER + self.channel as u64 * DESC;
         let mut raw = [0u8; 24];
         rd(mem, desc, &mut raw)?;
-        let w = |i: usize| u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]]);
+        let w = |i: usize| {
+            u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]])
+        };
         let (buffer, size, write, read, flags) = (w(1) as u64, w(2), w(3), w(4), w(5));
         if size == 0 || write >= size || read >= size {
-            return Err(self.corrupt(format!("size {size}, write offset {write}, read offset {read}")));
+            return Err(self.corrupt(format!(
+                "size {size}, write offset {write}, read offset {read}"
+            )));
         }
         if self.set_blocking && flags & MODE_MASK != MODE_BLOCK_IF_FULL {
             let value = (flags & !MODE_MASK) | MODE_BLOCK_IF_FULL;
-            mem.write_u32(desc + 20, value).map_err(|detail| RttError::Memory { addr: desc + 20, detail })?;
+            mem.write_u32(desc + 20, value)
+                .map_err(|detail| RttError::Memory {
+                    addr: desc + 20,
+                    detail,
+                })?;
         }
         if write == read {
             return Ok(0);
@@ -116,12 +134,19 @@ impl UpChannel {
             take(read, size, mem)?;
             take(0, write, mem)?;
         }
-        mem.write_u32(desc + 16, write).map_err(|detail| RttError::Memory { addr: desc + 16, detail })?;
+        mem.write_u32(desc + 16, write)
+            .map_err(|detail| RttError::Memory {
+                addr: desc + 16,
+                detail,
+            })?;
         Ok(out.len() - start)
     }
 
     fn corrupt(&self, detail: String) -> RttError {
-        RttError::Corrupt { channel: self.channel, detail }
+        RttError::Corrupt {
+            channel: self.channel,
+            detail,
+        }
     }
 }
 
@@ -153,7 +178,10 @@ mod tests {
     const BUF: u64 = 0x2000_0100;
 
     fn ram(size: u32, write: u32, read: u32, ring: &[u8]) -> Ram {
-        let mut r = Ram { base: CB, bytes: vec![0; 0x400] };
+        let mut r = Ram {
+            base: CB,
+            bytes: vec![0; 0x400],
+        };
         r.bytes[..10].copy_from_slice(RTT_ID);
         r.bytes[16..20].copy_from_slice(&1u32.to_le_bytes());
         r.bytes[20..24].copy_from_slice(&0u32.to_le_bytes());
@@ -174,7 +202,9 @@ mod tests {
     fn drains_linear_span_and_advances_read() {
         let mut r = ram(8, 5, 1, b"abcdefgh");
         let mut out = Vec::new();
-        let n = UpChannel::new(CB, 0, false).drain(&mut r, &mut out).unwrap();
+        let n = UpChannel::new(CB, 0, false)
+            .drain(&mut r, &mut out)
+            .unwrap();
         assert_eq!((n, out.as_slice()), (4, &b"bcde"[..]));
         assert_eq!(read_off(&mut r), 5);
     }
@@ -183,7 +213,9 @@ mod tests {
     fn drains_wrapped_ring_in_order() {
         let mut r = ram(8, 2, 6, b"ABcdefGH");
         let mut out = Vec::new();
-        UpChannel::new(CB, 0, false).drain(&mut r, &mut out).unwrap();
+        UpChannel::new(CB, 0, false)
+            .drain(&mut r, &mut out)
+            .unwrap();
         assert_eq!(out, b"GHAB");
         assert_eq!(read_off(&mut r), 2);
     }
@@ -207,7 +239,9 @@ mod tests {
     #[test]
     fn corrupt_offsets_are_an_error_not_a_panic() {
         let mut r = ram(8, 9, 0, b"");
-        let err = UpChannel::new(CB, 0, false).drain(&mut r, &mut Vec::new()).unwrap_err();
+        let err = UpChannel::new(CB, 0, false)
+            .drain(&mut r, &mut Vec::new())
+            .unwrap_err();
         assert!(matches!(err, RttError::Corrupt { .. }), "{err}");
     }
 }

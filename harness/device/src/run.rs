@@ -91,7 +91,9 @@ pub enum RunError {
     #[error(transparent)]
     Device(#[from] DeviceError),
     /// The firmware speaks another frame schema.
-    #[error("firmware frame schema {firmware} differs from this host's {SCHEMA}: rebuild the firmware")]
+    #[error(
+        "firmware frame schema {firmware} differs from this host's {SCHEMA}: rebuild the firmware"
+    )]
     Schema {
         /// What the firmware declares.
         firmware: u32,
@@ -117,11 +119,16 @@ pub fn run_firmware(
 ) -> Result<RunOutput, RunError> {
     let meta = image.meta()?;
     if meta.schema != SCHEMA {
-        return Err(RunError::Schema { firmware: meta.schema });
+        return Err(RunError::Schema {
+            firmware: meta.schema,
+        });
     }
     if let Some(expected) = expected_suite_hash {
         if expected != meta.suite_hash {
-            return Err(RunError::SuiteMismatch { expected, found: meta.suite_hash });
+            return Err(RunError::SuiteMismatch {
+                expected,
+                found: meta.suite_hash,
+            });
         }
     }
     let mut decoder = FrameDecoder::from_elf(&image.bytes)?;
@@ -143,20 +150,38 @@ pub fn run_firmware(
     })?;
     let outcome = match stop {
         DeviceStop::Done if events.contains(&Event::Done) => RunOutcome::Completed,
-        DeviceStop::Done => RunOutcome::Truncated { pending_bytes: decoder.pending() },
+        DeviceStop::Done => RunOutcome::Truncated {
+            pending_bytes: decoder.pending(),
+        },
         DeviceStop::FirmwareReportedFault => firmware_fault(&events, image),
-        DeviceStop::Fault(f) => RunOutcome::Fault { symbol: image.symbolize(f.pc), kind: f.kind, pc: f.pc },
-        DeviceStop::Timeout { limit, pc, .. } => {
-            RunOutcome::Timeout { symbol: pc.and_then(|p| image.symbolize(p)), limit, pc }
-        }
+        DeviceStop::Fault(f) => RunOutcome::Fault {
+            symbol: image.symbolize(f.pc),
+            kind: f.kind,
+            pc: f.pc,
+        },
+        DeviceStop::Timeout { limit, pc, .. } => RunOutcome::Timeout {
+            symbol: pc.and_then(|p| image.symbolize(p)),
+            limit,
+            pc,
+        },
     };
-    Ok(RunOutput { info: device.info(), events, outcome, corrupt_frames, protocol_errors })
+    Ok(RunOutput {
+        info: device.info(),
+        events,
+        outcome,
+        corrupt_frames,
+        protocol_errors,
+    })
 }
 
 fn firmware_fault(events: &[Event], image: &FirmwareImage) -> RunOutcome {
     for ev in events.iter().rev() {
         match ev {
-            Event::Panic { message } => return RunOutcome::Panic { message: message.clone() },
+            Event::Panic { message } => {
+                return RunOutcome::Panic {
+                    message: message.clone(),
+                }
+            }
             Event::HardFault { pc, lr, xpsr } => {
                 let pc = *pc as u64;
                 return RunOutcome::Fault {

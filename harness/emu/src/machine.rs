@@ -1,5 +1,7 @@
 use tinybench_device::rtt::{TargetMemory, UpChannel};
-use tinybench_device::{Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits};
+use tinybench_device::{
+    Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
+};
 use tinybench_results::CountKind;
 use unicorn_engine::unicorn_const::{uc_error, Arch, HookType, MemType, Mode, Prot};
 use unicorn_engine::{ArmCpuModel, RegisterARM, Unicorn};
@@ -101,18 +103,26 @@ impl TargetMemory for UcMemory<'_, '_, '_> {
         self.0.mem_read(addr, buf).map_err(|e| format!("{e:?}"))
     }
     fn write_u32(&mut self, addr: u64, value: u32) -> Result<(), String> {
-        self.0.mem_write(addr, &value.to_le_bytes()).map_err(|e| format!("{e:?}"))
+        self.0
+            .mem_write(addr, &value.to_le_bytes())
+            .map_err(|e| format!("{e:?}"))
     }
 }
 
 fn backend_err(detail: impl std::fmt::Display) -> DeviceError {
-    DeviceError::Backend { backend: "emulator".into(), detail: detail.to_string() }
+    DeviceError::Backend {
+        backend: "emulator".into(),
+        detail: detail.to_string(),
+    }
 }
 
 impl Emulator {
     /// An emulated target with this configuration.
     pub fn new(config: EmuConfig) -> Self {
-        Self { config, loaded: None }
+        Self {
+            config,
+            loaded: None,
+        }
     }
 
     /// Drain RTT into the caller; errors are kept to be returned after the run.
@@ -142,7 +152,10 @@ fn round_up(v: u64) -> u64 {
 
 impl Device for Emulator {
     fn info(&self) -> DeviceInfo {
-        DeviceInfo { backend: "emulator (unicorn-engine 2.1)".into(), count_kind: CountKind::InstructionsEmulated }
+        DeviceInfo {
+            backend: "emulator (unicorn-engine 2.1)".into(),
+            count_kind: CountKind::InstructionsEmulated,
+        }
     }
 
     fn load(&mut self, image: &FirmwareImage) -> Result<(), DeviceError> {
@@ -154,7 +167,11 @@ impl Device for Emulator {
         }
         for seg in &image.segments {
             let end = seg.addr + seg.data.len() as u64;
-            let fits = self.config.regions.iter().any(|r| seg.addr >= r.origin && end <= r.origin + r.size);
+            let fits = self
+                .config
+                .regions
+                .iter()
+                .any(|r| seg.addr >= r.origin && end <= r.origin + r.size);
             if !fits {
                 return Err(DeviceError::Load(format!(
                     "segment {:#010x}..{end:#010x} ({} bytes) lies outside the target's memory ({})",
@@ -169,7 +186,11 @@ impl Device for Emulator {
                 )));
             }
         }
-        let need = |name: &'static str| image.require(name).map_err(|e| DeviceError::Load(e.to_string()));
+        let need = |name: &'static str| {
+            image
+                .require(name)
+                .map_err(|e| DeviceError::Load(e.to_string()))
+        };
         let vector_table = image
             .symbol("__vector_table")
             .or_else(|| self.config.regions.first().map(|r| r.origin))
@@ -184,8 +205,15 @@ impl Device for Emulator {
         Ok(())
     }
 
-    fn run(&mut self, limits: &RunLimits, on_bytes: &mut dyn FnMut(&[u8])) -> Result<DeviceStop, DeviceError> {
-        let l = self.loaded.as_ref().ok_or_else(|| backend_err("run before load"))?;
+    fn run(
+        &mut self,
+        limits: &RunLimits,
+        on_bytes: &mut dyn FnMut(&[u8]),
+    ) -> Result<DeviceStop, DeviceError> {
+        let l = self
+            .loaded
+            .as_ref()
+            .ok_or_else(|| backend_err("run before load"))?;
         if l.done == l.fault {
             return Err(DeviceError::Load(
                 "tinybench_done and tinybench_fault share an address; the firmware must keep them distinct".into(),
@@ -206,10 +234,16 @@ impl Device for Emulator {
             scratch: Vec::new(),
             on_bytes,
         };
-        let mut uc = Unicorn::new_with_data(Arch::ARM, Mode::THUMB | Mode::MCLASS, state).map_err(uc_err)?;
-        uc.ctl_set_cpu_model(self.config.core.model() as i32).map_err(uc_err)?;
+        let mut uc =
+            Unicorn::new_with_data(Arch::ARM, Mode::THUMB | Mode::MCLASS, state).map_err(uc_err)?;
+        uc.ctl_set_cpu_model(self.config.core.model() as i32)
+            .map_err(uc_err)?;
         for r in &self.config.regions {
-            let perms = if r.writable { Prot::ALL } else { Prot::READ | Prot::EXEC };
+            let perms = if r.writable {
+                Prot::ALL
+            } else {
+                Prot::READ | Prot::EXEC
+            };
             uc.mem_map(r.origin, round_up(r.size), perms).map_err(|e| {
                 backend_err(format!("mapping {} at {:#010x}: {e:?}", r.name, r.origin))
             })?;
@@ -221,19 +255,29 @@ impl Device for Emulator {
         // count just before the firmware's load reads it. (An MMIO callback would be
         // simpler, but unicorn re-executes an instruction that touches MMIO mid-block,
         // which double-counts it: measured ±1 per read.)
-        uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE).map_err(uc_err)?;
-        uc.add_mem_hook(HookType::MEM_READ, DWT_CYCCNT, DWT_CYCCNT + 3, |uc, _, _, _, _| {
-            let now = (uc.get_data().count & 0xFFFF_FFFF) as u32;
-            let _ = uc.mem_write(DWT_CYCCNT, &now.to_le_bytes());
-            true
-        })
+        uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE)
+            .map_err(uc_err)?;
+        uc.add_mem_hook(
+            HookType::MEM_READ,
+            DWT_CYCCNT,
+            DWT_CYCCNT + 3,
+            |uc, _, _, _, _| {
+                let now = (uc.get_data().count & 0xFFFF_FFFF) as u32;
+                let _ = uc.mem_write(DWT_CYCCNT, &now.to_le_bytes());
+                true
+            },
+        )
         .map_err(uc_err)?;
         uc.add_code_hook(1, 0, |uc, addr, _size| {
             let st = uc.get_data_mut();
             st.count += 1;
             st.last_pc = addr;
             if addr == st.done || addr == st.fault {
-                st.stop = Some(if addr == st.done { DeviceStop::Done } else { DeviceStop::FirmwareReportedFault });
+                st.stop = Some(if addr == st.done {
+                    DeviceStop::Done
+                } else {
+                    DeviceStop::FirmwareReportedFault
+                });
                 let _ = uc.emu_stop();
                 return;
             }
@@ -252,18 +296,24 @@ impl Device for Emulator {
             }
         })
         .map_err(uc_err)?;
-        uc.add_mem_hook(HookType::MEM_INVALID, 1, 0, |uc, kind, addr, size, _value| {
-            let what = match kind {
-                MemType::READ_UNMAPPED => "invalid memory read",
-                MemType::WRITE_UNMAPPED => "invalid memory write",
-                MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
-                MemType::WRITE_PROT => "write to read-only memory",
-                MemType::FETCH_PROT => "instruction fetch from non-executable memory",
-                _ => "invalid memory access",
-            };
-            uc.get_data_mut().bad_access = Some(format!("{what} of {size} bytes at {addr:#010x}"));
-            false
-        })
+        uc.add_mem_hook(
+            HookType::MEM_INVALID,
+            1,
+            0,
+            |uc, kind, addr, size, _value| {
+                let what = match kind {
+                    MemType::READ_UNMAPPED => "invalid memory read",
+                    MemType::WRITE_UNMAPPED => "invalid memory write",
+                    MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
+                    MemType::WRITE_PROT => "write to read-only memory",
+                    MemType::FETCH_PROT => "instruction fetch from non-executable memory",
+                    _ => "invalid memory access",
+                };
+                uc.get_data_mut().bad_access =
+                    Some(format!("{what} of {size} bytes at {addr:#010x}"));
+                false
+            },
+        )
         .map_err(uc_err)?;
         uc.add_intr_hook(|uc, intno| {
             let st = uc.get_data_mut();
@@ -273,7 +323,10 @@ impl Device for Emulator {
                 7 => "breakpoint (bkpt) outside the done/fault markers".to_string(),
                 n => format!("CPU exception {n}"),
             };
-            st.stop = Some(DeviceStop::Fault(Fault { kind, pc: st.last_pc }));
+            st.stop = Some(DeviceStop::Fault(Fault {
+                kind,
+                pc: st.last_pc,
+            }));
             let _ = uc.emu_stop();
         })
         .map_err(uc_err)?;

@@ -47,16 +47,35 @@ impl BuildCmd {
 }
 
 /// Build the firmware with a spinner; shared by `build` and `run`.
-pub async fn firmware(project: &Project, target: &Target, suite: &Suite, opts: &BuildOpts) -> anyhow::Result<Built> {
+pub async fn firmware(
+    project: &Project,
+    target: &Target,
+    suite: &Suite,
+    opts: &BuildOpts,
+) -> anyhow::Result<Built> {
     let tc = toolchain::select(&target.triple, opts.toolchain, opts.install_targets)?;
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     spinner.enable_steady_tick(Duration::from_millis(120));
     spinner.set_message(format!("preparing firmware for {}", target.name));
-    let (root, target_c, suite_c, features) = (project.root.clone(), target.clone(), suite.clone(), opts.firmware_features.clone());
+    let (root, target_c, suite_c, features) = (
+        project.root.clone(),
+        target.clone(),
+        suite.clone(),
+        opts.firmware_features.clone(),
+    );
     let sp = spinner.clone();
     let built = tokio::task::spawn_blocking(move || {
-        let req = BuildRequest { project: &root, target: &target_c, suite: &suite_c, features: &features, toolchain: &tc };
+        let req = BuildRequest {
+            project: &root,
+            target: &target_c,
+            suite: &suite_c,
+            features: &features,
+            toolchain: &tc,
+        };
         build(&req, &|msg| sp.set_message(msg.to_string()))
     })
     .await??;
@@ -64,7 +83,11 @@ pub async fn firmware(project: &Project, target: &Target, suite: &Suite, opts: &
     if built.cached {
         eprintln!("firmware for {}: up to date (cached)", target.name);
     } else {
-        eprintln!("firmware for {}: built in {:.1}s", target.name, built.elapsed.as_secs_f64());
+        eprintln!(
+            "firmware for {}: built in {:.1}s",
+            target.name,
+            built.elapsed.as_secs_f64()
+        );
     }
     Ok(built)
 }

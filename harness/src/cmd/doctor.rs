@@ -17,22 +17,35 @@ impl DoctorCmd {
         let project = self.project.project()?;
         println!("project: {}", project.root.display());
         let survey = toolchain::survey();
-        let installed: BTreeSet<String> = survey.rustup.as_ref().map(|r| r.3.iter().cloned().collect()).unwrap_or_default();
+        let installed: BTreeSet<String> = survey
+            .rustup
+            .as_ref()
+            .map(|r| r.3.iter().cloned().collect())
+            .unwrap_or_default();
         match &survey.rustup {
             Some((rustc, _, version, _)) => println!("✔ rustup toolchain: {version} ({})", rustc.display()),
             None => println!("✘ rustup toolchain: not found — install rustup, or use a build-std toolchain (below)"),
         }
         match &survey.build_std {
-            Ok((rustc, _, version)) => println!("✔ build-std toolchain: {version} ({})", rustc.display()),
+            Ok((rustc, _, version)) => {
+                println!("✔ build-std toolchain: {version} ({})", rustc.display())
+            }
             Err(why) => println!("· build-std toolchain (fallback): {why}"),
         }
         let mut missing = 0;
-        let triples: BTreeSet<String> = project.all_targets().into_iter().flatten().map(|t| t.triple).collect();
+        let triples: BTreeSet<String> = project
+            .all_targets()
+            .into_iter()
+            .flatten()
+            .map(|t| t.triple)
+            .collect();
         for triple in &triples {
             if installed.contains(triple) {
                 println!("✔ target {triple}: installed (rustup)");
             } else if survey.build_std.is_ok() {
-                println!("✔ target {triple}: buildable with build-std (or `rustup target add {triple}`)");
+                println!(
+                    "✔ target {triple}: buildable with build-std (or `rustup target add {triple}`)"
+                );
             } else {
                 missing += 1;
                 println!("✘ target {triple}: missing — run `rustup target add {triple}` (or `tinybench run --install-targets`)");
@@ -45,6 +58,10 @@ impl DoctorCmd {
         }
         println!("· backend probe-rs: not in this build yet; board targets cannot run");
         println!("· probes: none can be listed without the probe-rs backend");
-        Ok(if missing == 0 { crate::exit::OK } else { crate::exit::ERROR })
+        Ok(if missing == 0 {
+            crate::exit::OK
+        } else {
+            crate::exit::ERROR
+        })
     }
 }

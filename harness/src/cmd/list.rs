@@ -32,7 +32,9 @@ impl ListCmd {
         let mut bad = 0;
         match self.what {
             What::Targets => {
-                b.push_record(["target", "core", "triple", "clock", "flash", "RAM", "runs on"]);
+                b.push_record([
+                    "target", "core", "triple", "clock", "flash", "RAM", "runs on",
+                ]);
                 for t in project.all_targets() {
                     match t {
                         Ok(t) => b.push_record([
@@ -44,7 +46,9 @@ impl ListCmd {
                             format!("{} KiB", t.ram.size / 1024),
                             match &t.connection {
                                 Connection::Emulator => "emulator".to_string(),
-                                Connection::Probe { chip } => format!("board (probe-rs chip {chip})"),
+                                Connection::Probe { chip } => {
+                                    format!("board (probe-rs chip {chip})")
+                                }
                             },
                         ]),
                         Err(e) => {
@@ -58,7 +62,11 @@ impl ListCmd {
                 b.push_record(["suite", "cases", "description"]);
                 for s in project.all_suites() {
                     match s {
-                        Ok(s) => b.push_record([s.name.clone(), s.cases.len().to_string(), s.description.clone()]),
+                        Ok(s) => b.push_record([
+                            s.name.clone(),
+                            s.cases.len().to_string(),
+                            s.description.clone(),
+                        ]),
                         Err(e) => {
                             bad += 1;
                             eprintln!("error: {e}");
@@ -70,6 +78,10 @@ impl ListCmd {
         let mut table: Table = b.build();
         table.with(Style::rounded());
         println!("{table}");
-        Ok(if bad == 0 { crate::exit::OK } else { crate::exit::ERROR })
+        Ok(if bad == 0 {
+            crate::exit::OK
+        } else {
+            crate::exit::ERROR
+        })
     }
 }

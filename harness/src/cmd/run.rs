@@ -57,7 +57,10 @@ impl RunCmd {
         drop(crate::backend::open(&target)?);
         let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
         let elf = std::fs::read(&built.elf)?;
-        let limits = RunLimits { max_instructions: self.max_instructions, wall_timeout: Duration::from_secs(self.timeout) };
+        let limits = RunLimits {
+            max_instructions: self.max_instructions,
+            wall_timeout: Duration::from_secs(self.timeout),
+        };
         let bar = ProgressBar::new(suite.cases.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} cases on {prefix} {msg}")
@@ -67,9 +70,12 @@ impl RunCmd {
         let (t, s, b) = (target.clone(), suite.clone(), bar.clone());
         let finished = tokio::task::spawn_blocking(move || {
             runner::run(&t, &s, elf, built.suite_hash, &limits, &mut |ev| match ev {
-                Event::CaseStart { id } => {
-                    b.set_message(s.cases.get(*id as usize).map(|c| c.name.clone()).unwrap_or_default())
-                }
+                Event::CaseStart { id } => b.set_message(
+                    s.cases
+                        .get(*id as usize)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                ),
                 Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
                 _ => {}
             })
@@ -87,10 +93,24 @@ impl RunCmd {
         if finished.outcome != RunOutcome::Completed {
             eprintln!("error: {}: {}", target.name, finished.outcome.describe());
         }
-        let failed: Vec<&str> = finished.result.cases.iter().filter(|c| !c.status.is_ok()).map(|c| c.name.as_str()).collect();
+        let failed: Vec<&str> = finished
+            .result
+            .cases
+            .iter()
+            .filter(|c| !c.status.is_ok())
+            .map(|c| c.name.as_str())
+            .collect();
         if !failed.is_empty() {
-            eprintln!("error: {} case(s) failed: {}", failed.len(), failed.join(", "));
+            eprintln!(
+                "error: {} case(s) failed: {}",
+                failed.len(),
+                failed.join(", ")
+            );
         }
-        Ok(if all_ok && finished.outcome == RunOutcome::Completed { crate::exit::OK } else { crate::exit::BENCH_FAILED })
+        Ok(if all_ok && finished.outcome == RunOutcome::Completed {
+            crate::exit::OK
+        } else {
+            crate::exit::BENCH_FAILED
+        })
     }
 }

@@ -167,25 +167,38 @@ impl Suite {
 
     /// Buffers big enough for every case.
     pub fn buffers(&self) -> Buffers {
-        self.cases.iter().fold(Buffers::default(), |a, c| a.max(c.buffers()))
+        self.cases
+            .iter()
+            .fold(Buffers::default(), |a, c| a.max(c.buffers()))
     }
 
     /// Validate suite text (`path` names it in errors).
     pub fn parse(path: &Path, text: &str) -> Result<Suite, ConfigError> {
         let src = Source { path, text };
         let raw: RawSuite = src.parse()?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if raw.name.get_ref() != stem {
             return Err(src.error(
                 Some(raw.name.span()),
                 Some("name"),
-                format!("name `{}` must match the file name `{stem}`", raw.name.get_ref()),
+                format!(
+                    "name `{}` must match the file name `{stem}`",
+                    raw.name.get_ref()
+                ),
             ));
         }
-        let ranged = |v: &Option<Spanned<u32>>, field: &str, lo: u32, hi: u32, default: u32| match v {
+        let ranged = |v: &Option<Spanned<u32>>, field: &str, lo: u32, hi: u32, default: u32| match v
+        {
             None => Ok(default),
             Some(s) if (lo..=hi).contains(s.get_ref()) => Ok(*s.get_ref()),
-            Some(s) => Err(src.error(Some(s.span()), Some(field), format!("must be between {lo} and {hi}"))),
+            Some(s) => Err(src.error(
+                Some(s.span()),
+                Some(field),
+                format!("must be between {lo} and {hi}"),
+            )),
         };
         let overhead_reps = ranged(&raw.overhead_reps, "overhead_reps", 1, 10_000, 16)? as u16;
         let d_warmup = ranged(&raw.defaults.warmup, "defaults.warmup", 0, 10_000, 1)?;
@@ -199,24 +212,43 @@ impl Suite {
             let c = rc.get_ref();
             let f = |name: &str| format!("case[{i}].{name}");
             let name = c.name.get_ref().clone();
-            if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)) {
-                return Err(src.error(Some(c.name.span()), Some(&f("name")), "use letters, digits, `_`, `-` and `.` only"));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch))
+            {
+                return Err(src.error(
+                    Some(c.name.span()),
+                    Some(&f("name")),
+                    "use letters, digits, `_`, `-` and `.` only",
+                ));
             }
             if cases.iter().any(|o| o.name == name) {
-                return Err(src.error(Some(c.name.span()), Some(&f("name")), format!("duplicate case name `{name}`")));
+                return Err(src.error(
+                    Some(c.name.span()),
+                    Some(&f("name")),
+                    format!("duplicate case name `{name}`"),
+                ));
             }
             if c.kernel.get_ref() != "fully_connected" {
                 return Err(src.error(
                     Some(c.kernel.span()),
                     Some(&f("kernel")),
-                    format!("unknown kernel `{}`; known kernels: fully_connected", c.kernel.get_ref()),
+                    format!(
+                        "unknown kernel `{}`; known kernels: fully_connected",
+                        c.kernel.get_ref()
+                    ),
                 ));
             }
             let dim = |v: &Spanned<u64>, field: &str, hi: u64| -> Result<usize, ConfigError> {
                 if (1..=hi).contains(v.get_ref()) {
                     Ok(*v.get_ref() as usize)
                 } else {
-                    Err(src.error(Some(v.span()), Some(&f(field)), format!("must be between 1 and {hi}")))
+                    Err(src.error(
+                        Some(v.span()),
+                        Some(&f(field)),
+                        format!("must be between 1 and {hi}"),
+                    ))
                 }
             };
             let shape = FcShape {
@@ -225,36 +257,74 @@ impl Suite {
                 out_features: dim(&c.out_features, "out_features", MAX_ELEMENTS)?,
             };
             for (elems, field, span) in [
-                (shape.batches as u64 * shape.in_features as u64, "batches", c.batches.span()),
-                (shape.out_features as u64 * shape.in_features as u64, "out_features", c.out_features.span()),
-                (shape.batches as u64 * shape.out_features as u64, "batches", c.batches.span()),
+                (
+                    shape.batches as u64 * shape.in_features as u64,
+                    "batches",
+                    c.batches.span(),
+                ),
+                (
+                    shape.out_features as u64 * shape.in_features as u64,
+                    "out_features",
+                    c.out_features.span(),
+                ),
+                (
+                    shape.batches as u64 * shape.out_features as u64,
+                    "batches",
+                    c.batches.span(),
+                ),
             ] {
                 if elems > MAX_ELEMENTS {
-                    return Err(src.error(Some(span), Some(&f(field)), format!("a tensor of {elems} elements exceeds the {MAX_ELEMENTS}-element limit")));
+                    return Err(src.error(
+                        Some(span),
+                        Some(&f(field)),
+                        format!(
+                            "a tensor of {elems} elements exceeds the {MAX_ELEMENTS}-element limit"
+                        ),
+                    ));
                 }
             }
             let zp = |v: &Spanned<i64>, field: &str| -> Result<i32, ConfigError> {
                 if (-128..=127).contains(v.get_ref()) {
                     Ok(*v.get_ref() as i32)
                 } else {
-                    Err(src.error(Some(v.span()), Some(&f(field)), "an int8 zero point must be between -128 and 127"))
+                    Err(src.error(
+                        Some(v.span()),
+                        Some(&f(field)),
+                        "an int8 zero point must be between -128 and 127",
+                    ))
                 }
             };
             let in_zp = zp(&c.input_zero_point, "input_zero_point")?;
             let out_zp = zp(&c.output_zero_point, "output_zero_point")?;
             let scale = *c.requant_scale.get_ref();
             if !(scale > 0.0 && scale < 65_536.0) {
-                return Err(src.error(Some(c.requant_scale.span()), Some(&f("requant_scale")), "must be a positive real below 65536"));
+                return Err(src.error(
+                    Some(c.requant_scale.span()),
+                    Some(&f("requant_scale")),
+                    "must be a positive real below 65536",
+                ));
             }
             let (multiplier, shift) = quantize_multiplier(scale);
             if multiplier == 0 {
-                return Err(src.error(Some(c.requant_scale.span()), Some(&f("requant_scale")), "too small to represent (below 2^-31)"));
+                return Err(src.error(
+                    Some(c.requant_scale.span()),
+                    Some(&f("requant_scale")),
+                    "too small to represent (below 2^-31)",
+                ));
             }
-            let act_min = match c.activation.as_ref().map(|a| (a.get_ref().as_str(), a.span())) {
+            let act_min = match c
+                .activation
+                .as_ref()
+                .map(|a| (a.get_ref().as_str(), a.span()))
+            {
                 None | Some(("none", _)) => -128,
                 Some(("relu", _)) => out_zp as i8,
                 Some((other, span)) => {
-                    return Err(src.error(Some(span), Some(&f("activation")), format!("unknown activation `{other}`; use `none` or `relu`")));
+                    return Err(src.error(
+                        Some(span),
+                        Some(&f("activation")),
+                        format!("unknown activation `{other}`; use `none` or `relu`"),
+                    ));
                 }
             };
             let params = FcParams {
@@ -268,7 +338,10 @@ impl Suite {
             };
             cases.push(Case {
                 name,
-                seed: c.seed.as_ref().map_or(d_seed.wrapping_add(i as u32), |s| *s.get_ref()),
+                seed: c
+                    .seed
+                    .as_ref()
+                    .map_or(d_seed.wrapping_add(i as u32), |s| *s.get_ref()),
                 warmup: ranged(&c.warmup, &f("warmup"), 0, 10_000, d_warmup)? as u16,
                 reps: ranged(&c.reps, &f("reps"), 1, 10_000, d_reps)? as u16,
                 kernel: KernelCase::FullyConnected { shape, params },
@@ -318,7 +391,11 @@ requant_scale = 0.004
     #[test]
     fn impossible_shape_names_line_and_field() {
         let e = parse(&GOOD.replace("in_features = 16", "in_features = 0")).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(9), Some("case[0].in_features")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(9), Some("case[0].in_features")),
+            "{e}"
+        );
         assert!(e.to_string().starts_with("suites/s.toml:9:"), "{e}");
     }
 

@@ -130,12 +130,18 @@ impl Target {
     pub fn parse(path: &Path, text: &str) -> Result<Target, ConfigError> {
         let src = Source { path, text };
         let raw: RawTarget = src.parse()?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if raw.name.get_ref() != stem {
             return Err(src.error(
                 Some(raw.name.span()),
                 Some("name"),
-                format!("name `{}` must match the file name `{stem}`", raw.name.get_ref()),
+                format!(
+                    "name `{}` must match the file name `{stem}`",
+                    raw.name.get_ref()
+                ),
             ));
         }
         let core = *raw.core.get_ref();
@@ -152,12 +158,20 @@ impl Target {
             ));
         }
         if !(1_000_000..=2_000_000_000).contains(raw.clock_hz.get_ref()) {
-            return Err(src.error(Some(raw.clock_hz.span()), Some("clock_hz"), "clock must be between 1 MHz and 2 GHz"));
+            return Err(src.error(
+                Some(raw.clock_hz.span()),
+                Some("clock_hz"),
+                "clock must be between 1 MHz and 2 GHz",
+            ));
         }
-        let region = |r: &Spanned<RawRegion>, field: &str| -> Result<Region, ConfigError> {
-            let v = r.get_ref();
-            let size = v.size_kib.checked_mul(1024).filter(|&s| s > 0 && v.origin.checked_add(s).is_some_and(|e| e <= 1 << 32));
-            match size {
+        let region =
+            |r: &Spanned<RawRegion>, field: &str| -> Result<Region, ConfigError> {
+                let v = r.get_ref();
+                let size = v
+                    .size_kib
+                    .checked_mul(1024)
+                    .filter(|&s| s > 0 && v.origin.checked_add(s).is_some_and(|e| e <= 1 << 32));
+                match size {
                 Some(size) if v.origin % 4 == 0 => Ok(Region { origin: v.origin, size }),
                 _ => Err(src.error(
                     Some(r.span()),
@@ -165,11 +179,15 @@ impl Target {
                     "region must be word-aligned, non-empty and inside the 32-bit address space",
                 )),
             }
-        };
+            };
         let flash = region(&raw.memory.flash, "memory.flash")?;
         let ram = region(&raw.memory.ram, "memory.ram")?;
         if flash.origin < ram.origin + ram.size && ram.origin < flash.origin + flash.size {
-            return Err(src.error(Some(raw.memory.ram.span()), Some("memory.ram"), "RAM overlaps flash"));
+            return Err(src.error(
+                Some(raw.memory.ram.span()),
+                Some("memory.ram"),
+                "RAM overlaps flash",
+            ));
         }
         let connection = match raw.connection.into_inner() {
             RawConnection::Emulator => Connection::Emulator,
@@ -228,14 +246,26 @@ kind = "emulator"
     #[test]
     fn good_target_parses() {
         let t = parse(GOOD).unwrap();
-        assert_eq!(t.ram, Region { origin: 0x2000_0000, size: 256 * 1024 });
-        assert!(t.memory_x().contains("RAM : ORIGIN = 0x20000000, LENGTH = 256K"));
+        assert_eq!(
+            t.ram,
+            Region {
+                origin: 0x2000_0000,
+                size: 256 * 1024
+            }
+        );
+        assert!(t
+            .memory_x()
+            .contains("RAM : ORIGIN = 0x20000000, LENGTH = 256K"));
     }
 
     #[test]
     fn wrong_triple_names_line_and_field() {
         let e = parse(&GOOD.replace("thumbv7em-none-eabihf", "thumbv6m-none-eabi")).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("triple")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(4), Some("triple")),
+            "{e}"
+        );
     }
 
     #[test]

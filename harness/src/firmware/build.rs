@@ -138,7 +138,12 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
 
     let fw = req.project.join("targets").join("firmware");
     let mut h = Sha256::new();
-    for part in [suite_rs.as_str(), memory_x.as_str(), t.triple.as_str(), req.toolchain.version.as_str()] {
+    for part in [
+        suite_rs.as_str(),
+        memory_x.as_str(),
+        t.triple.as_str(),
+        req.toolchain.version.as_str(),
+    ] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -148,14 +153,35 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     h.update(features.join(",").as_bytes());
     hash_tree(&mut h, &fw)?;
     hash_tree(&mut h, &req.project.join("kernels").join("src"))?;
-    let key: String = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let cached = work.join(format!("{}-{key}.elf", s.name));
     if cached.is_file() {
-        return Ok(Built { elf: cached, suite_hash, cached: true, elapsed: start.elapsed() });
+        return Ok(Built {
+            elf: cached,
+            suite_hash,
+            cached: true,
+            elapsed: start.elapsed(),
+        });
     }
 
-    on_status(&format!("building firmware for {} with {}", t.triple, req.toolchain.describe()));
-    let target_dir = work.join("cargo");
+    on_status(&format!(
+        "building firmware for {} with {}",
+        t.triple,
+        req.toolchain.describe()
+    ));
+    // One cargo target dir per feature set: two builds of the same target with different
+    // features (tinybench's self-tests run in parallel) must not overwrite each other's
+    // ELF between cargo finishing and the copy below.
+    let target_dir = if features.is_empty() {
+        work.join("cargo")
+    } else {
+        work.join(format!("cargo-{}", features.join("+")))
+    };
     let mut cmd = req.toolchain.cargo_command();
     cmd.current_dir(&fw)
         .args(["build", "--release", "--target", &t.triple, "--target-dir"])
@@ -178,10 +204,18 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
             stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         });
     }
-    let elf = target_dir.join(&t.triple).join("release").join("tinybench-firmware");
+    let elf = target_dir
+        .join(&t.triple)
+        .join("release")
+        .join("tinybench-firmware");
     // Copy under a temporary name, then rename: an interrupted copy never looks cached.
     let tmp = cached.with_extension("elf.tmp");
     std::fs::copy(&elf, &tmp).map_err(io("copying", &elf))?;
     std::fs::rename(&tmp, &cached).map_err(io("renaming", &tmp))?;
-    Ok(Built { elf: cached, suite_hash, cached: false, elapsed: start.elapsed() })
+    Ok(Built {
+        elf: cached,
+        suite_hash,
+        cached: false,
+        elapsed: start.elapsed(),
+    })
 }

@@ -9,7 +9,11 @@ use std::fmt::Write;
 pub fn suite_rs(suite: &Suite) -> (String, u32) {
     let mut body = String::new();
     let b = suite.buffers();
-    let _ = writeln!(body, "pub const OVERHEAD_REPS: u16 = {};", suite.overhead_reps);
+    let _ = writeln!(
+        body,
+        "pub const OVERHEAD_REPS: u16 = {};",
+        suite.overhead_reps
+    );
     let _ = writeln!(body, "pub const MAX_INPUT: usize = {};", b.input.max(1));
     let _ = writeln!(body, "pub const MAX_WEIGHTS: usize = {};", b.weights.max(1));
     let _ = writeln!(body, "pub const MAX_BIAS: usize = {};", b.bias.max(1));
@@ -18,7 +22,10 @@ pub fn suite_rs(suite: &Suite) -> (String, u32) {
     for c in &suite.cases {
         let _ = writeln!(body, "    // {}", c.name);
         match c.kernel {
-            KernelCase::FullyConnected { shape: s, params: p } => {
+            KernelCase::FullyConnected {
+                shape: s,
+                params: p,
+            } => {
                 let _ = writeln!(
                     body,
                     "    Case {{ kernel: Kernel::FullyConnected {{ \

@@ -47,7 +47,11 @@ impl Toolchain {
     pub fn describe(&self) -> String {
         match self.kind {
             Kind::Rustup => format!("rustup ({})", self.version),
-            Kind::BuildStd => format!("{} with -Zbuild-std=core ({})", self.rustc.display(), self.version),
+            Kind::BuildStd => format!(
+                "{} with -Zbuild-std=core ({})",
+                self.rustc.display(),
+                self.version
+            ),
         }
     }
 
@@ -56,7 +60,15 @@ impl Toolchain {
         let mut cmd = Command::new(&self.cargo);
         // A harness started by `cargo run` inherits cargo's variables; none may leak into
         // the firmware build.
-        for var in ["RUSTC", "RUSTC_WRAPPER", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_BOOTSTRAP", "CARGO_ENCODED_RUSTFLAGS"] {
+        for var in [
+            "RUSTC",
+            "RUSTC_WRAPPER",
+            "RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+            "CARGO_TARGET_DIR",
+            "RUSTC_BOOTSTRAP",
+            "CARGO_ENCODED_RUSTFLAGS",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("RUSTC", &self.rustc);
@@ -86,7 +98,9 @@ pub struct Survey {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Look at this machine's toolchains.
@@ -96,7 +110,12 @@ pub fn survey() -> Survey {
         let cargo = PathBuf::from(output(Command::new("rustup").args(["which", "cargo"]))?);
         let version = output(Command::new(&rustc).arg("--version"))?;
         let targets = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
-        Some((rustc, cargo, version, targets.lines().map(str::to_string).collect()))
+        Some((
+            rustc,
+            cargo,
+            version,
+            targets.lines().map(str::to_string).collect(),
+        ))
     })();
     let build_std = system_build_std();
     Survey { rustup, build_std }
@@ -105,8 +124,10 @@ pub fn survey() -> Survey {
 /// Candidate system toolchain: Debian's rustc-web installs `/usr/bin/rustc` and
 /// `/usr/bin/cargo`; override with `TINYBENCH_SYSTEM_RUSTC` / `TINYBENCH_SYSTEM_CARGO`.
 fn system_build_std() -> Result<(PathBuf, PathBuf, String), String> {
-    let rustc = std::env::var_os("TINYBENCH_SYSTEM_RUSTC").map_or_else(|| PathBuf::from("/usr/bin/rustc"), PathBuf::from);
-    let cargo = std::env::var_os("TINYBENCH_SYSTEM_CARGO").map_or_else(|| PathBuf::from("/usr/bin/cargo"), PathBuf::from);
+    let rustc = std::env::var_os("TINYBENCH_SYSTEM_RUSTC")
+        .map_or_else(|| PathBuf::from("/usr/bin/rustc"), PathBuf::from);
+    let cargo = std::env::var_os("TINYBENCH_SYSTEM_CARGO")
+        .map_or_else(|| PathBuf::from("/usr/bin/cargo"), PathBuf::from);
     let mut missing = Vec::new();
     if !rustc.is_file() {
         missing.push(format!("{} (apt-get install rustc-web)", rustc.display()));
@@ -118,13 +139,19 @@ fn system_build_std() -> Result<(PathBuf, PathBuf, String), String> {
         return Err(format!("missing {}", missing.join(", ")));
     }
     let version = output(Command::new(&rustc).arg("--version")).ok_or("rustc --version failed")?;
-    let sysroot = output(Command::new(&rustc).args(["--print", "sysroot"])).ok_or("rustc --print sysroot failed")?;
+    let sysroot = output(Command::new(&rustc).args(["--print", "sysroot"]))
+        .ok_or("rustc --print sysroot failed")?;
     let src = Path::new(&sysroot).join("lib/rustlib/src/rust/library/core");
     if !src.is_dir() {
-        missing.push(format!("rust-src at {} (apt-get install rust-web-src)", src.display()));
+        missing.push(format!(
+            "rust-src at {} (apt-get install rust-web-src)",
+            src.display()
+        ));
     }
     let lld_ok = Command::new("rust-lld").arg("--version").output().is_ok()
-        || Path::new(&sysroot).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld").is_file();
+        || Path::new(&sysroot)
+            .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld")
+            .is_file();
     if !lld_ok {
         missing.push("rust-lld on PATH (apt-get install lld-22 rust-web-llvm)".into());
     }
@@ -154,21 +181,42 @@ pub fn select(triple: &str, pref: Preference, install: bool) -> Result<Toolchain
             Some((rustc, cargo, version, targets)) => {
                 let mut have = targets.iter().any(|t| t == triple);
                 if !have && install {
-                    eprintln!("installing the {triple} standard library: rustup target add {triple}");
-                    have = Command::new("rustup").args(["target", "add", triple]).status().is_ok_and(|st| st.success());
+                    eprintln!(
+                        "installing the {triple} standard library: rustup target add {triple}"
+                    );
+                    have = Command::new("rustup")
+                        .args(["target", "add", triple])
+                        .status()
+                        .is_ok_and(|st| st.success());
                 }
                 if have {
-                    return Ok(Toolchain { kind: Kind::Rustup, cargo: cargo.clone(), rustc: rustc.clone(), version: version.clone() });
+                    return Ok(Toolchain {
+                        kind: Kind::Rustup,
+                        cargo: cargo.clone(),
+                        rustc: rustc.clone(),
+                        version: version.clone(),
+                    });
                 }
-                fixes.push(format!("  - run `rustup target add {triple}` (or pass --install-targets)"));
+                fixes.push(format!(
+                    "  - run `rustup target add {triple}` (or pass --install-targets)"
+                ));
             }
-            None => fixes.push("  - install rustup (https://rustup.rs), then `rustup target add ".to_string() + triple + "`"),
+            None => fixes.push(
+                "  - install rustup (https://rustup.rs), then `rustup target add ".to_string()
+                    + triple
+                    + "`",
+            ),
         }
     }
     if pref != Preference::Rustup {
         match &s.build_std {
             Ok((rustc, cargo, version)) => {
-                return Ok(Toolchain { kind: Kind::BuildStd, cargo: cargo.clone(), rustc: rustc.clone(), version: version.clone() })
+                return Ok(Toolchain {
+                    kind: Kind::BuildStd,
+                    cargo: cargo.clone(),
+                    rustc: rustc.clone(),
+                    version: version.clone(),
+                })
             }
             Err(why) => fixes.push(format!(
                 "  - or use a system toolchain with rust-src (build-std): {why}; \
@@ -176,5 +224,8 @@ pub fn select(triple: &str, pref: Preference, install: bool) -> Result<Toolchain
             )),
         }
     }
-    Err(ToolchainError { triple: triple.to_string(), fixes: fixes.join("\n") })
+    Err(ToolchainError {
+        triple: triple.to_string(),
+        fixes: fixes.join("\n"),
+    })
 }

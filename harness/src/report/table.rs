@@ -62,7 +62,9 @@ pub fn render(run: &RunResult) -> String {
         })
         .collect();
     let mut table = Table::new(rows);
-    table.with(Style::rounded()).modify(Columns::new(3..9), Alignment::right());
+    table
+        .with(Style::rounded())
+        .modify(Columns::new(3..9), Alignment::right());
     format!(
         "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted)\n{table}",
         run.target,

@@ -100,8 +100,10 @@ fn selftest_fault() {
 #[inline(never)]
 #[no_mangle]
 fn selftest_hang() {
+    // `black_box(true)` keeps the loop opaque, so the compiler cannot conclude that the
+    // code after it (the done marker) is unreachable and drop it.
     let mut x = 0u32;
-    loop {
+    while core::hint::black_box(true) {
         x = core::hint::black_box(x.wrapping_add(1));
     }
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building and testing tinybench needs on a fresh Debian/Ubuntu machine:
+#  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
+#    generates its bindings with bindgen;
+#  - the firmware targets' standard libraries (rustup target add).
+# Idempotent: installs only what is missing. Without root (or sudo) it prints the command.
+set -euo pipefail
+
+need_apt=()
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
+command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO=none; fi
+  if [ "$SUDO" = none ]; then
+    echo "tinybench needs: apt-get install ${need_apt[*]} (run it as root)" >&2
+    exit 1
+  fi
+  echo "ci/setup.sh: installing ${need_apt[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+targets=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
+if command -v rustup >/dev/null 2>&1; then
+  installed=$(rustup target list --installed)
+  missing=()
+  for t in "${targets[@]}"; do grep -qx "$t" <<<"$installed" || missing+=("$t"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "ci/setup.sh: rustup target add ${missing[*]}" >&2
+    rustup target add "${missing[@]}"
+  fi
+else
+  echo "ci/setup.sh: no rustup; firmware builds will use a build-std toolchain if present (tinybench doctor)" >&2
+fi
