@@ -1,6 +1,6 @@
 //! Opening the device a target names. The only place that knows which backends exist.
 
-use crate::config::target::{Connection, Core, Target};
+use crate::config::target::{Connection, Target};
 use tinybench_device::Device;
 
 /// Why no device could be opened.
@@ -38,6 +38,7 @@ pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
 
 #[cfg(feature = "emulator")]
 fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
+    use crate::config::target::Core;
     use tinybench_emu::{ArmCore, EmuConfig, Emulator, MemRegion};
     let core = match target.core {
         // unicorn models the M0; the M0+ runs the same ARMv6-M instruction set.
