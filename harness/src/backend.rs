@@ -39,14 +39,16 @@ pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
 #[cfg(feature = "emulator")]
 fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
     use crate::config::target::Core;
-    use tinybench_emu::{ArmCore, EmuConfig, Emulator, MemRegion};
+    use tinybench_emu::{EmuConfig, EmuCore, Emulator, MemRegion};
     let core = match target.core {
         // unicorn models the M0; the M0+ runs the same ARMv6-M instruction set.
-        Core::CortexM0plus => ArmCore::CortexM0,
-        Core::CortexM3 => ArmCore::CortexM3,
-        Core::CortexM4 => ArmCore::CortexM4,
-        Core::CortexM7 => ArmCore::CortexM7,
-        Core::CortexM33 => ArmCore::CortexM33,
+        Core::CortexM0plus => EmuCore::CortexM0,
+        Core::CortexM3 => EmuCore::CortexM3,
+        Core::CortexM4 => EmuCore::CortexM4,
+        Core::CortexM7 => EmuCore::CortexM7,
+        Core::CortexM33 => EmuCore::CortexM33,
+        // unicorn's SiFive E31 model (RV32IMAC) also runs RV32IMC code.
+        Core::Rv32imac | Core::Rv32imc => EmuCore::Rv32,
     };
     let regions = vec![
         MemRegion {

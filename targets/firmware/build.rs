@@ -19,9 +19,14 @@ fn main() {
     }
     println!("cargo:rustc-link-search={}", out.display());
     let target = env::var("TARGET").unwrap();
+    println!("cargo:rustc-check-cfg=cfg(armv6m)");
+    if target.starts_with("thumbv6m") {
+        println!("cargo:rustc-cfg=armv6m");
+    }
     if target.starts_with("thumb") {
         println!("cargo:rustc-link-arg=--nmagic");
-        println!("cargo:rustc-link-arg=-Tlink.x");
     }
+    // cortex-m-rt's and riscv-rt's link.x both INCLUDE the generated memory.x.
+    println!("cargo:rustc-link-arg=-Tlink.x");
     println!("cargo:rustc-link-arg=-Tdefmt.x");
 }

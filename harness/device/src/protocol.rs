@@ -34,6 +34,8 @@ pub enum Event {
     Panic { message: String },
     /// Firmware took a HardFault and reported its stacked frame.
     HardFault { pc: u32, lr: u32, xpsr: u32 },
+    /// RISC-V firmware trapped: `mcause`, `mepc`, `mtval`.
+    Trap { cause: u32, pc: u32, tval: u32 },
     /// Any other frame (a log line): shown, not interpreted.
     Log(String),
 }
@@ -117,6 +119,14 @@ impl Event {
                     pc: n(0)?,
                     lr: n(1)?,
                     xpsr: n(2)?,
+                }
+            }
+            "TB trap cause={} pc={} tval={}" => {
+                arity(3)?;
+                Event::Trap {
+                    cause: n(0)?,
+                    pc: n(1)?,
+                    tval: n(2)?,
                 }
             }
             s if s.starts_with("TB ") => return Err(bad()),

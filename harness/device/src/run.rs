@@ -182,6 +182,14 @@ fn firmware_fault(events: &[Event], image: &FirmwareImage) -> RunOutcome {
                     message: message.clone(),
                 }
             }
+            Event::Trap { cause, pc, tval } => {
+                let pc = *pc as u64;
+                return RunOutcome::Fault {
+                    kind: format!("trap, mcause {cause:#x} (mtval {tval:#010x})"),
+                    pc,
+                    symbol: image.symbolize(pc),
+                };
+            }
             Event::HardFault { pc, lr, xpsr } => {
                 let pc = *pc as u64;
                 return RunOutcome::Fault {

@@ -6,10 +6,12 @@
 //! RAM, stop on the done/fault markers.
 //!
 //! # What the counter reads mean
-//! The firmware reads DWT CYCCNT (0xE000_1004). Here that read returns the number of
-//! instructions executed so far, counted by one per-instruction code hook (each Thumb
-//! instruction the hook sees counts once; the reading instruction itself is included).
-//! Counts are therefore "instructions, emulated": exact and repeatable, not cycles.
+//! On Cortex-M the firmware reads DWT CYCCNT (0xE000_1004); on RISC-V it calls
+//! `tinybench_read_counter` (`csrr a0, mcycle; ret`). Here either read returns the number
+//! of instructions executed so far, counted by one per-instruction code hook (each
+//! instruction the hook sees counts once; the reading instruction itself is included; on
+//! RISC-V the `ret` of the read function too). Counts are therefore "instructions,
+//! emulated": exact and repeatable, not cycles.
 //!
 //! # Measured pitfalls this design avoids
 //! Stopping and restarting unicorn mid-run loses hook calls, so a run is one
@@ -20,6 +22,8 @@
 //!
 //! Licence: unicorn-engine is GPL-2.0, so a binary linking this crate is GPL-2.0.
 
+mod arch;
 mod machine;
 
-pub use machine::{ArmCore, EmuConfig, Emulator, MemRegion};
+pub use arch::EmuCore;
+pub use machine::{EmuConfig, Emulator, MemRegion};

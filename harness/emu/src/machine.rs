@@ -1,37 +1,11 @@
+use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
 use tinybench_device::rtt::{TargetMemory, UpChannel};
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
 use tinybench_results::CountKind;
-use unicorn_engine::unicorn_const::{uc_error, Arch, HookType, MemType, Mode, Prot};
-use unicorn_engine::{ArmCpuModel, RegisterARM, Unicorn};
-
-/// The Cortex-M cores unicorn models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArmCore {
-    /// Cortex-M0 / M0+ (ARMv6-M).
-    CortexM0,
-    /// Cortex-M3 (ARMv7-M).
-    CortexM3,
-    /// Cortex-M4 (ARMv7E-M, DSP, FPU).
-    CortexM4,
-    /// Cortex-M7 (ARMv7E-M).
-    CortexM7,
-    /// Cortex-M33 (ARMv8-M mainline).
-    CortexM33,
-}
-
-impl ArmCore {
-    fn model(self) -> ArmCpuModel {
-        match self {
-            ArmCore::CortexM0 => ArmCpuModel::CORTEX_M0,
-            ArmCore::CortexM3 => ArmCpuModel::CORTEX_M3,
-            ArmCore::CortexM4 => ArmCpuModel::CORTEX_M4,
-            ArmCore::CortexM7 => ArmCpuModel::CORTEX_M7,
-            ArmCore::CortexM33 => ArmCpuModel::CORTEX_M33,
-        }
-    }
-}
+use unicorn_engine::unicorn_const::{uc_error, HookType, MemType, Prot};
+use unicorn_engine::{RegisterARM, RegisterRISCV, Unicorn};
 
 /// A memory region of the emulated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +24,7 @@ pub struct MemRegion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmuConfig {
     /// CPU model.
-    pub core: ArmCore,
+    pub core: EmuCore,
     /// Flash and RAM regions.
     pub regions: Vec<MemRegion>,
     /// Instructions between two RTT drains.
@@ -59,6 +33,8 @@ pub struct EmuConfig {
 
 /// DWT cycle counter register, read by the firmware's timer.
 const DWT_CYCCNT: u64 = 0xE000_1004;
+/// SysTick current value register: the ARMv6-M firmware's timer (a 24-bit down-counter).
+const SYST_CVR: u64 = 0xE000_E018;
 /// The Private Peripheral Bus, mapped as MMIO.
 const PPB_BASE: u64 = 0xE000_0000;
 const PPB_SIZE: u64 = 0x0010_0000;
@@ -75,7 +51,18 @@ struct Loaded {
     done: u64,
     fault: u64,
     rtt: u64,
-    vector_table: u64,
+    reset: Reset,
+    /// RISC-V: address of the `ret` of `tinybench_read_counter`, where `a0` is replaced
+    /// by the instruction count. (Cortex-M reads DWT CYCCNT through memory instead.)
+    counter_ret: Option<u64>,
+}
+
+/// How the core starts.
+enum Reset {
+    /// Cortex-M: SP and PC from the vector table at this address.
+    VectorTable(u64),
+    /// RISC-V: PC at the ELF entry; riscv-rt sets up the stack itself.
+    Entry(u64),
 }
 
 /// State the hooks share, stored as unicorn's user data.
@@ -87,6 +74,7 @@ struct HookState<'s> {
     interval: u64,
     done: u64,
     fault: u64,
+    counter_ret: u64,
     stop: Option<DeviceStop>,
     bad_access: Option<String>,
     rtt: UpChannel,
@@ -159,10 +147,12 @@ impl Device for Emulator {
     }
 
     fn load(&mut self, image: &FirmwareImage) -> Result<(), DeviceError> {
-        if image.machine != object_em_arm() {
+        if image.machine != self.config.core.elf_machine() {
             return Err(DeviceError::Load(format!(
-                "ELF machine {} is not ARM; this emulated target is a Cortex-M",
-                image.machine
+                "the ELF is for machine {} but this emulated target is a {:?} (machine {})",
+                image.machine,
+                self.config.core,
+                self.config.core.elf_machine()
             )));
         }
         for seg in &image.segments {
@@ -191,15 +181,22 @@ impl Device for Emulator {
                 .require(name)
                 .map_err(|e| DeviceError::Load(e.to_string()))
         };
-        let vector_table = image
-            .symbol("__vector_table")
-            .or_else(|| self.config.regions.first().map(|r| r.origin))
-            .ok_or_else(|| DeviceError::Load("no vector table".into()))?;
+        let (reset, counter_ret) = if self.config.core.is_arm() {
+            let vt = image
+                .symbol("__vector_table")
+                .or_else(|| self.config.regions.first().map(|r| r.origin))
+                .ok_or_else(|| DeviceError::Load("no vector table".into()))?;
+            (Reset::VectorTable(vt), None)
+        } else {
+            let f = need("tinybench_read_counter")?;
+            (Reset::Entry(image.entry), Some(counter_ret(image, f)?))
+        };
         self.loaded = Some(Loaded {
             done: need("tinybench_done")?,
             fault: need("tinybench_fault")?,
             rtt: need("_SEGGER_RTT")?,
-            vector_table,
+            reset,
+            counter_ret,
             image: image.clone(),
         });
         Ok(())
@@ -227,6 +224,7 @@ impl Device for Emulator {
             interval: self.config.drain_interval.max(1),
             done: l.done,
             fault: l.fault,
+            counter_ret: l.counter_ret.unwrap_or(u64::MAX),
             stop: None,
             bad_access: None,
             rtt: UpChannel::new(l.rtt, 0, true),
@@ -234,10 +232,10 @@ impl Device for Emulator {
             scratch: Vec::new(),
             on_bytes,
         };
-        let mut uc =
-            Unicorn::new_with_data(Arch::ARM, Mode::THUMB | Mode::MCLASS, state).map_err(uc_err)?;
-        uc.ctl_set_cpu_model(self.config.core.model() as i32)
-            .map_err(uc_err)?;
+        let core = self.config.core;
+        let (arch, mode, model) = core.unicorn();
+        let mut uc = Unicorn::new_with_data(arch, mode, state).map_err(uc_err)?;
+        uc.ctl_set_cpu_model(model).map_err(uc_err)?;
         for r in &self.config.regions {
             let perms = if r.writable {
                 Prot::ALL
@@ -255,19 +253,32 @@ impl Device for Emulator {
         // count just before the firmware's load reads it. (An MMIO callback would be
         // simpler, but unicorn re-executes an instruction that touches MMIO mid-block,
         // which double-counts it: measured ±1 per read.)
-        uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE)
+        if core.is_arm() {
+            uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE)
+                .map_err(uc_err)?;
+            uc.add_mem_hook(
+                HookType::MEM_READ,
+                DWT_CYCCNT,
+                DWT_CYCCNT + 3,
+                |uc, _, _, _, _| {
+                    let now = (uc.get_data().count & 0xFFFF_FFFF) as u32;
+                    let _ = uc.mem_write(DWT_CYCCNT, &now.to_le_bytes());
+                    true
+                },
+            )
             .map_err(uc_err)?;
-        uc.add_mem_hook(
-            HookType::MEM_READ,
-            DWT_CYCCNT,
-            DWT_CYCCNT + 3,
-            |uc, _, _, _, _| {
-                let now = (uc.get_data().count & 0xFFFF_FFFF) as u32;
-                let _ = uc.mem_write(DWT_CYCCNT, &now.to_le_bytes());
-                true
-            },
-        )
-        .map_err(uc_err)?;
+            uc.add_mem_hook(
+                HookType::MEM_READ,
+                SYST_CVR,
+                SYST_CVR + 3,
+                |uc, _, _, _, _| {
+                    let down = 0x00FF_FFFF - (uc.get_data().count & 0x00FF_FFFF) as u32;
+                    let _ = uc.mem_write(SYST_CVR, &down.to_le_bytes());
+                    true
+                },
+            )
+            .map_err(uc_err)?;
+        }
         uc.add_code_hook(1, 0, |uc, addr, _size| {
             let st = uc.get_data_mut();
             st.count += 1;
@@ -279,6 +290,11 @@ impl Device for Emulator {
                     DeviceStop::FirmwareReportedFault
                 });
                 let _ = uc.emu_stop();
+                return;
+            }
+            if addr == st.counter_ret {
+                let now = st.count & 0xFFFF_FFFF;
+                let _ = uc.reg_write(RegisterRISCV::X10, now);
                 return;
             }
             if st.count >= st.budget {
@@ -315,14 +331,9 @@ impl Device for Emulator {
             },
         )
         .map_err(uc_err)?;
-        uc.add_intr_hook(|uc, intno| {
+        uc.add_intr_hook(move |uc, intno| {
             let st = uc.get_data_mut();
-            let kind = match intno {
-                1 => "undefined instruction (UsageFault)".to_string(),
-                2 => "supervisor call (svc) with no handler".to_string(),
-                7 => "breakpoint (bkpt) outside the done/fault markers".to_string(),
-                n => format!("CPU exception {n}"),
-            };
+            let kind = core.exception(intno);
             st.stop = Some(DeviceStop::Fault(Fault {
                 kind,
                 pc: st.last_pc,
@@ -331,14 +342,20 @@ impl Device for Emulator {
         })
         .map_err(uc_err)?;
 
-        let mut word = [0u8; 4];
-        uc.mem_read(l.vector_table, &mut word).map_err(uc_err)?;
-        let sp = u32::from_le_bytes(word) as u64;
-        uc.mem_read(l.vector_table + 4, &mut word).map_err(uc_err)?;
-        let reset = u32::from_le_bytes(word) as u64;
-        uc.reg_write(RegisterARM::SP, sp).map_err(uc_err)?;
+        let begin = match l.reset {
+            Reset::VectorTable(vt) => {
+                let mut word = [0u8; 4];
+                uc.mem_read(vt, &mut word).map_err(uc_err)?;
+                uc.reg_write(RegisterARM::SP, u32::from_le_bytes(word) as u64)
+                    .map_err(uc_err)?;
+                uc.mem_read(vt + 4, &mut word).map_err(uc_err)?;
+                // The Thumb bit tells unicorn to start in Thumb state.
+                u32::from_le_bytes(word) as u64 | 1
+            }
+            Reset::Entry(pc) => pc,
+        };
         let timeout_us = limits.wall_timeout.as_micros().min(u64::MAX as u128) as u64;
-        let result = uc.emu_start(reset | 1, u64::MAX, timeout_us, 0);
+        let result = uc.emu_start(begin, u64::MAX, timeout_us, 0);
         // Whatever happened, collect the last bytes the firmware wrote.
         Emulator::drain(&mut uc);
         let st = uc.get_data_mut();
@@ -363,8 +380,23 @@ impl Device for Emulator {
     }
 }
 
-fn object_em_arm() -> u16 {
-    40
+/// Check that `tinybench_read_counter` is `csrr a0, mcycle; ret` and return the address
+/// of its `ret`, where the emulator supplies the count. Checked rather than assumed so a
+/// compiler that lays it out differently gets a clear error, never a wrong number.
+fn counter_ret(image: &FirmwareImage, f: u64) -> Result<u64, DeviceError> {
+    let bytes = image
+        .read(f, 8)
+        .ok_or_else(|| DeviceError::Load("tinybench_read_counter is not in the image".into()))?;
+    let first = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let next16 = u16::from_le_bytes([bytes[4], bytes[5]]);
+    let next32 = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    if first == CSRR_A0_MCYCLE && (next16 == C_RET || next32 == RET) {
+        Ok(f + 4)
+    } else {
+        Err(DeviceError::Load(format!(
+            "tinybench_read_counter at {f:#x} is not `csrr a0, mcycle; ret` (found {first:#010x} {next32:#010x})"
+        )))
+    }
 }
 
 fn uc_err(e: uc_error) -> DeviceError {

@@ -61,7 +61,7 @@ pub fn run(id: u16, case: &Case) {
                 let r = call(&mut b.output[..n_out]);
                 let t1 = arch::read_counter();
                 black_box(&r);
-                defmt::println!("TB sample id={=u16} rep={=u16} count={=u32}", id, rep, t1.wrapping_sub(t0));
+                defmt::println!("TB sample id={=u16} rep={=u16} count={=u32}", id, rep, arch::elapsed(t0, t1));
             }
             #[cfg(feature = "selftest-wrong-output")]
             if id == 0 {

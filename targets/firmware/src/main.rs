@@ -50,7 +50,7 @@ fn main() -> ! {
     for rep in 0..suite::OVERHEAD_REPS {
         let t0 = arch::read_counter();
         let t1 = arch::read_counter();
-        defmt::println!("TB overhead rep={=u16} count={=u32}", rep, t1.wrapping_sub(t0));
+        defmt::println!("TB overhead rep={=u16} count={=u32}", rep, arch::elapsed(t0, t1));
     }
     for (id, case) in suite::CASES.iter().enumerate() {
         cases::run(id as u16, case);
