@@ -79,6 +79,14 @@ pub fn analyse(
     }
     warnings.extend(out.protocol_errors.iter().map(|e| e.to_string()));
     let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
+    let modeled = modeled_pairs(&out, &mut warnings);
+    let modeled_overhead = modeled
+        .as_ref()
+        .and_then(|m| m.overhead.iter().copied().min());
+    let mut modeled_by_case = modeled
+        .as_ref()
+        .map(|m| m.by_case.clone())
+        .unwrap_or_default();
     let cases = suite
         .cases
         .iter()
@@ -89,6 +97,12 @@ pub fn analyse(
             let samples: Vec<u64> = raw_samples
                 .iter()
                 .map(|s| s.saturating_sub(overhead))
+                .collect();
+            let modeled_samples: Vec<u64> = modeled_by_case
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.saturating_sub(modeled_overhead.unwrap_or(0)))
                 .collect();
             let device_checksum = checksums.get(&id).copied();
             let host_checksum = host::expected_checksum(case);
@@ -104,6 +118,8 @@ pub fn analyse(
                 shape: case.shape_text(),
                 macs: case.macs(),
                 summary: stats::summarize(&samples),
+                modeled_summary: stats::summarize(&modeled_samples),
+                modeled_samples,
                 raw_samples,
                 samples,
                 device_checksum,
@@ -128,10 +144,67 @@ pub fn analyse(
         overhead_samples,
         overhead,
         cases,
+        cycle_model: modeled.map(|m| m.model),
+        modeled_overhead,
     };
     Finished {
         result,
         outcome: out.outcome,
         warnings,
     }
+}
+
+/// Modeled counts per region, from the backend's modeled cycles at each counter read.
+struct Modeled {
+    model: String,
+    overhead: Vec<u64>,
+    by_case: BTreeMap<u32, Vec<u64>>,
+}
+
+/// Pair counter reads with the frames they timed. The firmware reads the counter exactly
+/// twice per region (before, after) and sends one overhead or sample frame per region,
+/// in order; anything else means the pairing cannot be trusted and no modeled numbers
+/// are reported.
+fn modeled_pairs(out: &RunOutput, warnings: &mut Vec<String>) -> Option<Modeled> {
+    let m = out.modeled.as_ref()?;
+    if m.undecoded > 0 {
+        warnings.push(format!(
+            "cycle model: {} executed instructions could not be decoded (counted as 1 cycle)",
+            m.undecoded
+        ));
+    }
+    let regions: Vec<Option<u32>> = out
+        .events
+        .iter()
+        .filter_map(|e| match *e {
+            Event::Overhead { .. } => Some(None),
+            Event::Sample { id, .. } => Some(Some(id)),
+            _ => None,
+        })
+        .collect();
+    // A run cut short (fault, timeout) may have read the counter for a region whose
+    // frame never came: extra trailing reads are expected then.
+    let complete = out.outcome == tinybench_device::RunOutcome::Completed;
+    if m.reads.len() < 2 * regions.len() || (complete && m.reads.len() != 2 * regions.len()) {
+        warnings.push(format!(
+            "no modeled cycles: {} counter reads for {} timed regions",
+            m.reads.len(),
+            regions.len()
+        ));
+        return None;
+    }
+    let mut overhead = Vec::new();
+    let mut by_case: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+    for (k, region) in regions.iter().enumerate() {
+        let cycles = m.reads[2 * k + 1].saturating_sub(m.reads[2 * k]);
+        match region {
+            None => overhead.push(cycles),
+            Some(id) => by_case.entry(*id).or_default().push(cycles),
+        }
+    }
+    Some(Modeled {
+        model: m.model.clone(),
+        overhead,
+        by_case,
+    })
 }

@@ -38,6 +38,12 @@ pub struct RunResult {
     pub overhead: u64,
     /// One entry per suite case, in suite order.
     pub cases: Vec<CaseResult>,
+    /// The cycle model behind the cases' `modeled` counts ("cycles, modeled"), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle_model: Option<String>,
+    /// Modeled cycles of the empty region, subtracted from every modeled sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modeled_overhead: Option<u64>,
 }
 
 /// The outcome of one case.
@@ -58,6 +64,13 @@ pub struct CaseResult {
     pub samples: Vec<u64>,
     /// Summary of `samples`, if any arrived.
     pub summary: Option<Summary>,
+    /// Modeled cycles of each repetition, overhead subtracted ("cycles, modeled"), when
+    /// the backend has a cycle model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modeled_samples: Vec<u64>,
+    /// Summary of `modeled_samples`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modeled_summary: Option<Summary>,
     /// Output checksum the device sent.
     pub device_checksum: Option<u32>,
     /// Output checksum the host computed for the same case.

@@ -102,4 +102,21 @@ pub trait Device {
         limits: &RunLimits,
         on_bytes: &mut dyn FnMut(&[u8]),
     ) -> Result<DeviceStop, DeviceError>;
+
+    /// Optional ability: for backends with a cycle model (the emulator), the modeled
+    /// cycle count at each of the firmware's counter reads in the last run, in order.
+    fn modeled_reads(&self) -> Option<ModeledReads> {
+        None
+    }
+}
+
+/// Modeled cycles at each counter read of a run ("cycles, modeled").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeledReads {
+    /// The model, e.g. `Cortex-M4 TRM timings`.
+    pub model: String,
+    /// Modeled cycles since reset at each counter read, in the order the firmware read.
+    pub reads: Vec<u64>,
+    /// Executed instructions the model could not decode (each counted as one cycle).
+    pub undecoded: u64,
 }

@@ -3,7 +3,7 @@
 use crate::elf::{ElfError, FirmwareImage};
 use crate::frames::{FrameDecoder, TableError};
 use crate::protocol::{Event, ProtocolError, SCHEMA};
-use crate::{Device, DeviceError, DeviceInfo, DeviceStop, RunLimits};
+use crate::{Device, DeviceError, DeviceInfo, DeviceStop, ModeledReads, RunLimits};
 
 /// How the firmware's run ended, from the host's point of view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +76,8 @@ pub struct RunOutput {
     pub corrupt_frames: usize,
     /// `TB` frames with unexpected arguments (skipped).
     pub protocol_errors: Vec<ProtocolError>,
+    /// Modeled cycles at each counter read, where the backend models cycles.
+    pub modeled: Option<ModeledReads>,
 }
 
 /// Why a run could not even start or be interpreted.
@@ -171,6 +173,7 @@ pub fn run_firmware(
         outcome,
         corrupt_frames,
         protocol_errors,
+        modeled: device.modeled_reads(),
     })
 }
 

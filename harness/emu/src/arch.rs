@@ -31,6 +31,13 @@ impl EmuCore {
         self != EmuCore::Rv32
     }
 
+    /// Cores whose data accesses must be naturally aligned (ARMv6-M faults on any
+    /// unaligned access; the E31 traps on misaligned loads and stores). unicorn does not
+    /// enforce this itself, so the emulator checks it.
+    pub(crate) fn requires_alignment(self) -> bool {
+        matches!(self, EmuCore::CortexM0 | EmuCore::Rv32)
+    }
+
     pub(crate) fn elf_machine(self) -> u16 {
         if self.is_arm() {
             EM_ARM

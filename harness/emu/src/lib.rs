@@ -24,6 +24,8 @@
 
 mod arch;
 mod machine;
+mod model;
+pub mod timing;
 
 pub use arch::EmuCore;
 pub use machine::{EmuConfig, Emulator, MemRegion};

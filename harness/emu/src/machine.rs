@@ -1,5 +1,7 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
+use crate::model::CycleModel;
 use tinybench_device::rtt::{TargetMemory, UpChannel};
+use tinybench_device::ModeledReads;
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
@@ -44,6 +46,7 @@ const PAGE: u64 = 0x1000;
 pub struct Emulator {
     config: EmuConfig,
     loaded: Option<Loaded>,
+    last_modeled: Option<ModeledReads>,
 }
 
 struct Loaded {
@@ -81,6 +84,10 @@ struct HookState<'s> {
     rtt_error: Option<DeviceError>,
     scratch: Vec<u8>,
     on_bytes: &'s mut dyn FnMut(&[u8]),
+    /// The cycle model, advanced on every instruction.
+    model: CycleModel,
+    /// Modeled cycles at each firmware counter read.
+    reads: Vec<u64>,
 }
 
 /// Target memory as RTT sees it: the emulator's own address space.
@@ -110,6 +117,7 @@ impl Emulator {
         Self {
             config,
             loaded: None,
+            last_modeled: None,
         }
     }
 
@@ -144,6 +152,10 @@ impl Device for Emulator {
             backend: "emulator (unicorn-engine 2.1)".into(),
             count_kind: CountKind::InstructionsEmulated,
         }
+    }
+
+    fn modeled_reads(&self) -> Option<ModeledReads> {
+        self.last_modeled.clone()
     }
 
     fn load(&mut self, image: &FirmwareImage) -> Result<(), DeviceError> {
@@ -216,6 +228,15 @@ impl Device for Emulator {
                 "tinybench_done and tinybench_fault share an address; the firmware must keep them distinct".into(),
             ));
         }
+        // The cycle model keeps a flat table over the code region (flash).
+        let code = self
+            .config
+            .regions
+            .iter()
+            .find(|r| !r.writable)
+            .or(self.config.regions.first())
+            .cloned()
+            .ok_or_else(|| backend_err("no memory regions"))?;
         let state = HookState {
             count: 0,
             last_pc: 0,
@@ -231,6 +252,9 @@ impl Device for Emulator {
             rtt_error: None,
             scratch: Vec::new(),
             on_bytes,
+            model: CycleModel::new(self.config.core, code.origin, code.size)
+                .map_err(backend_err)?,
+            reads: Vec::new(),
         };
         let core = self.config.core;
         let (arch, mode, model) = core.unicorn();
@@ -256,28 +280,18 @@ impl Device for Emulator {
         if core.is_arm() {
             uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE)
                 .map_err(uc_err)?;
-            uc.add_mem_hook(
-                HookType::MEM_READ,
-                DWT_CYCCNT,
-                DWT_CYCCNT + 3,
-                |uc, _, _, _, _| {
-                    let now = (uc.get_data().count & 0xFFFF_FFFF) as u32;
-                    let _ = uc.mem_write(DWT_CYCCNT, &now.to_le_bytes());
+            // The firmware's timer reads: CYCCNT counts up (32 bits); ARMv6-M's SysTick
+            // current value counts down (24 bits).
+            for (reg, encode) in [(DWT_CYCCNT, cyccnt as fn(u64) -> u32), (SYST_CVR, systick)] {
+                uc.add_mem_hook(HookType::MEM_READ, reg, reg + 3, move |uc, _, _, _, _| {
+                    let st = uc.get_data_mut();
+                    st.reads.push(st.model.cycles);
+                    let value = encode(st.count);
+                    let _ = uc.mem_write(reg, &value.to_le_bytes());
                     true
-                },
-            )
-            .map_err(uc_err)?;
-            uc.add_mem_hook(
-                HookType::MEM_READ,
-                SYST_CVR,
-                SYST_CVR + 3,
-                |uc, _, _, _, _| {
-                    let down = 0x00FF_FFFF - (uc.get_data().count & 0x00FF_FFFF) as u32;
-                    let _ = uc.mem_write(SYST_CVR, &down.to_le_bytes());
-                    true
-                },
-            )
-            .map_err(uc_err)?;
+                })
+                .map_err(uc_err)?;
+            }
         }
         uc.add_code_hook(1, 0, |uc, addr, _size| {
             let st = uc.get_data_mut();
@@ -292,7 +306,18 @@ impl Device for Emulator {
                 let _ = uc.emu_stop();
                 return;
             }
+            if st.model.needs_bytes(addr) {
+                // First execution of this address: hand its bytes to the decoder.
+                let mut b = [0u8; 4];
+                let ok =
+                    uc.mem_read(addr, &mut b).is_ok() || uc.mem_read(addr, &mut b[..2]).is_ok();
+                uc.get_data_mut().model.step(addr, ok.then_some(&b[..]));
+            } else {
+                uc.get_data_mut().model.step(addr, None);
+            }
+            let st = uc.get_data_mut();
             if addr == st.counter_ret {
+                st.reads.push(st.model.cycles);
                 let now = st.count & 0xFFFF_FFFF;
                 let _ = uc.reg_write(RegisterRISCV::X10, now);
                 return;
@@ -331,6 +356,32 @@ impl Device for Emulator {
             },
         )
         .map_err(uc_err)?;
+        if core.requires_alignment() {
+            uc.add_mem_hook(
+                HookType::MEM_READ | HookType::MEM_WRITE,
+                1,
+                0,
+                |uc, kind, addr, size, _| {
+                    if size > 1 && addr % size as u64 != 0 {
+                        let st = uc.get_data_mut();
+                        let what = if kind == MemType::WRITE {
+                            "write"
+                        } else {
+                            "read"
+                        };
+                        if st.stop.is_none() {
+                            st.stop = Some(DeviceStop::Fault(Fault {
+                                kind: format!("unaligned {size}-byte {what} at {addr:#010x}"),
+                                pc: st.last_pc,
+                            }));
+                        }
+                        let _ = uc.emu_stop();
+                    }
+                    true
+                },
+            )
+            .map_err(uc_err)?;
+        }
         uc.add_intr_hook(move |uc, intno| {
             let st = uc.get_data_mut();
             let kind = core.exception(intno);
@@ -359,6 +410,11 @@ impl Device for Emulator {
         // Whatever happened, collect the last bytes the firmware wrote.
         Emulator::drain(&mut uc);
         let st = uc.get_data_mut();
+        self.last_modeled = Some(ModeledReads {
+            model: st.model.name().to_string(),
+            reads: std::mem::take(&mut st.reads),
+            undecoded: st.model.undecoded,
+        });
         if let Some(err) = st.rtt_error.take() {
             return Err(err);
         }
@@ -397,6 +453,14 @@ fn counter_ret(image: &FirmwareImage, f: u64) -> Result<u64, DeviceError> {
             "tinybench_read_counter at {f:#x} is not `csrr a0, mcycle; ret` (found {first:#010x} {next32:#010x})"
         )))
     }
+}
+
+fn cyccnt(count: u64) -> u32 {
+    (count & 0xFFFF_FFFF) as u32
+}
+
+fn systick(count: u64) -> u32 {
+    0x00FF_FFFF - (count & 0x00FF_FFFF) as u32
 }
 
 fn uc_err(e: uc_error) -> DeviceError {

@@ -16,6 +16,10 @@ struct Row {
     max: String,
     #[tabled(rename = "per MAC")]
     per_mac: String,
+    #[tabled(rename = "cycles, modeled")]
+    modeled: String,
+    #[tabled(rename = "cyc/MAC")]
+    modeled_per_mac: String,
     #[tabled(rename = "overhead −")]
     overhead: u64,
     kind: String,
@@ -46,7 +50,16 @@ pub fn render(run: &RunResult) -> String {
                 ),
                 None => ("—".into(), "—".into(), "—".into(), "—".into()),
             };
+            let (modeled, modeled_per_mac) = match c.modeled_summary {
+                Some(s) => (
+                    s.median.to_string(),
+                    format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
+                ),
+                None => ("—".into(), "—".into()),
+            };
             Row {
+                modeled,
+                modeled_per_mac,
                 case: c.name.clone(),
                 kernel: c.kernel.clone(),
                 shape: c.shape.clone(),
@@ -64,9 +77,16 @@ pub fn render(run: &RunResult) -> String {
     let mut table = Table::new(rows);
     table
         .with(Style::rounded())
-        .modify(Columns::new(3..9), Alignment::right());
+        .modify(Columns::new(3..11), Alignment::right());
+    let model = match &run.cycle_model {
+        Some(m) => format!(
+            "\ncycles, modeled: {m}, overhead {} subtracted (an estimate; see docs/cycle-model.md for its limits)",
+            run.modeled_overhead.unwrap_or(0)
+        ),
+        None => String::new(),
+    };
     format!(
-        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted)\n{table}",
+        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted){model}\n{table}",
         run.target,
         run.suite,
         run.backend,

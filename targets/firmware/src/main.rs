@@ -59,6 +59,8 @@ fn main() -> ! {
     selftest_fault();
     #[cfg(feature = "selftest-hang")]
     selftest_hang();
+    #[cfg(feature = "selftest-unaligned")]
+    selftest_unaligned();
     defmt::println!("TB done");
     tinybench_done()
 }
@@ -91,6 +93,18 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 fn selftest_fault() {
     let p = core::hint::black_box(0x6FFF_FFF0usize) as *const u32;
     // SAFETY: deliberately invalid; this feature exists to make the firmware fault.
+    let v = unsafe { core::ptr::read_volatile(p) };
+    core::hint::black_box(v);
+}
+
+/// A word load from an odd address: a fault on cores without unaligned access (M0+).
+#[cfg(feature = "selftest-unaligned")]
+#[inline(never)]
+#[no_mangle]
+fn selftest_unaligned() {
+    static WORDS: [u32; 2] = [0x1122_3344, 0x5566_7788];
+    let p = (core::hint::black_box(WORDS.as_ptr() as usize) + 1) as *const u32;
+    // SAFETY: deliberately misaligned; this feature exists to make the firmware fault.
     let v = unsafe { core::ptr::read_volatile(p) };
     core::hint::black_box(v);
 }
