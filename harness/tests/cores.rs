@@ -139,3 +139,43 @@ fn list_targets_shows_every_core() {
         assert!(s.contains(core), "{core} missing:\n{s}");
     }
 }
+
+#[test]
+fn every_board_target_builds_and_reports_its_footprint() {
+    for board in [
+        "nrf52840",
+        "nrf5340",
+        "stm32f411",
+        "stm32h743",
+        "stm32l4r5",
+        "rp2040",
+        "esp32c3",
+        "hifive1-revb",
+    ] {
+        // The FE310 has 16 KiB of RAM: the smoke suite's buffers do not fit there.
+        let suite = if board == "hifive1-revb" {
+            "tiny"
+        } else {
+            "smoke"
+        };
+        let out = tinybench(&["build", "--target", board, "--suite", suite]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{board}: {err}");
+        assert!(
+            Path::new(text(&out.stdout).trim()).is_file(),
+            "{board}: no ELF"
+        );
+        assert!(
+            err.contains(&format!("{board}: flash ")) && err.contains("static RAM"),
+            "{board}: {err}"
+        );
+    }
+    // And the RAM check refuses what cannot fit, with the numbers.
+    let out = tinybench(&["build", "--target", "hifive1-revb", "--suite", "smoke"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("needs") && err.contains("but hifive1-revb has 16384"),
+        "{err}"
+    );
+}

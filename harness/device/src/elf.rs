@@ -3,7 +3,7 @@
 //! firmware embeds (`TINYBENCH_META`).
 
 use object::elf::{PT_LOAD, STT_FUNC};
-use object::read::elf::{ElfFile32, FileHeader, ProgramHeader};
+use object::read::elf::{ElfFile32, FileHeader, ProgramHeader, SectionHeader};
 use object::{Endianness, Object, ObjectSymbol, SymbolKind};
 
 /// Magic word opening `TINYBENCH_META` ("TBNC").
@@ -20,6 +20,9 @@ pub struct FirmwareImage {
     pub machine: u16,
     /// ELF entry point.
     pub entry: u64,
+    /// Bytes of RAM the image reserves statically (.data, .bss and other writable
+    /// allocated sections); the stack comes on top.
+    pub static_ram: u64,
     symbols: Vec<Symbol>,
 }
 
@@ -109,12 +112,28 @@ impl FirmwareImage {
             })
             .collect();
         symbols.sort_by_key(|s| s.addr);
+        let table = elf.elf_section_table();
+        let static_ram = table
+            .iter()
+            .filter(|s| {
+                let f = s.sh_flags(endian);
+                // riscv-rt reserves the rest of RAM as `.stack`/`.heap` sections: those
+                // are not static data.
+                let name = table.section_name(endian, s).unwrap_or_default();
+                f & object::elf::SHF_ALLOC != 0
+                    && f & object::elf::SHF_WRITE != 0
+                    && !name.starts_with(b".stack")
+                    && !name.starts_with(b".heap")
+            })
+            .map(|s| s.sh_size(endian) as u64)
+            .sum();
         drop(elf);
         Ok(Self {
             bytes: std::sync::Arc::new(bytes),
             segments,
             machine,
             entry,
+            static_ram,
             symbols,
         })
     }

@@ -36,10 +36,12 @@ impl BuildCmd {
         let image_bytes: usize = image.segments.iter().map(|s| s.data.len()).sum();
         println!("{}", built.elf.display());
         eprintln!(
-            "{}: {} bytes to flash (of {} KiB), suite hash {:08x}",
+            "{}: flash {} bytes of {} KiB, static RAM {} bytes of {} KiB, suite hash {:08x}",
             target.name,
             image_bytes,
             target.flash.size / 1024,
+            image.static_ram,
+            target.ram.size / 1024,
             built.suite_hash
         );
         Ok(crate::exit::OK)

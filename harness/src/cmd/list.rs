@@ -33,7 +33,7 @@ impl ListCmd {
         match self.what {
             What::Targets => {
                 b.push_record([
-                    "target", "core", "triple", "clock", "flash", "RAM", "runs on",
+                    "target", "core", "triple", "clock", "counter", "flash", "RAM", "runs on",
                 ]);
                 for t in project.all_targets() {
                     match t {
@@ -42,6 +42,7 @@ impl ListCmd {
                             t.core.name().to_string(),
                             t.triple.clone(),
                             format!("{} MHz", t.clock_hz as f64 / 1e6),
+                            t.counter().to_string(),
                             format!("{} KiB", t.flash.size / 1024),
                             format!("{} KiB", t.ram.size / 1024),
                             match &t.connection {

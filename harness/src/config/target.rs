@@ -65,6 +65,7 @@ struct RawTarget {
     core: Spanned<Core>,
     triple: Spanned<String>,
     clock_hz: Spanned<u64>,
+    clock_source: Option<String>,
     memory: RawMemory,
     connection: Spanned<RawConnection>,
 }
@@ -124,6 +125,8 @@ pub struct Target {
     pub triple: String,
     /// Core clock in Hz.
     pub clock_hz: u64,
+    /// How the core gets that clock (reset default, PLL set by the firmware, …).
+    pub clock_source: String,
     /// Flash.
     pub flash: Region,
     /// RAM.
@@ -212,6 +215,7 @@ impl Target {
             core,
             triple: raw.triple.into_inner(),
             clock_hz: raw.clock_hz.into_inner(),
+            clock_source: raw.clock_source.unwrap_or_else(|| "not stated".into()),
             flash,
             ram,
             connection,
@@ -242,6 +246,16 @@ impl Target {
             }
         }
         s
+    }
+
+    /// The counter the firmware times with on this core: DWT CYCCNT on ARMv7-M/v8-M,
+    /// SysTick on ARMv6-M (no CYCCNT there), `mcycle` on RISC-V.
+    pub fn counter(&self) -> &'static str {
+        match self.core {
+            Core::CortexM0plus => "SysTick (24-bit)",
+            c if c.is_riscv() => "mcycle",
+            _ => "DWT CYCCNT",
+        }
     }
 
     /// Whether this target runs in the emulator.
