@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod cmd;
 pub mod config;
+pub mod energy;
 pub mod firmware;
 pub mod host;
 pub mod project;

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tinybench_device::protocol::Event;
 use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome, RunOutput};
+use tinybench_energy::model::PowerModel;
 use tinybench_results::{stats, CaseResult, CaseStatus, RunResult, SCHEMA_VERSION};
 
 /// A finished run: the result and how the firmware ended.
@@ -27,6 +28,7 @@ pub fn run(
     elf: Vec<u8>,
     suite_hash: u32,
     limits: &RunLimits,
+    power: Option<&PowerModel>,
     on_event: &mut dyn FnMut(&Event),
 ) -> anyhow::Result<Finished> {
     let firmware_sha256: String = Sha256::digest(&elf)
@@ -36,7 +38,14 @@ pub fn run(
     let image = FirmwareImage::parse(elf)?;
     let mut device = crate::backend::open(target)?;
     let out = run_firmware(device.as_mut(), &image, Some(suite_hash), limits, on_event)?;
-    Ok(analyse(target, suite, suite_hash, firmware_sha256, out))
+    Ok(analyse(
+        target,
+        suite,
+        suite_hash,
+        firmware_sha256,
+        out,
+        power,
+    ))
 }
 
 /// Turn the device's raw events into a result. Pure: tested without a device.
@@ -46,6 +55,7 @@ pub fn analyse(
     suite_hash: u32,
     firmware_sha256: String,
     out: RunOutput,
+    power: Option<&PowerModel>,
 ) -> Finished {
     let mut overhead_samples = Vec::new();
     let mut raw: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
@@ -80,13 +90,31 @@ pub fn analyse(
     warnings.extend(out.protocol_errors.iter().map(|e| e.to_string()));
     let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
     let modeled = modeled_pairs(&out, &mut warnings);
+    let mut energy = match (power, &modeled) {
+        (Some(p), Some(m)) => match crate::energy::per_case(p, &m.regions) {
+            Ok((e, issues)) => {
+                warnings.extend(issues);
+                Some(e)
+            }
+            Err(e) => {
+                warnings.push(format!("no energy figures: {e}"));
+                None
+            }
+        },
+        (Some(_), None) => {
+            warnings.push(
+                "no energy figures: the energy model needs cycle counts at each counter read"
+                    .into(),
+            );
+            None
+        }
+        _ => None,
+    };
+    let energy_source = energy.as_ref().and(power).map(|p| p.source().label());
     let modeled_overhead = modeled
         .as_ref()
-        .and_then(|m| m.overhead.iter().copied().min());
-    let mut modeled_by_case = modeled
-        .as_ref()
-        .map(|m| m.by_case.clone())
-        .unwrap_or_default();
+        .and_then(|m| m.overhead().into_iter().min());
+    let mut modeled_by_case = modeled.as_ref().map(Modeled::by_case).unwrap_or_default();
     let cases = suite
         .cases
         .iter()
@@ -98,6 +126,7 @@ pub fn analyse(
                 .iter()
                 .map(|s| s.saturating_sub(overhead))
                 .collect();
+            let energy = energy.as_mut().and_then(|e| e.remove(&id));
             let modeled_samples: Vec<u64> = modeled_by_case
                 .remove(&id)
                 .unwrap_or_default()
@@ -119,6 +148,7 @@ pub fn analyse(
                 macs: case.macs(),
                 summary: stats::summarize(&samples),
                 modeled_summary: stats::summarize(&modeled_samples),
+                energy,
                 modeled_samples,
                 raw_samples,
                 samples,
@@ -145,6 +175,7 @@ pub fn analyse(
         overhead,
         cases,
         cycle_model: modeled.map(|m| m.model),
+        energy_source,
         modeled_overhead,
     };
     Finished {
@@ -154,11 +185,43 @@ pub fn analyse(
     }
 }
 
+/// One timed region on the modeled-cycle timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// The case it timed, or `None` for an empty (overhead) region.
+    pub case: Option<u32>,
+    /// Modeled cycles since reset at the region's first counter read.
+    pub start: u64,
+    /// … and at its second.
+    pub end: u64,
+}
+
 /// Modeled counts per region, from the backend's modeled cycles at each counter read.
-struct Modeled {
-    model: String,
-    overhead: Vec<u64>,
-    by_case: BTreeMap<u32, Vec<u64>>,
+pub struct Modeled {
+    /// The cycle model's name.
+    pub model: String,
+    /// Every timed region, in order.
+    pub regions: Vec<Region>,
+}
+
+impl Modeled {
+    fn overhead(&self) -> Vec<u64> {
+        self.regions
+            .iter()
+            .filter(|r| r.case.is_none())
+            .map(|r| r.end - r.start)
+            .collect()
+    }
+
+    fn by_case(&self) -> BTreeMap<u32, Vec<u64>> {
+        let mut m: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+        for r in &self.regions {
+            if let Some(id) = r.case {
+                m.entry(id).or_default().push(r.end - r.start);
+            }
+        }
+        m
+    }
 }
 
 /// Pair counter reads with the frames they timed. The firmware reads the counter exactly
@@ -173,7 +236,7 @@ fn modeled_pairs(out: &RunOutput, warnings: &mut Vec<String>) -> Option<Modeled>
             m.undecoded
         ));
     }
-    let regions: Vec<Option<u32>> = out
+    let cases: Vec<Option<u32>> = out
         .events
         .iter()
         .filter_map(|e| match *e {
@@ -185,26 +248,25 @@ fn modeled_pairs(out: &RunOutput, warnings: &mut Vec<String>) -> Option<Modeled>
     // A run cut short (fault, timeout) may have read the counter for a region whose
     // frame never came: extra trailing reads are expected then.
     let complete = out.outcome == tinybench_device::RunOutcome::Completed;
-    if m.reads.len() < 2 * regions.len() || (complete && m.reads.len() != 2 * regions.len()) {
+    if m.reads.len() < 2 * cases.len() || (complete && m.reads.len() != 2 * cases.len()) {
         warnings.push(format!(
             "no modeled cycles: {} counter reads for {} timed regions",
             m.reads.len(),
-            regions.len()
+            cases.len()
         ));
         return None;
     }
-    let mut overhead = Vec::new();
-    let mut by_case: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
-    for (k, region) in regions.iter().enumerate() {
-        let cycles = m.reads[2 * k + 1].saturating_sub(m.reads[2 * k]);
-        match region {
-            None => overhead.push(cycles),
-            Some(id) => by_case.entry(*id).or_default().push(cycles),
-        }
-    }
+    let regions = cases
+        .iter()
+        .enumerate()
+        .map(|(k, &case)| Region {
+            case,
+            start: m.reads[2 * k],
+            end: m.reads[2 * k + 1].max(m.reads[2 * k]),
+        })
+        .collect();
     Some(Modeled {
         model: m.model.clone(),
-        overhead,
-        by_case,
+        regions,
     })
 }

@@ -41,6 +41,10 @@ pub struct RunResult {
     /// The cycle model behind the cases' `modeled` counts ("cycles, modeled"), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cycle_model: Option<String>,
+    /// Where the cases' `energy` figures come from, e.g.
+    /// `energy, modeled (datasheet: …)` or `energy, measured (PPK2)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_source: Option<String>,
     /// Modeled cycles of the empty region, subtracted from every modeled sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modeled_overhead: Option<u64>,
@@ -71,12 +75,29 @@ pub struct CaseResult {
     /// Summary of `modeled_samples`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modeled_summary: Option<Summary>,
+    /// Energy per inference (per timed repetition), labelled by the run's `energy_source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy: Option<CaseEnergy>,
     /// Output checksum the device sent.
     pub device_checksum: Option<u32>,
     /// Output checksum the host computed for the same case.
     pub host_checksum: u32,
     /// Pass/fail of the case.
     pub status: CaseStatus,
+}
+
+/// Energy of one case, per inference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseEnergy {
+    /// µJ of each timed repetition, empty-region energy subtracted.
+    pub per_inference_uj: Vec<f64>,
+    /// Median of `per_inference_uj`.
+    pub median_uj: f64,
+    /// Mean power over the repetitions, mW.
+    pub avg_power_mw: f64,
+    /// Largest sampling error bound of a repetition, µJ.
+    pub bound_uj: f64,
 }
 
 /// Whether a case's output matched and it completed.

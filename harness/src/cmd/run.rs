@@ -17,6 +17,15 @@ pub enum Format {
     Json,
 }
 
+/// Energy source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Energy {
+    /// No energy figures.
+    None,
+    /// The target's datasheet figure applied to the (modeled or hardware) cycles.
+    Model,
+}
+
 /// Run a suite on a target and print the results.
 ///
 /// Builds the firmware (cached when nothing changed), runs it on the target's device
@@ -35,6 +44,10 @@ pub struct RunCmd {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Energy per inference: `model` turns cycles into µJ with the target file's datasheet
+    /// figure ([power] section), labelled "energy, modeled (datasheet …)".
+    #[arg(long, value_enum, default_value = "none")]
+    pub energy: Energy,
     /// Stop an emulated run after this many instructions (a hang becomes a timeout).
     #[arg(long, default_value_t = 500_000_000, value_name = "N")]
     pub max_instructions: u64,
@@ -53,8 +66,13 @@ impl RunCmd {
         let project = self.project.project()?;
         let target = project.target(&self.target)?;
         let suite = project.suite(&self.suite)?;
-        // Fail before building when nothing could run the firmware.
+        // Fail before building when nothing could run the firmware, or when the energy
+        // figures asked for cannot be made.
         drop(crate::backend::open(&target)?);
+        let power = match self.energy {
+            Energy::None => None,
+            Energy::Model => Some(crate::energy::model_for(&target).map_err(anyhow::Error::msg)?),
+        };
         let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
         let elf = std::fs::read(&built.elf)?;
         let limits = RunLimits {
@@ -69,16 +87,24 @@ impl RunCmd {
         bar.set_prefix(target.name.clone());
         let (t, s, b) = (target.clone(), suite.clone(), bar.clone());
         let finished = tokio::task::spawn_blocking(move || {
-            runner::run(&t, &s, elf, built.suite_hash, &limits, &mut |ev| match ev {
-                Event::CaseStart { id } => b.set_message(
-                    s.cases
-                        .get(*id as usize)
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default(),
-                ),
-                Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
-                _ => {}
-            })
+            runner::run(
+                &t,
+                &s,
+                elf,
+                built.suite_hash,
+                &limits,
+                power.as_ref(),
+                &mut |ev| match ev {
+                    Event::CaseStart { id } => b.set_message(
+                        s.cases
+                            .get(*id as usize)
+                            .map(|c| c.name.clone())
+                            .unwrap_or_default(),
+                    ),
+                    Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
+                    _ => {}
+                },
+            )
         })
         .await??;
         bar.finish_and_clear();

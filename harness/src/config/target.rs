@@ -68,6 +68,15 @@ struct RawTarget {
     clock_source: Option<String>,
     memory: RawMemory,
     connection: Spanned<RawConnection>,
+    power: Option<Spanned<RawPower>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPower {
+    run_ua_per_mhz: f64,
+    supply_v: f64,
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +122,7 @@ pub enum Connection {
 }
 
 /// A validated target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// Name (the file stem).
     pub name: String,
@@ -133,6 +142,19 @@ pub struct Target {
     pub ram: Region,
     /// How to reach it.
     pub connection: Connection,
+    /// Datasheet power figure for the energy model, if the file gives one.
+    pub power: Option<Power>,
+}
+
+/// A datasheet run-mode power figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Power {
+    /// Run-mode current per MHz, µA/MHz.
+    pub run_ua_per_mhz: f64,
+    /// Supply voltage the figure is given at.
+    pub supply_v: f64,
+    /// Citation: document, section, conditions.
+    pub source: String,
 }
 
 impl Target {
@@ -205,6 +227,29 @@ impl Target {
                 "RAM overlaps flash",
             ));
         }
+        let power = match raw.power {
+            None => None,
+            Some(p) => {
+                let span = p.span();
+                let p = p.into_inner();
+                let ok = p.run_ua_per_mhz > 0.0
+                    && p.run_ua_per_mhz < 10_000.0
+                    && p.supply_v > 0.5
+                    && p.supply_v < 6.0;
+                if !ok || p.source.trim().is_empty() {
+                    return Err(src.error(
+                        Some(span),
+                        Some("power"),
+                        "needs run_ua_per_mhz in (0, 10000), supply_v in (0.5, 6) and a non-empty source",
+                    ));
+                }
+                Some(Power {
+                    run_ua_per_mhz: p.run_ua_per_mhz,
+                    supply_v: p.supply_v,
+                    source: p.source,
+                })
+            }
+        };
         let connection = match raw.connection.into_inner() {
             RawConnection::Emulator => Connection::Emulator,
             RawConnection::Probe { chip } => Connection::Probe { chip },
@@ -219,6 +264,7 @@ impl Target {
             flash,
             ram,
             connection,
+            power,
         })
     }
 

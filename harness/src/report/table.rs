@@ -1,6 +1,6 @@
 //! The terminal table.
 
-use tabled::settings::{object::Columns, Alignment, Style};
+use tabled::settings::{location::ByColumnName, object::Columns, Alignment, Remove, Style};
 use tabled::{Table, Tabled};
 use tinybench_results::{CaseStatus, RunResult};
 
@@ -20,6 +20,8 @@ struct Row {
     modeled: String,
     #[tabled(rename = "cyc/MAC")]
     modeled_per_mac: String,
+    #[tabled(rename = "µJ/inference")]
+    energy: String,
     #[tabled(rename = "overhead −")]
     overhead: u64,
     kind: String,
@@ -57,7 +59,12 @@ pub fn render(run: &RunResult) -> String {
                 ),
                 None => ("—".into(), "—".into()),
             };
+            let energy = match &c.energy {
+                Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
+                None => "—".into(),
+            };
             Row {
+                energy,
                 modeled,
                 modeled_per_mac,
                 case: c.name.clone(),
@@ -77,7 +84,19 @@ pub fn render(run: &RunResult) -> String {
     let mut table = Table::new(rows);
     table
         .with(Style::rounded())
-        .modify(Columns::new(3..11), Alignment::right());
+        .modify(Columns::new(3..12), Alignment::right());
+    // Columns a run has no numbers for are left out rather than shown empty.
+    if run.cycle_model.is_none() {
+        table.with(Remove::column(ByColumnName::new("cycles, modeled")));
+        table.with(Remove::column(ByColumnName::new("cyc/MAC")));
+    }
+    let energy = match &run.energy_source {
+        Some(src) => format!("\nµJ/inference: {src}, median ± sampling bound"),
+        None => {
+            table.with(Remove::column(ByColumnName::new("µJ/inference")));
+            String::new()
+        }
+    };
     let model = match &run.cycle_model {
         Some(m) => format!(
             "\ncycles, modeled: {m}, overhead {} subtracted (an estimate; see docs/cycle-model.md for its limits)",
@@ -86,7 +105,7 @@ pub fn render(run: &RunResult) -> String {
         None => String::new(),
     };
     format!(
-        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted){model}\n{table}",
+        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted){model}{energy}\n{table}",
         run.target,
         run.suite,
         run.backend,

@@ -1,0 +1,85 @@
+//! `--energy model` on an emulated target: the datasheet model runs through the sample
+//! pipeline and reproduces the direct computation, labelled as modeled.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tinybench_results::parse_run;
+
+fn tinybench(args: &[&str]) -> Output {
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    Command::new(env!("CARGO_BIN_EXE_tinybench"))
+        .args(args)
+        .arg("--project-dir")
+        .arg(root)
+        .output()
+        .expect("tinybench runs")
+}
+
+#[test]
+fn modeled_energy_per_inference_is_labelled_and_consistent() {
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--energy",
+        "model",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = parse_run(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let label = run.energy_source.clone().expect("energy source");
+    assert!(
+        label.starts_with("energy, modeled (datasheet: nRF52840"),
+        "{label}"
+    );
+    // 52 µA/MHz at 64 MHz and 3 V: 9.984 mW, i.e. 0.156 nJ per cycle at 64 MHz.
+    let uj_per_cycle = 52e-6 * 64.0 * 3.0 / 64e6 * 1e6;
+    for c in &run.cases {
+        let e = c
+            .energy
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no energy", c.name));
+        let cycles = c.modeled_summary.unwrap().median as f64;
+        let direct = cycles * uj_per_cycle;
+        assert!(
+            (e.median_uj - direct).abs() <= 1e-6 * direct + e.bound_uj,
+            "{}: {} vs {direct}",
+            c.name,
+            e.median_uj
+        );
+        assert!(
+            (e.avg_power_mw - 9.984).abs() < 1e-6,
+            "{}: {}",
+            c.name,
+            e.avg_power_mw
+        );
+        assert_eq!(e.per_inference_uj.len(), c.samples.len());
+    }
+    let table = tinybench(&["run", "--target", "sim-cortex-m4", "--energy", "model"]);
+    let t = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        t.contains("µJ/inference: energy, modeled (datasheet:"),
+        "{t}"
+    );
+}
+
+#[test]
+fn energy_model_without_a_power_figure_names_the_file() {
+    let out = tinybench(&["run", "--target", "sim-cortex-m3", "--energy", "model"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("targets/sim-cortex-m3.toml has no [power] section"),
+        "{err}"
+    );
+    assert!(!err.contains("firmware for"), "built before failing: {err}");
+}
