@@ -38,6 +38,16 @@ pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
 
 #[cfg(feature = "emulator")]
 fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
+    Ok(Box::new(emulator_with(target, None)))
+}
+
+/// The emulated device for an emulated target, profiling every timed region after the
+/// first `skip` when asked (`tinybench profile`).
+#[cfg(feature = "emulator")]
+pub fn emulator_with(
+    target: &Target,
+    profile: Option<tinybench_emu::ProfileRequest>,
+) -> tinybench_emu::Emulator {
     use crate::config::target::Core;
     use tinybench_emu::{EmuConfig, EmuCore, Emulator, MemRegion};
     let core = match target.core {
@@ -50,25 +60,22 @@ fn emulator(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
         // unicorn's SiFive E31 model (RV32IMAC) also runs RV32IMC code.
         Core::Rv32imac | Core::Rv32imc => EmuCore::Rv32,
     };
+    let region = |name: &str, r: crate::config::target::Region, writable| MemRegion {
+        name: name.into(),
+        origin: r.origin,
+        size: r.size,
+        writable,
+    };
     let regions = vec![
-        MemRegion {
-            name: "flash".into(),
-            origin: target.flash.origin,
-            size: target.flash.size,
-            writable: false,
-        },
-        MemRegion {
-            name: "ram".into(),
-            origin: target.ram.origin,
-            size: target.ram.size,
-            writable: true,
-        },
+        region("flash", target.flash, false),
+        region("ram", target.ram, true),
     ];
-    Ok(Box::new(Emulator::new(EmuConfig {
+    Emulator::new(EmuConfig {
         core,
         regions,
         drain_interval: 1 << 14,
-    })))
+        profile,
+    })
 }
 
 #[cfg(not(feature = "emulator"))]

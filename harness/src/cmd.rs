@@ -3,6 +3,8 @@
 pub mod build;
 pub mod doctor;
 pub mod list;
+#[cfg(feature = "emulator")]
+pub mod profile;
 pub mod run;
 
 use crate::firmware::toolchain::Preference;

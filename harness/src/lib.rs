@@ -14,6 +14,8 @@ pub mod config;
 pub mod energy;
 pub mod firmware;
 pub mod host;
+#[cfg(feature = "emulator")]
+pub mod profile;
 pub mod project;
 pub mod report;
 pub mod runner;

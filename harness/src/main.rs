@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+#[cfg(feature = "emulator")]
+use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{build::BuildCmd, doctor::DoctorCmd, list::ListCmd, run::RunCmd};
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
@@ -22,6 +24,8 @@ enum Command {
     Build(BuildCmd),
     List(ListCmd),
     Doctor(DoctorCmd),
+    #[cfg(feature = "emulator")]
+    Profile(ProfileCmd),
 }
 
 #[tokio::main]
@@ -32,6 +36,8 @@ async fn main() -> ExitCode {
         Command::Build(c) => c.run().await,
         Command::List(c) => c.run().await,
         Command::Doctor(c) => c.run().await,
+        #[cfg(feature = "emulator")]
+        Command::Profile(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

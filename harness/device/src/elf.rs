@@ -148,6 +148,17 @@ impl FirmwareImage {
         self.symbol(name).ok_or(ElfError::MissingSymbol(name))
     }
 
+    /// The function containing a code address: its demangled name (without the hash)
+    /// and start address.
+    pub fn function_of(&self, pc: u64) -> Option<(String, u64)> {
+        let s = self
+            .symbols
+            .iter()
+            .rev()
+            .find(|s| s.is_func && s.addr <= pc && pc < s.addr + s.size.max(1))?;
+        Some((format!("{:#}", rustc_demangle::demangle(&s.name)), s.addr))
+    }
+
     /// `function+0xoffset` for a code address, demangled.
     pub fn symbolize(&self, pc: u64) -> Option<String> {
         let s = self

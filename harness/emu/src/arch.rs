@@ -2,7 +2,7 @@
 //! counter read is answered, and what an exception number means.
 
 use unicorn_engine::unicorn_const::{Arch, Mode};
-use unicorn_engine::{ArmCpuModel, Riscv32CpuModel};
+use unicorn_engine::{ArmCpuModel, RegisterARM, RegisterRISCV, Riscv32CpuModel};
 
 /// The cores unicorn models that tinybench targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,15 @@ impl EmuCore {
     /// enforce this itself, so the emulator checks it.
     pub(crate) fn requires_alignment(self) -> bool {
         matches!(self, EmuCore::CortexM0 | EmuCore::Rv32)
+    }
+
+    /// unicorn's id of the stack pointer.
+    pub(crate) fn sp_reg(self) -> i32 {
+        if self.is_arm() {
+            RegisterARM::SP as i32
+        } else {
+            RegisterRISCV::X2 as i32
+        }
     }
 
     pub(crate) fn elf_machine(self) -> u16 {

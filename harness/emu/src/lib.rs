@@ -25,7 +25,9 @@
 mod arch;
 mod machine;
 mod model;
+mod profile;
 pub mod timing;
 
 pub use arch::EmuCore;
 pub use machine::{EmuConfig, Emulator, MemRegion};
+pub use profile::{ProfileRequest, RawProfile};

@@ -1,5 +1,6 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
 use crate::model::CycleModel;
+use crate::profile::{ProfileRequest, Profiler, RawProfile};
 use tinybench_device::rtt::{TargetMemory, UpChannel};
 use tinybench_device::ModeledReads;
 use tinybench_device::{
@@ -31,6 +32,8 @@ pub struct EmuConfig {
     pub regions: Vec<MemRegion>,
     /// Instructions between two RTT drains.
     pub drain_interval: u64,
+    /// Profile the timed regions (per address and call stack); off for plain runs.
+    pub profile: Option<ProfileRequest>,
 }
 
 /// DWT cycle counter register, read by the firmware's timer.
@@ -47,6 +50,7 @@ pub struct Emulator {
     config: EmuConfig,
     loaded: Option<Loaded>,
     last_modeled: Option<ModeledReads>,
+    last_profile: Option<RawProfile>,
 }
 
 struct Loaded {
@@ -88,6 +92,10 @@ struct HookState<'s> {
     model: CycleModel,
     /// Modeled cycles at each firmware counter read.
     reads: Vec<u64>,
+    /// The profiler, when profiling.
+    profiler: Option<Profiler>,
+    /// unicorn's stack-pointer register id.
+    sp_reg: i32,
 }
 
 /// Target memory as RTT sees it: the emulator's own address space.
@@ -112,12 +120,18 @@ fn backend_err(detail: impl std::fmt::Display) -> DeviceError {
 }
 
 impl Emulator {
+    /// The profile of the last run, if profiling was configured.
+    pub fn take_profile(&mut self) -> Option<RawProfile> {
+        self.last_profile.take()
+    }
+
     /// An emulated target with this configuration.
     pub fn new(config: EmuConfig) -> Self {
         Self {
             config,
             loaded: None,
             last_modeled: None,
+            last_profile: None,
         }
     }
 
@@ -255,6 +269,8 @@ impl Device for Emulator {
             model: CycleModel::new(self.config.core, code.origin, code.size)
                 .map_err(backend_err)?,
             reads: Vec::new(),
+            profiler: self.config.profile.map(Profiler::new),
+            sp_reg: self.config.core.sp_reg(),
         };
         let core = self.config.core;
         let (arch, mode, model) = core.unicorn();
@@ -284,8 +300,8 @@ impl Device for Emulator {
             // current value counts down (24 bits).
             for (reg, encode) in [(DWT_CYCCNT, cyccnt as fn(u64) -> u32), (SYST_CVR, systick)] {
                 uc.add_mem_hook(HookType::MEM_READ, reg, reg + 3, move |uc, _, _, _, _| {
+                    counter_read(uc);
                     let st = uc.get_data_mut();
-                    st.reads.push(st.model.cycles);
                     let value = encode(st.count);
                     let _ = uc.mem_write(reg, &value.to_le_bytes());
                     true
@@ -306,19 +322,33 @@ impl Device for Emulator {
                 let _ = uc.emu_stop();
                 return;
             }
-            if st.model.needs_bytes(addr) {
+            let before = st.model.cycles;
+            let decoded = if st.model.needs_bytes(addr) {
                 // First execution of this address: hand its bytes to the decoder.
                 let mut b = [0u8; 4];
                 let ok =
                     uc.mem_read(addr, &mut b).is_ok() || uc.mem_read(addr, &mut b[..2]).is_ok();
-                uc.get_data_mut().model.step(addr, ok.then_some(&b[..]));
+                uc.get_data_mut().model.step(addr, ok.then_some(&b[..]))
             } else {
-                uc.get_data_mut().model.step(addr, None);
+                uc.get_data_mut().model.step(addr, None)
+            };
+            if uc
+                .get_data()
+                .profiler
+                .as_ref()
+                .is_some_and(Profiler::active)
+            {
+                let sp = uc.reg_read(uc.get_data().sp_reg).unwrap_or(0);
+                let st = uc.get_data_mut();
+                let cycles = st.model.cycles - before;
+                if let Some(p) = st.profiler.as_mut() {
+                    p.step(addr, decoded, cycles, sp);
+                }
             }
             let st = uc.get_data_mut();
             if addr == st.counter_ret {
-                st.reads.push(st.model.cycles);
                 let now = st.count & 0xFFFF_FFFF;
+                counter_read(uc);
                 let _ = uc.reg_write(RegisterRISCV::X10, now);
                 return;
             }
@@ -410,6 +440,7 @@ impl Device for Emulator {
         // Whatever happened, collect the last bytes the firmware wrote.
         Emulator::drain(&mut uc);
         let st = uc.get_data_mut();
+        self.last_profile = st.profiler.take().map(Profiler::finish);
         self.last_modeled = Some(ModeledReads {
             model: st.model.name().to_string(),
             reads: std::mem::take(&mut st.reads),
@@ -452,6 +483,21 @@ fn counter_ret(image: &FirmwareImage, f: u64) -> Result<u64, DeviceError> {
         Err(DeviceError::Load(format!(
             "tinybench_read_counter at {f:#x} is not `csrr a0, mcycle; ret` (found {first:#010x} {next32:#010x})"
         )))
+    }
+}
+
+/// The firmware read its timer: note the modeled cycles, and open/close a profiled
+/// region.
+fn counter_read(uc: &mut Unicorn<'_, HookState<'_>>) {
+    let sp = if uc.get_data().profiler.is_some() {
+        uc.reg_read(uc.get_data().sp_reg).unwrap_or(0)
+    } else {
+        0
+    };
+    let st = uc.get_data_mut();
+    st.reads.push(st.model.cycles);
+    if let Some(p) = st.profiler.as_mut() {
+        p.on_counter_read(sp);
     }
 }
 

@@ -98,7 +98,7 @@ impl CycleModel {
     /// Account for one executed instruction at `addr`; `bytes` are its bytes when
     /// [`Self::needs_bytes`] said so.
     #[inline]
-    pub fn step(&mut self, addr: u64, bytes: Option<&[u8]>) {
+    pub fn step(&mut self, addr: u64, bytes: Option<&[u8]>) -> Decoded {
         if let Some((fallthrough, penalty)) = self.pending.take() {
             if addr != fallthrough {
                 self.cycles += penalty as u64;
@@ -136,5 +136,6 @@ impl CycleModel {
                 self.prev_ldst = false;
             }
         }
+        decoded
     }
 }

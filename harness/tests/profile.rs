@@ -1,0 +1,92 @@
+//! `tinybench profile` on the emulator: the per-function counts add up to the firmware's
+//! own measurement, the kernel is the hottest function, and the flamegraph names it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[test]
+fn profile_adds_up_and_names_the_kernel() {
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
+        .args([
+            "profile",
+            "--target",
+            "sim-cortex-m4",
+            "--suite",
+            "smoke",
+            "--case",
+            "fc_odd_shape",
+            "--lines",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .arg("--project-dir")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(match)"), "{stdout}");
+    // The first row of the function table is the kernel.
+    let first_row = stdout
+        .lines()
+        .find(|l| l.starts_with("│ ") && !l.contains("function"))
+        .unwrap();
+    assert!(
+        first_row.contains("tinybench_kernels::fc::fully_connected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("kernels/src/fc.rs:"),
+        "no source lines: {stdout}"
+    );
+    // Folded stacks add up to the profile's total.
+    let folded = std::fs::read_to_string(out_dir.path().join("fc_odd_shape.folded")).unwrap();
+    let sum: u64 = folded
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    let total: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("profile total "))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(sum, total);
+    assert!(
+        folded
+            .lines()
+            .any(|l| l.contains("__cortex_m_rt_main;tinybench_kernels::fc::fully_connected ")),
+        "{folded}"
+    );
+    let svg = std::fs::read_to_string(out_dir.path().join("fc_odd_shape.svg")).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("fully_connected"));
+}
+
+#[test]
+fn profile_of_an_unknown_case_lists_the_suite_cases() {
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
+        .args(["profile", "--case", "conv_nope", "--project-dir"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no case `conv_nope`") && err.contains("fc_tiny"),
+        "{err}"
+    );
+}
