@@ -95,12 +95,21 @@ fn profile_of_an_unknown_case_lists_the_suite_cases() {
 /// kernel. Chromium comes from ci/setup.sh; without it (outside CI) the check is skipped.
 #[test]
 fn flamegraph_renders_in_headless_chromium() {
-    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists()) else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have chromium (ci/setup.sh installs it)");
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (ci/setup.sh installs it)"
+        );
         eprintln!("chromium not installed: skipping the browser check");
         return;
     };
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
         .args(["profile", "--case", "fc_tiny", "--out"])
@@ -109,13 +118,28 @@ fn flamegraph_renders_in_headless_chromium() {
         .arg(&root)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let svg = dir.path().join("fc_tiny.svg");
     let profile_dir = dir.path().join("chromium-profile");
     let headless = |extra: &[&str]| {
         Command::new(chromium)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
-            .args(["--disable-component-update", "--disable-sync", "--window-size=1200,400"])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+            ])
+            .args([
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1200,400",
+            ])
             .arg(format!("--user-data-dir={}", profile_dir.display()))
             .args(extra)
             .arg(format!("file://{}", svg.display()))
@@ -124,9 +148,17 @@ fn flamegraph_renders_in_headless_chromium() {
     };
     let dom = headless(&["--dump-dom"]);
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom.contains("tinybench_kernels::fc::fully_connected"), "rendered DOM lacks the kernel: {}", &dom[..dom.len().min(500)]);
+    assert!(
+        dom.contains("tinybench_kernels::fc::fully_connected"),
+        "rendered DOM lacks the kernel: {}",
+        &dom[..dom.len().min(500)]
+    );
     let png = dir.path().join("flame.png");
     headless(&[&format!("--screenshot={}", png.display())]);
     let bytes = std::fs::read(&png).expect("screenshot written");
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000, "blank screenshot ({} bytes)", bytes.len());
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000,
+        "blank screenshot ({} bytes)",
+        bytes.len()
+    );
 }

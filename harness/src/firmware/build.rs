@@ -174,14 +174,25 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         t.triple,
         req.toolchain.describe()
     ));
-    // One cargo target dir per feature set: two builds of the same target with different
-    // features (tinybench's self-tests run in parallel) must not overwrite each other's
-    // ELF between cargo finishing and the copy below.
-    let target_dir = if features.is_empty() {
-        work.join("cargo")
+    // One cargo target dir per triple and feature set, shared by the targets that use
+    // it, so dependencies compile once per triple. A lock held from cargo's start to the
+    // copy below keeps a parallel build (another target, same triple) from replacing the
+    // ELF in between.
+    let dir_name = if features.is_empty() {
+        t.triple.clone()
     } else {
-        work.join(format!("cargo-{}", features.join("+")))
+        format!("{}-{}", t.triple, features.join("+"))
     };
+    let target_dir = req
+        .project
+        .join("target")
+        .join("tinybench")
+        .join("cargo")
+        .join(dir_name);
+    std::fs::create_dir_all(&target_dir).map_err(io("creating", &target_dir))?;
+    let lock_path = target_dir.join(".tinybench-build.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(io("creating", &lock_path))?;
+    lock.lock().map_err(io("locking", &lock_path))?;
     let mut cmd = req.toolchain.cargo_command();
     cmd.current_dir(&fw)
         .args(["build", "--release", "--target", &t.triple, "--target-dir"])
@@ -212,6 +223,7 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     let tmp = cached.with_extension("elf.tmp");
     std::fs::copy(&elf, &tmp).map_err(io("copying", &elf))?;
     std::fs::rename(&tmp, &cached).map_err(io("renaming", &tmp))?;
+    drop(lock);
     Ok(Built {
         elf: cached,
         suite_hash,
