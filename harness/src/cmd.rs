@@ -3,6 +3,7 @@
 pub mod build;
 pub mod doctor;
 pub mod list;
+pub mod probes;
 pub mod run;
 
 use crate::firmware::toolchain::Preference;

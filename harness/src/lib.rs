@@ -12,6 +12,7 @@ pub mod backend;
 pub mod cmd;
 pub mod config;
 pub mod firmware;
+pub mod fleet;
 pub mod host;
 pub mod project;
 pub mod report;

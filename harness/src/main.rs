@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use tinybench::cmd::{build::BuildCmd, doctor::DoctorCmd, list::ListCmd, run::RunCmd};
+use tinybench::cmd::{
+    build::BuildCmd, doctor::DoctorCmd, list::ListCmd, probes::ProbesCmd, run::RunCmd,
+};
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
 ///
@@ -22,6 +24,7 @@ enum Command {
     Build(BuildCmd),
     List(ListCmd),
     Doctor(DoctorCmd),
+    Probes(ProbesCmd),
 }
 
 #[tokio::main]
@@ -32,6 +35,7 @@ async fn main() -> ExitCode {
         Command::Build(c) => c.run().await,
         Command::List(c) => c.run().await,
         Command::Doctor(c) => c.run().await,
+        Command::Probes(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),
