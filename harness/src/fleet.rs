@@ -188,7 +188,14 @@ fn device_job(
                     Flash::Bytes(_) => b1.tick(),
                     Flash::Done => b1.set_message("flashed and verified"),
                 }),
-                log: Box::new(move |line| b2.println(line)),
+                // A hidden bar (not a terminal, e.g. CI) drops println: log to stderr.
+                log: Box::new(move |line| {
+                    if b2.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        b2.println(line);
+                    }
+                }),
             };
             let mut device = backend::open_with(&target, &probe_opts, sinks)?;
             let s = &suite;

@@ -247,9 +247,11 @@ impl RunnerConfig {
                     .map_err(|e: SelectError| err(format!("{at}.probe: {e}")))?,
                 (None, Some(s)) if !s.is_empty() => ProbeSpec::serial(&s),
                 (None, Some(_)) => return Err(err(format!("{at}.serial is empty"))),
-                _ => return Err(err(format!(
+                _ => {
+                    return Err(err(format!(
                     "{at}: give exactly one of `probe = \"VID:PID[:SERIAL]\"` or `serial = \"…\"`"
-                ))),
+                )))
+                }
             };
             if boards.iter().any(|o| o.target == b.target) {
                 return Err(err(format!("{at}: target listed twice")));
