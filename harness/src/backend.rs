@@ -1,7 +1,52 @@
 //! Opening the device a target names. The only place that knows which backends exist.
+//!
+//! Board targets go through the probe-rs backend (`probe` feature, on by default):
+//! [`check`] finds the target's probe without touching the board (so `run` can fail
+//! before building), [`open_with`] opens it.
 
 use crate::config::target::{Connection, Target};
 use tinybench_device::Device;
+
+/// How board targets find their probe.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeOpts {
+    /// `--probe VID:PID[:SERIAL]`.
+    pub probe: Option<String>,
+    /// `--runner-config FILE`: which probe drives which target.
+    pub runner_config: Option<std::path::PathBuf>,
+    /// Attach attempts per board (later ones under reset).
+    pub attach_attempts: u32,
+    /// Per-case limit on boards: no RTT output for this long ends the run.
+    pub case_timeout: Option<std::time::Duration>,
+}
+
+/// Progress and log callbacks a board reports to (flashing, attach attempts).
+pub struct Sinks {
+    /// Flash phase and bytes.
+    pub progress: Box<dyn FnMut(Flash) + Send>,
+    /// One line per note (each attach attempt).
+    pub log: Box<dyn FnMut(&str) + Send>,
+}
+
+impl Default for Sinks {
+    fn default() -> Self {
+        Self {
+            progress: Box::new(|_| {}),
+            log: Box::new(|_| {}),
+        }
+    }
+}
+
+/// A flashing step, for progress bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flash {
+    /// A phase (`erase`, `program`, `verify`) starts.
+    Phase(String),
+    /// Bytes done.
+    Bytes(u64),
+    /// Flashed and verified.
+    Done,
+}
 
 /// Why no device could be opened.
 #[derive(Debug, thiserror::Error)]
@@ -11,8 +56,8 @@ pub enum BackendError {
     NoEmulator(String),
     /// Board targets need the probe-rs backend.
     #[error(
-        "target {target} is a board (probe-rs chip {chip}); the probe-rs backend is not part of this build yet, \
-         so only emulated targets (`tinybench list targets`) can run"
+        "target {target} is a board (probe-rs chip {chip}), but this tinybench was built without the `probe` \
+         feature (the probe-rs backend), so only emulated targets (`tinybench list targets`) can run"
     )]
     NoProbeBackend {
         /// Target name.
@@ -23,16 +68,119 @@ pub enum BackendError {
     /// The emulator cannot model this core.
     #[error("the emulator cannot model a {0}")]
     UnsupportedCore(&'static str),
+    /// No probe could be chosen for a board target, or the runner config is bad.
+    #[cfg(feature = "probe")]
+    #[error(transparent)]
+    Select(#[from] tinybench_probe::SelectError),
 }
 
-/// The device for `target`.
+/// The device for `target`, boards found with default probe options (the only probe
+/// attached, or `TINYBENCH_PROBE` / `TINYBENCH_RUNNER_CONFIG`).
 pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
+    let opts = ProbeOpts {
+        probe: std::env::var("TINYBENCH_PROBE").ok(),
+        runner_config: std::env::var_os("TINYBENCH_RUNNER_CONFIG").map(Into::into),
+        attach_attempts: 3,
+        case_timeout: Some(std::time::Duration::from_secs(60)),
+    };
+    open_with(target, &opts, Sinks::default())
+}
+
+/// Whether something can run `target` now, without touching the device: the emulator is
+/// compiled in, or the board's probe is attached, selectable and accessible.
+pub fn check(target: &Target, opts: &ProbeOpts) -> Result<(), BackendError> {
+    match &target.connection {
+        Connection::Emulator => emulator(target).map(drop),
+        Connection::Probe { chip } => board::select(target, chip, opts).map(drop),
+    }
+}
+
+/// The device for `target`, reporting flashing and attach attempts to `sinks`.
+pub fn open_with(
+    target: &Target,
+    opts: &ProbeOpts,
+    sinks: Sinks,
+) -> Result<Box<dyn Device + Send>, BackendError> {
     match &target.connection {
         Connection::Emulator => emulator(target),
-        Connection::Probe { chip } => Err(BackendError::NoProbeBackend {
+        Connection::Probe { chip } => board::open(target, chip, opts, sinks),
+    }
+}
+
+#[cfg(feature = "probe")]
+mod board {
+    use super::*;
+    use tinybench_probe::{select, BoardConfig, FlashStatus, ProbeSpec, RunnerConfig, Selected};
+
+    /// The probe for a board target.
+    pub fn select(target: &Target, chip: &str, opts: &ProbeOpts) -> Result<Selected, BackendError> {
+        let spec: Option<ProbeSpec> = opts.probe.as_deref().map(str::parse).transpose()?;
+        let runner = opts
+            .runner_config
+            .as_deref()
+            .map(RunnerConfig::load)
+            .transpose()?;
+        let probes = tinybench_probe::real::list_probes();
+        Ok(select::select(
+            &probes,
+            &target.name,
+            chip,
+            spec.as_ref(),
+            runner.as_ref(),
+        )?)
+    }
+
+    pub fn open(
+        target: &Target,
+        chip: &str,
+        opts: &ProbeOpts,
+        mut sinks: Sinks,
+    ) -> Result<Box<dyn Device + Send>, BackendError> {
+        let selected = select(target, chip, opts)?;
+        let config = BoardConfig {
+            attach_attempts: opts.attach_attempts.max(1),
+            case_timeout: opts.case_timeout,
+            ..BoardConfig::default()
+        };
+        (sinks.log)(&format!(
+            "{}: probe {} ({})",
+            target.name, selected.probe, selected.how
+        ));
+        let mut progress = sinks.progress;
+        let board = tinybench_probe::open_board(&selected, chip, config)
+            .with_log(sinks.log)
+            .with_progress(Box::new(move |s| {
+                progress(match s {
+                    FlashStatus::Phase { name, .. } => Flash::Phase(name.to_string()),
+                    FlashStatus::Progress { bytes } => Flash::Bytes(bytes),
+                    FlashStatus::Done => Flash::Done,
+                })
+            }));
+        Ok(Box::new(board))
+    }
+}
+
+#[cfg(not(feature = "probe"))]
+mod board {
+    use super::*;
+
+    pub fn select(target: &Target, chip: &str, _: &ProbeOpts) -> Result<(), BackendError> {
+        Err(BackendError::NoProbeBackend {
             target: target.name.clone(),
-            chip: chip.clone(),
-        }),
+            chip: chip.to_string(),
+        })
+    }
+
+    pub fn open(
+        target: &Target,
+        chip: &str,
+        _: &ProbeOpts,
+        _: Sinks,
+    ) -> Result<Box<dyn Device + Send>, BackendError> {
+        Err(BackendError::NoProbeBackend {
+            target: target.name.clone(),
+            chip: chip.to_string(),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod doctor;
 pub mod list;
+pub mod probes;
 #[cfg(feature = "emulator")]
 pub mod profile;
 pub mod run;

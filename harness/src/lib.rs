@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod config;
 pub mod energy;
 pub mod firmware;
+pub mod fleet;
 pub mod host;
 #[cfg(feature = "emulator")]
 pub mod profile;

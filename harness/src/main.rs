@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 #[cfg(feature = "emulator")]
 use tinybench::cmd::profile::ProfileCmd;
-use tinybench::cmd::{build::BuildCmd, doctor::DoctorCmd, list::ListCmd, run::RunCmd};
+use tinybench::cmd::{
+    build::BuildCmd, doctor::DoctorCmd, list::ListCmd, probes::ProbesCmd, run::RunCmd,
+};
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
 ///
@@ -26,6 +28,7 @@ enum Command {
     Doctor(DoctorCmd),
     #[cfg(feature = "emulator")]
     Profile(ProfileCmd),
+    Probes(ProbesCmd),
 }
 
 #[tokio::main]
@@ -38,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Doctor(c) => c.run().await,
         #[cfg(feature = "emulator")]
         Command::Profile(c) => c.run().await,
+        Command::Probes(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

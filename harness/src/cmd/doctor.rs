@@ -56,8 +56,13 @@ impl DoctorCmd {
         } else {
             println!("✘ backend emulator: not compiled in — build tinybench with `--features emulator` (needs cmake, libclang)");
         }
-        println!("· backend probe-rs: not in this build yet; board targets cannot run");
-        println!("· probes: none can be listed without the probe-rs backend");
+        if cfg!(feature = "probe") {
+            println!(
+                "✔ backend probe-rs: 0.32 (compiled in); `tinybench probes` lists attached probes"
+            );
+        } else {
+            println!("· backend probe-rs: not compiled in — build tinybench with `--features probe`; board targets cannot run");
+        }
         Ok(if missing == 0 {
             crate::exit::OK
         } else {

@@ -35,9 +35,10 @@ pub enum Energy {
 /// tinybench itself could not do the job (bad input, missing toolchain, build failure).
 #[derive(Debug, clap::Args)]
 pub struct RunCmd {
-    /// Target name (see `tinybench list targets`) or path to a target TOML.
-    #[arg(long, default_value = "sim-cortex-m4")]
-    pub target: String,
+    /// Target name (see `tinybench list targets`) or path to a target TOML; repeat it to
+    /// run several devices in parallel. Default: sim-cortex-m4.
+    #[arg(long)]
+    pub target: Vec<String>,
     /// Suite name (see `tinybench list suites`) or path to a suite TOML.
     #[arg(long, default_value = "smoke")]
     pub suite: String,
@@ -58,13 +59,18 @@ pub struct RunCmd {
     pub build: BuildOpts,
     #[command(flatten)]
     pub project: ProjectOpts,
+    #[command(flatten)]
+    pub fleet: crate::fleet::FleetOpts,
 }
 
 impl RunCmd {
     /// Run the verb.
     pub async fn run(self) -> anyhow::Result<u8> {
         let project = self.project.project()?;
-        let target = project.target(&self.target)?;
+        if crate::fleet::wanted(&project, &self.target, &self.fleet)? {
+            return crate::fleet::run(&project, &self).await;
+        }
+        let target = project.target(crate::fleet::single(&self.target))?;
         let suite = project.suite(&self.suite)?;
         // Fail before building when nothing could run the firmware, or when the energy
         // figures asked for cannot be made.
