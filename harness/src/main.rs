@@ -3,7 +3,10 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use tinybench::cmd::{build::BuildCmd, doctor::DoctorCmd, list::ListCmd, run::RunCmd};
+use tinybench::cmd::{
+    build::BuildCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd, merge::MergeCmd,
+    report::ReportCmd, results::ResultsCmd, run::RunCmd,
+};
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
 ///
@@ -22,6 +25,10 @@ enum Command {
     Build(BuildCmd),
     List(ListCmd),
     Doctor(DoctorCmd),
+    Results(ResultsCmd),
+    Compare(CompareCmd),
+    Report(ReportCmd),
+    Merge(MergeCmd),
 }
 
 #[tokio::main]
@@ -32,6 +39,10 @@ async fn main() -> ExitCode {
         Command::Build(c) => c.run().await,
         Command::List(c) => c.run().await,
         Command::Doctor(c) => c.run().await,
+        Command::Results(c) => c.run().await,
+        Command::Compare(c) => c.run().await,
+        Command::Report(c) => c.run().await,
+        Command::Merge(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),
