@@ -92,7 +92,8 @@ pub fn select(
     let back = if spec == "latest" {
         Some(0)
     } else {
-        spec.strip_prefix("latest~").and_then(|n| n.parse::<usize>().ok())
+        spec.strip_prefix("latest~")
+            .and_then(|n| n.parse::<usize>().ok())
     };
     if let Some(back) = back {
         let Some(e) = runs.len().checked_sub(back + 1).map(|i| runs[i]) else {

@@ -44,7 +44,10 @@ fn junit_of_a_run_fails_the_mismatched_case_only() {
     let xml = r.finish();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), 2);
-    assert_eq!(xml.matches("<failure type=\"checksum-mismatch\"").count(), 1);
+    assert_eq!(
+        xml.matches("<failure type=\"checksum-mismatch\"").count(),
+        1
+    );
     let odd = xml.find("name=\"fc_odd_shape\"").unwrap();
     assert!(xml[odd..].contains("<failure"));
     assert!(!xml[..odd].contains("<failure"));
@@ -95,7 +98,11 @@ fn merge_combines_runner_stores_without_duplicates() {
     assert!(so.contains(&id_a) && so.contains(&id_b), "{so}");
     // Merging again adds nothing.
     let out = run(args(&[&a, &b, &loose]));
-    assert!(text(&out.stderr).contains("0 added, 3 already present"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("0 added, 3 already present"),
+        "{}",
+        text(&out.stderr)
+    );
     let listing = Store::new(&into).list().unwrap();
     assert_eq!(listing.runs.len(), 3);
     // A corrupt source file fails with its name.
@@ -103,7 +110,11 @@ fn merge_combines_runner_stores_without_duplicates() {
     std::fs::write(&bad, "{\"schema_version\": 1").unwrap();
     let out = run(args(&[&bad]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("bad.json"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bad.json"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -112,17 +123,37 @@ fn empty_store_and_unknown_runs_are_clear_errors() {
     let d = dir.path().display().to_string();
     let out = tinybench(&["compare", "latest~1", "latest", "--results-dir", &d]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no stored runs"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no stored runs"),
+        "{}",
+        text(&out.stderr)
+    );
     Store::new(dir.path())
         .save(&mut fixture(1_795_500_000, "sim-cortex-m4"))
         .unwrap();
     let out = tinybench(&["compare", "latest~1", "latest", "--results-dir", &d]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("only 1 stored run"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("only 1 stored run"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = tinybench(&["results", "show", "no-such-run", "--results-dir", &d]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("`no-such-run`"), "{}", text(&out.stderr));
-    let out = tinybench(&["compare", "latest", "latest", "--fail-above", "2%", "--results-dir", &d]);
+    assert!(
+        text(&out.stderr).contains("`no-such-run`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tinybench(&[
+        "compare",
+        "latest",
+        "latest",
+        "--fail-above",
+        "2%",
+        "--results-dir",
+        &d,
+    ]);
     // The fixture has a checksum mismatch: the gate fails on it.
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("fc_odd_shape"));

@@ -313,13 +313,25 @@ mod tests {
         let mut base = fixture();
         base.count_kind = CountKind::CyclesHardware;
         base.cases.truncate(1);
-        set_samples(&mut base, 0, vec![1000, 1010, 995, 1004, 999, 1006, 1001, 998]);
+        set_samples(
+            &mut base,
+            0,
+            vec![1000, 1010, 995, 1004, 999, 1006, 1001, 998],
+        );
         let mut head = base.clone();
-        set_samples(&mut head, 0, vec![1002, 1008, 997, 1003, 1000, 1005, 999, 1001]);
+        set_samples(
+            &mut head,
+            0,
+            vec![1002, 1008, 997, 1003, 1000, 1005, 999, 1001],
+        );
         let cmp = compare(&base, &head, &CompareOptions::default());
         assert_eq!(cmp.cases[0].method, Method::Bootstrap);
         assert_eq!(cmp.cases[0].verdict, Verdict::NoChange);
-        set_samples(&mut head, 0, vec![1100, 1110, 1095, 1104, 1099, 1106, 1101, 1098]);
+        set_samples(
+            &mut head,
+            0,
+            vec![1100, 1110, 1095, 1104, 1099, 1106, 1101, 1098],
+        );
         let cmp = compare(&base, &head, &CompareOptions::default());
         assert_eq!(cmp.cases[0].verdict, Verdict::Slower);
         assert_eq!(cmp.regressions(0.02).len(), 1);

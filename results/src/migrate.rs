@@ -32,7 +32,8 @@ pub fn to_current(mut doc: Value) -> Result<Value, SchemaError> {
 /// file knows none of them: they stay unknown rather than guessed.
 fn v1_to_v2(mut doc: Value) -> Value {
     if let Some(obj) = doc.as_object_mut() {
-        obj.entry("meta").or_insert_with(|| Value::Object(Map::new()));
+        obj.entry("meta")
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     doc
 }

@@ -174,6 +174,16 @@ pub fn compact_utc(unix_time: u64) -> String {
     )
 }
 
+/// `YYYYMMDDTHHMMSS.mmmZ` of now: run ids start with their save time, so runs finished
+/// within the same second still sort in the order they were stored.
+fn compact_utc_now_ms() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = compact_utc(now.as_secs());
+    format!("{}.{:03}Z", secs.trim_end_matches('Z'), now.subsec_millis())
+}
+
 /// SHA-256 (hex, first 8 digits) of a run's content without its id.
 fn content_hash(run: &RunResult) -> String {
     let mut r = run.clone();
@@ -250,14 +260,14 @@ impl Store {
         self.runs_dir().join(format!("{id}.json"))
     }
 
-    /// Store a run under a fresh id (`<UTC time>-<target>-<content hash>`, with `-2`, `-3`…
-    /// appended if taken), set `run.meta.run_id`, and update the index. Never overwrites.
+    /// Store a run under a fresh id (`<UTC save time, ms>-<target>-<content hash>`, with
+    /// `-2`, `-3`… appended if taken), set `run.meta.run_id`, and update the index. Never overwrites.
     pub fn save(&self, run: &mut RunResult) -> Result<String, StoreError> {
         let runs = self.runs_dir();
         fs::create_dir_all(&runs).map_err(io("create directory", &runs))?;
         let base = format!(
             "{}-{}-{}",
-            compact_utc(run.unix_time),
+            compact_utc_now_ms(),
             sanitize(&run.target),
             content_hash(run)
         );

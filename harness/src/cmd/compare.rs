@@ -76,9 +76,9 @@ impl CompareCmd {
         let mut r = report::reporter(self.format);
         r.comparison(&cmp, self.fail_above);
         println!("{}", r.finish());
-        let gate_failed = self.fail_above.is_some_and(|g| {
-            !cmp.regressions(g).is_empty() || !cmp.failures().is_empty()
-        });
+        let gate_failed = self
+            .fail_above
+            .is_some_and(|g| !cmp.regressions(g).is_empty() || !cmp.failures().is_empty());
         if gate_failed {
             if let Some(text) = report::gate_text(&cmp, self.fail_above) {
                 eprintln!("error: {text}");

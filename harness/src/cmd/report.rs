@@ -13,6 +13,9 @@ pub struct ReportCmd {
     /// Where to write the dashboard.
     #[arg(long, value_name = "FILE")]
     pub html: PathBuf,
+    /// Mark a case as regressed when it got slower than this (percent) since the run before.
+    #[arg(long, value_name = "PERCENT", value_parser = super::compare::parse_percent, default_value = "2%")]
+    pub regression_threshold: f64,
     #[command(flatten)]
     pub store: StoreOpts,
     #[command(flatten)]
@@ -32,7 +35,7 @@ impl ReportCmd {
                 store.dir().display()
             );
         }
-        let mut r = HtmlReport::default();
+        let mut r = HtmlReport::new(self.regression_threshold);
         r.history(&loaded.runs, &loaded.skipped);
         std::fs::write(&self.html, r.finish())
             .with_context(|| format!("writing {}", self.html.display()))?;

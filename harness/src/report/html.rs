@@ -8,7 +8,7 @@
 use super::{change_text, Report};
 use plotters::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use tinybench_results::compare::{compare, CompareOptions, Verdict};
+use tinybench_results::compare::{compare, CompareOptions};
 use tinybench_results::store::{compact_utc, Skipped, StoredRun};
 
 /// The colour of a regression: marker in the plots, text in the table.
@@ -16,9 +16,20 @@ const REGRESSION_RED: RGBColor = RGBColor(220, 20, 20);
 const SERIES_BLUE: RGBColor = RGBColor(30, 90, 200);
 
 /// HTML dashboard reporter.
-#[derive(Default)]
 pub struct HtmlReport {
     out: String,
+    /// A slowdown larger than this (fraction) is marked as a regression.
+    threshold: f64,
+}
+
+impl HtmlReport {
+    /// A dashboard that marks slowdowns larger than `threshold` (a fraction, e.g. 0.02).
+    pub fn new(threshold: f64) -> Self {
+        HtmlReport {
+            out: String::new(),
+            threshold,
+        }
+    }
 }
 
 /// HTML-escape text. Written by hand: five replacements do not justify a dependency.
@@ -114,7 +125,7 @@ impl HtmlReport {
         for i in 1..runs.len() {
             let cmp = compare(&runs[i - 1].run, &runs[i].run, &opts);
             for c in &cmp.cases {
-                if c.verdict == Verdict::Slower {
+                if c.regressed_above(self.threshold) {
                     regressions.entry(c.name.clone()).or_default().insert(i);
                 }
             }
@@ -138,7 +149,7 @@ impl HtmlReport {
         let last_cmp = comparisons.last();
         for c in &latest.run.cases {
             let change = last_cmp.and_then(|cmp| cmp.cases.iter().find(|x| x.name == c.name));
-            let regressed = change.is_some_and(|x| x.verdict == Verdict::Slower);
+            let regressed = change.is_some_and(|x| x.regressed_above(self.threshold));
             let class = if regressed {
                 " class=\"regression\""
             } else if !c.status.is_ok() {
@@ -174,7 +185,11 @@ impl HtmlReport {
                     "#{} {}{}",
                     i + 1,
                     &c[..c.len().min(7)],
-                    if r.run.meta.git_dirty == Some(true) { "+" } else { "" }
+                    if r.run.meta.git_dirty == Some(true) {
+                        "+"
+                    } else {
+                        ""
+                    }
                 ),
                 None => format!("#{}", i + 1),
             })
@@ -197,14 +212,8 @@ impl HtmlReport {
                 })
                 .collect();
             let marks = regressions.remove(name).unwrap_or_default();
-            let svg = chart(
-                &format!("{name}: median"),
-                kind,
-                &points,
-                &marks,
-                &labels,
-            )
-            .unwrap_or_else(|e| format!("<p class=\"note\">chart failed: {}</p>", esc(&e)));
+            let svg = chart(&format!("{name}: median"), kind, &points, &marks, &labels)
+                .unwrap_or_else(|e| format!("<p class=\"note\">chart failed: {}</p>", esc(&e)));
             let steps: Vec<String> = marks.iter().map(|i| labels[*i].clone()).collect();
             o.push_str(&format!(
                 "<figure class=\"chart{}\" data-case=\"{}\" data-regressions=\"{}\">{svg}<figcaption>{} — {}{}</figcaption></figure>\n",
@@ -227,8 +236,9 @@ impl HtmlReport {
 impl Report for HtmlReport {
     fn history(&mut self, runs: &[StoredRun], skipped: &[Skipped]) {
         self.out.push_str(&format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tinybench results</title><style>{STYLE}</style></head><body>\n<h1>tinybench results</h1>\n<p class=\"note\">{} stored run(s). Red dots and red rows: a case got slower than in the run before (exact for emulated and modeled counts, bootstrap interval beyond the noise threshold for hardware cycles).</p>\n",
-            runs.len()
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tinybench results</title><style>{STYLE}</style></head><body>\n<h1>tinybench results</h1>\n<p class=\"note\">{} stored run(s). Red dots and red rows: a case got more than {} slower than in the run before (exact for emulated and modeled counts, bootstrap interval beyond the noise threshold for hardware cycles).</p>\n",
+            runs.len(),
+            esc(&super::percent(self.threshold))
         ));
         let mut groups: BTreeMap<(&str, &str), Vec<&StoredRun>> = BTreeMap::new();
         for r in runs {

@@ -39,8 +39,7 @@ impl Report for JsonReport {
                 .unwrap_or_default(),
         };
         self.out.push_str(
-            &serde_json::to_string_pretty(&g)
-                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
+            &serde_json::to_string_pretty(&g).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
         );
     }
 

@@ -135,11 +135,13 @@ impl Report for JunitReport {
             .count();
         let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
         let (t, f) = (total.to_string(), failures.to_string());
-        let _ = w.write_event(Event::Start(BytesStart::new("testsuites").with_attributes([
-            ("name", "tinybench"),
-            ("tests", t.as_str()),
-            ("failures", f.as_str()),
-        ])));
+        let _ = w.write_event(Event::Start(BytesStart::new("testsuites").with_attributes(
+            [
+                ("name", "tinybench"),
+                ("tests", t.as_str()),
+                ("failures", f.as_str()),
+            ],
+        )));
         for s in std::mem::take(&mut self.suites) {
             let (t, f) = (
                 s.cases.len().to_string(),
@@ -149,21 +151,25 @@ impl Report for JunitReport {
                     .count()
                     .to_string(),
             );
-            let _ = w.write_event(Event::Start(BytesStart::new("testsuite").with_attributes([
-                ("name", s.name.as_str()),
-                ("tests", t.as_str()),
-                ("failures", f.as_str()),
-                ("errors", "0"),
-            ])));
+            let _ = w.write_event(Event::Start(BytesStart::new("testsuite").with_attributes(
+                [
+                    ("name", s.name.as_str()),
+                    ("tests", t.as_str()),
+                    ("failures", f.as_str()),
+                    ("errors", "0"),
+                ],
+            )));
             for c in s.cases {
-                let _ = w.write_event(Event::Start(BytesStart::new("testcase").with_attributes(
-                    [("name", c.name.as_str()), ("classname", c.classname.as_str())],
-                )));
+                let _ = w.write_event(Event::Start(BytesStart::new("testcase").with_attributes([
+                    ("name", c.name.as_str()),
+                    ("classname", c.classname.as_str()),
+                ])));
                 if let Some((kind, msg)) = &c.failure {
-                    let _ = w.write_event(Event::Start(
-                        BytesStart::new("failure")
-                            .with_attributes([("type", kind.as_str()), ("message", msg.as_str())]),
-                    ));
+                    let _ =
+                        w.write_event(Event::Start(BytesStart::new("failure").with_attributes([
+                            ("type", kind.as_str()),
+                            ("message", msg.as_str()),
+                        ])));
                     let _ = w.write_event(Event::Text(BytesText::new(msg)));
                     let _ = w.write_event(Event::End(BytesEnd::new("failure")));
                 }
