@@ -64,6 +64,11 @@ pub fn percent(change: f64) -> String {
     }
 }
 
+/// A threshold (fraction) in percent, without a sign: `2 %`, `0.5 %`.
+pub fn threshold(t: f64) -> String {
+    format!("{} %", (t * 10_000.0).round() / 100.0)
+}
+
 /// The change column of a comparison: the point estimate, plus the interval when it was
 /// bootstrapped.
 pub fn change_text(c: &tinybench_results::compare::CaseChange) -> String {
@@ -87,7 +92,7 @@ pub fn comparison_title(cmp: &Comparison) -> String {
     } else {
         format!(
             "bootstrap 95 % interval on the median, noise threshold {}",
-            percent(cmp.noise_threshold)
+            threshold(cmp.noise_threshold)
         )
     };
     format!(
@@ -109,7 +114,7 @@ pub fn gate_text(cmp: &Comparison, gate: Option<f64>) -> Option<String> {
     let reg = cmp.regressions(g);
     let failed = cmp.failures();
     Some(if reg.is_empty() && failed.is_empty() {
-        format!("gate passed: no case slower than {}", percent(g))
+        format!("gate passed: no case slower than {}", threshold(g))
     } else {
         let mut parts = Vec::new();
         if !reg.is_empty() {
@@ -117,7 +122,7 @@ pub fn gate_text(cmp: &Comparison, gate: Option<f64>) -> Option<String> {
             parts.push(format!(
                 "{} case(s) slower than {}: {}",
                 reg.len(),
-                percent(g),
+                threshold(g),
                 names.join(", ")
             ));
         }
@@ -131,4 +136,18 @@ pub fn gate_text(cmp: &Comparison, gate: Option<f64>) -> Option<String> {
         }
         format!("gate FAILED: {}", parts.join("; "))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{percent, threshold};
+
+    #[test]
+    fn changes_carry_a_sign_and_thresholds_do_not() {
+        assert_eq!(percent(0.051_29), "+5.13 %");
+        assert_eq!(percent(-0.004), "−0.40 %");
+        assert_eq!(percent(0.0), "±0 %");
+        assert_eq!(threshold(0.02), "2 %");
+        assert_eq!(threshold(0.005), "0.5 %");
+    }
 }

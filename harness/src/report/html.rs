@@ -238,7 +238,7 @@ impl Report for HtmlReport {
         self.out.push_str(&format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tinybench results</title><style>{STYLE}</style></head><body>\n<h1>tinybench results</h1>\n<p class=\"note\">{} stored run(s). Red dots and red rows: a case got more than {} slower than in the run before (exact for emulated and modeled counts, bootstrap interval beyond the noise threshold for hardware cycles).</p>\n",
             runs.len(),
-            esc(&super::percent(self.threshold))
+            esc(&super::threshold(self.threshold))
         ));
         let mut groups: BTreeMap<(&str, &str), Vec<&StoredRun>> = BTreeMap::new();
         for r in runs {

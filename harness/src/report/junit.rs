@@ -3,7 +3,7 @@
 //! never finished), or — in a comparison — a regression above the gate (any slowdown when
 //! no `--fail-above` was given).
 
-use super::{change_text, percent, Report};
+use super::{change_text, Report};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use tinybench_results::compare::{Comparison, Verdict};
@@ -98,7 +98,7 @@ impl Report for JunitReport {
                             c.base_median.unwrap_or(0),
                             c.head_median.unwrap_or(0),
                             cmp.count_kind.label(),
-                            percent(threshold)
+                            super::threshold(threshold)
                         ),
                     )),
                     _ => None,
