@@ -391,4 +391,21 @@ fn killed_run_and_interrupted_writes_leave_the_store_loadable() {
         .contains("deadbeef.json"));
     ok(&tinybench(&store, &["run", "--suite", "smoke"]));
     assert_eq!(list(&store).len(), 2);
+    // --no-save leaves the store alone.
+    ok(&tinybench(
+        &store,
+        &["run", "--suite", "smoke", "--no-save"],
+    ));
+    assert_eq!(list(&store).len(), 2);
+    // A git ref names the newest run made at that commit of the project.
+    let out = tinybench(&store, &["compare", "HEAD", "latest", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(json["base_id"], json["head_id"], "{json}");
+    let out = tinybench(&store, &["compare", "no-such-ref", "latest"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`no-such-ref`"),
+        "{}",
+        text(&out.stderr)
+    );
 }
