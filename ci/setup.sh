@@ -2,6 +2,7 @@
 # Installs what building and testing tinybench needs on a fresh Debian/Ubuntu machine:
 #  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
 #    generates its bindings with bindgen;
+#  - chromium: headless, for the HTML dashboard test (tinybench report --html);
 #  - the firmware targets' standard libraries (rustup target add).
 # Idempotent: installs only what is missing. Without root (or sudo) it prints the command.
 set -euo pipefail
@@ -11,6 +12,7 @@ command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO=none; fi

@@ -1,16 +1,21 @@
 //! The CLI verbs, one file each, and the option groups they share.
 
 pub mod build;
+pub mod compare;
 pub mod doctor;
 pub mod list;
+pub mod merge;
 pub mod probes;
 #[cfg(feature = "emulator")]
 pub mod profile;
+pub mod report;
+pub mod results;
 pub mod run;
 
 use crate::firmware::toolchain::Preference;
 use crate::project::Project;
 use std::path::PathBuf;
+use tinybench_results::store::Store;
 
 /// Where the project is.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,4 +47,35 @@ pub struct BuildOpts {
     /// Extra firmware cargo features (tinybench's own self-tests use these).
     #[arg(long = "firmware-feature", value_name = "FEATURE", hide = true)]
     pub firmware_features: Vec<String>,
+}
+
+/// Where results are stored.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreOpts {
+    /// Result store directory. Default: `tinybench-results/` in the project root (or in
+    /// the current directory outside a project).
+    #[arg(long, value_name = "DIR", env = "TINYBENCH_RESULTS_DIR", global = true)]
+    pub results_dir: Option<PathBuf>,
+}
+
+impl StoreOpts {
+    /// The store, with the default resolved against the project (if there is one).
+    pub fn store(&self, project: Option<&Project>) -> Store {
+        match (&self.results_dir, project) {
+            (Some(d), _) => Store::new(d),
+            (None, Some(p)) => Store::new(p.root.join("tinybench-results")),
+            (None, None) => Store::new("tinybench-results"),
+        }
+    }
+}
+
+/// Print the store's warnings (corrupt files skipped, leftover temp files) to stderr.
+pub fn warn_skipped(store: &Store, skipped: &[tinybench_results::store::Skipped]) {
+    for s in skipped {
+        eprintln!(
+            "warning: skipped {}: {}",
+            store.dir().join("runs").join(&s.file).display(),
+            s.reason
+        );
+    }
 }

@@ -5,7 +5,7 @@
 //! Layering: [`config`] parses and validates target and suite files; [`firmware`]
 //! generates and builds the firmware; [`backend`] opens the target's device;
 //! [`runner`] runs it through the shared device seam and analyses on the host;
-//! [`report`] renders. The `cmd` modules are the CLI verbs, one file each.
+//! [`report`] renders; [`provenance`] and [`runsel`] serve the result store. The `cmd` modules are the CLI verbs, one file each.
 #![forbid(unsafe_code)]
 
 pub mod backend;
@@ -18,8 +18,10 @@ pub mod host;
 #[cfg(feature = "emulator")]
 pub mod profile;
 pub mod project;
+pub mod provenance;
 pub mod report;
 pub mod runner;
+pub mod runsel;
 
 /// Process exit codes.
 pub mod exit {

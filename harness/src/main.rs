@@ -6,7 +6,8 @@ use std::process::ExitCode;
 #[cfg(feature = "emulator")]
 use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
-    build::BuildCmd, doctor::DoctorCmd, list::ListCmd, probes::ProbesCmd, run::RunCmd,
+    build::BuildCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd, merge::MergeCmd,
+    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
@@ -29,6 +30,10 @@ enum Command {
     #[cfg(feature = "emulator")]
     Profile(ProfileCmd),
     Probes(ProbesCmd),
+    Results(ResultsCmd),
+    Compare(CompareCmd),
+    Report(ReportCmd),
+    Merge(MergeCmd),
 }
 
 #[tokio::main]
@@ -42,6 +47,10 @@ async fn main() -> ExitCode {
         #[cfg(feature = "emulator")]
         Command::Profile(c) => c.run().await,
         Command::Probes(c) => c.run().await,
+        Command::Results(c) => c.run().await,
+        Command::Compare(c) => c.run().await,
+        Command::Report(c) => c.run().await,
+        Command::Merge(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

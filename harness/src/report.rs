@@ -1,4 +1,153 @@
-//! Ways to show a run: terminal table, JSON.
+//! Ways to show runs, comparisons and a store's history. Every output format is an
+//! observer of one [`Report`] trait with empty default methods (the criterion.rs way):
+//! a format implements what it can show, and adding a format touches one file.
 
+pub mod csv;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
+
+use tinybench_results::compare::Comparison;
+use tinybench_results::store::{Skipped, StoredRun};
+use tinybench_results::RunResult;
+
+/// An output format. Feed it what there is to show, then take the text with `finish`.
+pub trait Report {
+    /// One run (`tinybench run`, `tinybench results show`).
+    fn run(&mut self, _run: &RunResult) {}
+    /// Two runs compared (`tinybench compare`); `gate` is `--fail-above` as a fraction.
+    fn comparison(&mut self, _cmp: &Comparison, _gate: Option<f64>) {}
+    /// Every stored run, oldest first, and the files the store skipped (`tinybench report`).
+    fn history(&mut self, _runs: &[StoredRun], _skipped: &[Skipped]) {}
+    /// The rendered text; empty when the format showed nothing of what it was given.
+    fn finish(&mut self) -> String {
+        String::new()
+    }
+}
+
+/// The formats `results show` and `compare` offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for the terminal.
+    Table,
+    /// GitHub-flavoured Markdown (e.g. for a CI step summary).
+    Markdown,
+    /// CSV, one row per case.
+    Csv,
+    /// JSON.
+    Json,
+    /// JUnit XML, one test case per benchmark case.
+    Junit,
+}
+
+/// The reporter for a format.
+pub fn reporter(format: Format) -> Box<dyn Report> {
+    match format {
+        Format::Table => Box::<table::TableReport>::default(),
+        Format::Markdown => Box::<markdown::MarkdownReport>::default(),
+        Format::Csv => Box::<csv::CsvReport>::default(),
+        Format::Json => Box::<json::JsonReport>::default(),
+        Format::Junit => Box::<junit::JunitReport>::default(),
+    }
+}
+
+/// `+5.13 %` / `−0.40 %` / `±0 %` for a fraction.
+pub fn percent(change: f64) -> String {
+    if change == 0.0 {
+        "±0 %".to_string()
+    } else if change > 0.0 {
+        format!("+{:.2} %", change * 100.0)
+    } else {
+        format!("−{:.2} %", -change * 100.0)
+    }
+}
+
+/// A threshold (fraction) in percent, without a sign: `2 %`, `0.5 %`.
+pub fn threshold(t: f64) -> String {
+    format!("{} %", (t * 10_000.0).round() / 100.0)
+}
+
+/// The change column of a comparison: the point estimate, plus the interval when it was
+/// bootstrapped.
+pub fn change_text(c: &tinybench_results::compare::CaseChange) -> String {
+    use tinybench_results::compare::Method;
+    match (c.change, c.method) {
+        (Some(e), Method::Exact) => percent(e.point),
+        (Some(e), Method::Bootstrap) => format!(
+            "{} [{} … {}]",
+            percent(e.point),
+            percent(e.lower),
+            percent(e.upper)
+        ),
+        (None, _) => "—".to_string(),
+    }
+}
+
+/// The headline of a comparison: which runs, what the counts are, how it was decided.
+pub fn comparison_title(cmp: &Comparison) -> String {
+    let how = if tinybench_results::compare::is_deterministic(cmp.count_kind) {
+        "exact comparison (deterministic counts)".to_string()
+    } else {
+        format!(
+            "bootstrap 95 % interval on the median, noise threshold {}",
+            threshold(cmp.noise_threshold)
+        )
+    };
+    format!(
+        "{} · suite {} · BASE {} ({}) → HEAD {} ({}) · {} · {}",
+        cmp.target,
+        cmp.suite,
+        cmp.base_id,
+        cmp.base_commit,
+        cmp.head_id,
+        cmp.head_commit,
+        cmp.count_kind.label(),
+        how
+    )
+}
+
+/// One-line verdict of the gate.
+pub fn gate_text(cmp: &Comparison, gate: Option<f64>) -> Option<String> {
+    let g = gate?;
+    let reg = cmp.regressions(g);
+    let failed = cmp.failures();
+    Some(if reg.is_empty() && failed.is_empty() {
+        format!("gate passed: no case slower than {}", threshold(g))
+    } else {
+        let mut parts = Vec::new();
+        if !reg.is_empty() {
+            let names: Vec<&str> = reg.iter().map(|c| c.name.as_str()).collect();
+            parts.push(format!(
+                "{} case(s) slower than {}: {}",
+                reg.len(),
+                threshold(g),
+                names.join(", ")
+            ));
+        }
+        if !failed.is_empty() {
+            let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
+            parts.push(format!(
+                "{} case(s) failed: {}",
+                failed.len(),
+                names.join(", ")
+            ));
+        }
+        format!("gate FAILED: {}", parts.join("; "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{percent, threshold};
+
+    #[test]
+    fn changes_carry_a_sign_and_thresholds_do_not() {
+        assert_eq!(percent(0.051_29), "+5.13 %");
+        assert_eq!(percent(-0.004), "−0.40 %");
+        assert_eq!(percent(0.0), "±0 %");
+        assert_eq!(threshold(0.02), "2 %");
+        assert_eq!(threshold(0.005), "0.5 %");
+    }
+}

@@ -161,6 +161,8 @@ pub fn analyse(
     let result = RunResult {
         schema_version: SCHEMA_VERSION,
         tinybench_version: env!("CARGO_PKG_VERSION").to_string(),
+        // Provenance (git, toolchain, host) is filled in by the caller before storing.
+        meta: Default::default(),
         target: target.name.clone(),
         core: target.core.name().to_string(),
         backend: out.info.backend.clone(),

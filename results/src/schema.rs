@@ -1,12 +1,13 @@
-//! The result schema, version 1. Changes are migrations: bump [`SCHEMA_VERSION`] and keep
-//! reading the old layout.
+//! The result schema, version 2. Changes are migrations (see [`crate::migrate`]): bump
+//! [`SCHEMA_VERSION`], add a step that turns the previous layout into the new one, and old
+//! files keep loading.
 
 use crate::stats::Summary;
 use crate::CountKind;
 use serde::{Deserialize, Serialize};
 
 /// Version of the result files this crate writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run of one suite on one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub struct RunResult {
     pub schema_version: u32,
     /// The tinybench version that produced the run.
     pub tinybench_version: String,
+    /// Where and from what the run was made (added in schema version 2).
+    #[serde(default)]
+    pub meta: RunMeta,
     /// Target name (e.g. `sim-cortex-m4`).
     pub target: String,
     /// Core of the target (e.g. `cortex-m4`).
@@ -48,6 +52,41 @@ pub struct RunResult {
     /// Modeled cycles of the empty region, subtracted from every modeled sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modeled_overhead: Option<u64>,
+}
+
+/// Provenance of a run: which commit of the measured project, which toolchain, which
+/// host. Every field is optional because a run made outside a git checkout (or a file
+/// migrated from schema version 1) does not know it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunMeta {
+    /// The store's id of this run (empty until the run is stored).
+    pub run_id: String,
+    /// `git rev-parse HEAD` of the measured project.
+    pub git_commit: Option<String>,
+    /// True when the project's working tree had uncommitted changes.
+    pub git_dirty: Option<bool>,
+    /// The toolchain that built the firmware (e.g. `rustup (rustc 1.91.0 …)`).
+    pub toolchain: Option<String>,
+    /// Host name of the machine that drove the run.
+    pub host: Option<String>,
+}
+
+impl RunMeta {
+    /// Short commit (12 hex digits) with a `+dirty` mark, or `—` when unknown.
+    pub fn commit_label(&self) -> String {
+        match &self.git_commit {
+            Some(c) => {
+                let short = &c[..c.len().min(12)];
+                if self.git_dirty == Some(true) {
+                    format!("{short}+dirty")
+                } else {
+                    short.to_string()
+                }
+            }
+            None => "—".to_string(),
+        }
+    }
 }
 
 /// The outcome of one case.
@@ -119,20 +158,25 @@ impl CaseStatus {
     pub fn is_ok(&self) -> bool {
         matches!(self, CaseStatus::Ok)
     }
+
+    /// Short words for reports: `ok`, `checksum mismatch`, `kernel error: …`, `incomplete: …`.
+    pub fn describe(&self) -> String {
+        match self {
+            CaseStatus::Ok => "ok".into(),
+            CaseStatus::ChecksumMismatch => "checksum mismatch".into(),
+            CaseStatus::KernelError(e) => format!("kernel error: {e}"),
+            CaseStatus::Incomplete(e) => format!("incomplete: {e}"),
+        }
+    }
 }
 
-/// Read a run from JSON, checking its schema version first so an unknown future version
-/// is reported as such rather than as a confusing missing field.
+/// Read a run from JSON of any supported schema version, migrating older layouts to the
+/// current one, so an unknown future version is reported as such rather than as a
+/// confusing missing field.
 pub fn parse_run(json: &str) -> Result<RunResult, SchemaError> {
-    #[derive(Deserialize)]
-    struct Probe {
-        schema_version: u32,
-    }
-    let probe: Probe = serde_json::from_str(json).map_err(SchemaError::Json)?;
-    if probe.schema_version != SCHEMA_VERSION {
-        return Err(SchemaError::UnsupportedVersion(probe.schema_version));
-    }
-    serde_json::from_str(json).map_err(SchemaError::Json)
+    let value: serde_json::Value = serde_json::from_str(json).map_err(SchemaError::Json)?;
+    let value = crate::migrate::to_current(value)?;
+    serde_json::from_value(value).map_err(SchemaError::Json)
 }
 
 /// Why a result file could not be read.
@@ -141,7 +185,10 @@ pub enum SchemaError {
     /// Not valid JSON for this schema.
     #[error("invalid result JSON: {0}")]
     Json(#[source] serde_json::Error),
+    /// No `schema_version` field: not a tinybench result.
+    #[error("not a tinybench result: no numeric `schema_version` field")]
+    NoVersion,
     /// Written by a newer (or unknown) tinybench.
-    #[error("result schema version {0} is not supported (this tinybench reads version {SCHEMA_VERSION})")]
-    UnsupportedVersion(u32),
+    #[error("result schema version {0} is not supported (this tinybench reads versions 1 to {SCHEMA_VERSION})")]
+    UnsupportedVersion(u64),
 }

@@ -1,6 +1,6 @@
 //! `tinybench run`: build, run on the target's device, check, print.
 
-use super::{BuildOpts, ProjectOpts};
+use super::{BuildOpts, ProjectOpts, StoreOpts};
 use crate::report;
 use crate::runner;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -61,6 +61,11 @@ pub struct RunCmd {
     pub project: ProjectOpts,
     #[command(flatten)]
     pub fleet: crate::fleet::FleetOpts,
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Do not save the run in the result store.
+    #[arg(long)]
+    pub no_save: bool,
 }
 
 impl RunCmd {
@@ -92,7 +97,7 @@ impl RunCmd {
         );
         bar.set_prefix(target.name.clone());
         let (t, s, b) = (target.clone(), suite.clone(), bar.clone());
-        let finished = tokio::task::spawn_blocking(move || {
+        let mut finished = tokio::task::spawn_blocking(move || {
             runner::run(
                 &t,
                 &s,
@@ -116,6 +121,9 @@ impl RunCmd {
         bar.finish_and_clear();
         for w in &finished.warnings {
             eprintln!("warning: {w}");
+        }
+        if !self.no_save {
+            save(&self, &project, &target, &mut finished.result)?;
         }
         match self.format {
             Format::Table => println!("{}", report::table::render(&finished.result)),
@@ -145,4 +153,22 @@ impl RunCmd {
             crate::exit::BENCH_FAILED
         })
     }
+}
+
+/// Record provenance and store the run (issue 8). A store failure is an error (exit 2):
+/// CI must not believe a run was kept when it was not.
+fn save(
+    cmd: &RunCmd,
+    project: &crate::project::Project,
+    target: &crate::config::target::Target,
+    result: &mut tinybench_results::RunResult,
+) -> anyhow::Result<()> {
+    let toolchain = crate::firmware::toolchain::select(&target.triple, cmd.build.toolchain, false)
+        .ok()
+        .map(|t| t.describe());
+    result.meta = crate::provenance::collect(&project.root, toolchain);
+    let store = cmd.store.store(Some(project));
+    let id = store.save(result)?;
+    eprintln!("saved run {id} in {}", store.dir().display());
+    Ok(())
 }

@@ -1,7 +1,9 @@
 //! The terminal table.
 
+use super::Report;
 use tabled::settings::{location::ByColumnName, object::Columns, Alignment, Remove, Style};
 use tabled::{Table, Tabled};
+use tinybench_results::compare::{Comparison, Verdict};
 use tinybench_results::{CaseStatus, RunResult};
 
 #[derive(Tabled)]
@@ -112,4 +114,69 @@ pub fn render(run: &RunResult) -> String {
         run.count_kind.label(),
         run.overhead
     )
+}
+
+#[derive(Tabled)]
+struct ChangeRow {
+    case: String,
+    #[tabled(rename = "BASE median")]
+    base: String,
+    #[tabled(rename = "HEAD median")]
+    head: String,
+    change: String,
+    verdict: String,
+}
+
+/// Render a comparison as a table, with its title and the gate's verdict.
+pub fn render_comparison(cmp: &Comparison, gate: Option<f64>) -> String {
+    let opt = |v: Option<u64>| v.map_or("—".to_string(), |v| v.to_string());
+    let rows: Vec<ChangeRow> = cmp
+        .cases
+        .iter()
+        .map(|c| {
+            let flagged = gate.is_some_and(|g| c.regressed_above(g))
+                || matches!(c.verdict, Verdict::Failed(_));
+            ChangeRow {
+                case: c.name.clone(),
+                base: opt(c.base_median),
+                head: opt(c.head_median),
+                change: super::change_text(c),
+                verdict: if flagged {
+                    format!("✘ {}", c.verdict.label())
+                } else {
+                    c.verdict.label()
+                },
+            }
+        })
+        .collect();
+    let mut table = Table::new(rows);
+    table
+        .with(Style::rounded())
+        .modify(Columns::new(1..4), Alignment::right());
+    let mut out = format!("{}\n{table}", super::comparison_title(cmp));
+    if let Some(g) = super::gate_text(cmp, gate) {
+        out.push('\n');
+        out.push_str(&g);
+    }
+    out
+}
+
+/// Terminal table reporter.
+#[derive(Default)]
+pub struct TableReport {
+    out: Vec<String>,
+}
+
+impl Report for TableReport {
+    fn run(&mut self, run: &RunResult) {
+        self.out.push(render(run));
+    }
+
+    fn comparison(&mut self, cmp: &Comparison, gate: Option<f64>) {
+        self.out.push(render_comparison(cmp, gate));
+    }
+
+    fn finish(&mut self) -> String {
+        std::mem::take(&mut self.out).join("\n\n")
+    }
 }

@@ -59,6 +59,15 @@ pub fn run(id: u16, case: &Case) {
             for rep in 0..case.reps {
                 let t0 = arch::read_counter();
                 let r = call(&mut b.output[..n_out]);
+                // --- selftest-slow-fc (issue 8): a fixed extra cost inside the timed
+                // region of the larger FC cases, so compare has a known regression to find.
+                #[cfg(feature = "selftest-slow-fc")]
+                if shape.macs() > 1000 {
+                    for i in 0..2000u32 {
+                        black_box(i);
+                    }
+                }
+                // --- end selftest-slow-fc
                 let t1 = arch::read_counter();
                 black_box(&r);
                 defmt::println!("TB sample id={=u16} rep={=u16} count={=u32}", id, rep, arch::elapsed(t0, t1));

@@ -1,0 +1,50 @@
+//! `tinybench report --html out.html`: the dashboard of everything in the store.
+
+use super::{ProjectOpts, StoreOpts};
+use crate::report::{html::HtmlReport, Report};
+use anyhow::Context;
+use std::path::PathBuf;
+
+/// Write a self-contained HTML dashboard of the result store: per target and suite the
+/// latest run (regressions against the run before it highlighted) and each case's history
+/// over commits as a chart. Nothing is fetched when the page is viewed.
+#[derive(Debug, clap::Args)]
+pub struct ReportCmd {
+    /// Where to write the dashboard.
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Mark a case as regressed when it got slower than this (percent) since the run before.
+    #[arg(long, value_name = "PERCENT", value_parser = super::compare::parse_percent, default_value = "2%")]
+    pub regression_threshold: f64,
+    #[command(flatten)]
+    pub store: StoreOpts,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+}
+
+impl ReportCmd {
+    /// Run the verb.
+    pub async fn run(self) -> anyhow::Result<u8> {
+        let project = self.project.project().ok();
+        let store = self.store.store(project.as_ref());
+        let loaded = store.load_all()?;
+        super::warn_skipped(&store, &loaded.skipped);
+        if loaded.runs.is_empty() {
+            anyhow::bail!(
+                "no stored runs in {} (run `tinybench run` first, or pass --results-dir)",
+                store.dir().display()
+            );
+        }
+        let mut r = HtmlReport::new(self.regression_threshold);
+        r.history(&loaded.runs, &loaded.skipped);
+        std::fs::write(&self.html, r.finish())
+            .with_context(|| format!("writing {}", self.html.display()))?;
+        eprintln!(
+            "wrote {} ({} run(s) from {})",
+            self.html.display(),
+            loaded.runs.len(),
+            store.dir().display()
+        );
+        Ok(crate::exit::OK)
+    }
+}
