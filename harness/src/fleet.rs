@@ -164,7 +164,8 @@ fn bar(multi: &MultiProgress, target: &str, cases: u64) -> ProgressBar {
     bar
 }
 
-fn device_job(
+/// Everything one device's run needs.
+struct JobSpec {
     target: Target,
     suite: crate::config::suite::Suite,
     elf: Vec<u8>,
@@ -172,8 +173,18 @@ fn device_job(
     limits: RunLimits,
     probe_opts: ProbeOpts,
     power: Option<tinybench_energy::model::PowerModel>,
-    bar: ProgressBar,
-) -> Job<Finished> {
+}
+
+fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
+    let JobSpec {
+        target,
+        suite,
+        elf,
+        suite_hash,
+        limits,
+        probe_opts,
+        power,
+    } = spec;
     Job {
         name: target.name.clone(),
         work: Box::new(move || {
@@ -303,16 +314,16 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
         let power = powers.remove(&t.name).flatten();
         let elf = std::fs::read(&b.elf)?;
         let bar = bar(&multi, &t.name, suite.cases.len() as u64);
-        jobs.push(device_job(
-            t.clone(),
-            suite.clone(),
+        let spec = JobSpec {
+            target: t.clone(),
+            suite: suite.clone(),
             elf,
-            b.suite_hash,
+            suite_hash: b.suite_hash,
             limits,
-            probe_opts.clone(),
+            probe_opts: probe_opts.clone(),
             power,
-            bar,
-        ));
+        };
+        jobs.push(device_job(spec, bar));
     }
     // Boards stop themselves at the wall-clock limit; this bounds a hung probe call.
     let deadline = limits.wall_timeout + Duration::from_secs(120);

@@ -87,7 +87,7 @@ impl Profiler {
 
     /// The firmware read its counter: regions open on even reads and close on odd ones.
     pub fn on_counter_read(&mut self, sp: u64) {
-        let opening = self.reads % 2 == 0;
+        let opening = self.reads.is_multiple_of(2);
         let region = self.reads / 2;
         self.reads += 1;
         if opening && region >= self.req.skip {

@@ -210,7 +210,7 @@ impl Target {
                     .checked_mul(1024)
                     .filter(|&s| s > 0 && v.origin.checked_add(s).is_some_and(|e| e <= 1 << 32));
                 match size {
-                Some(size) if v.origin % 4 == 0 => Ok(Region { origin: v.origin, size }),
+                Some(size) if v.origin.is_multiple_of(4) => Ok(Region { origin: v.origin, size }),
                 _ => Err(src.error(
                     Some(r.span()),
                     Some(field),
