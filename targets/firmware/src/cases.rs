@@ -65,7 +65,12 @@ pub fn run(id: u16, case: &Case) {
         let r = case::run(black_box(op), black_box(variant), &mut ws);
         let t1 = arch::read_counter();
         black_box(&r);
-        defmt::println!("TB sample id={=u16} rep={=u16} count={=u32}", id, rep, t1.wrapping_sub(t0));
+        defmt::println!(
+            "TB sample id={=u16} rep={=u16} count={=u32}",
+            id,
+            rep,
+            t1.wrapping_sub(t0)
+        );
     }
     #[cfg(feature = "selftest-wrong-output")]
     if id == 0 {
