@@ -55,7 +55,10 @@ fn kernels_suite_passes_every_checksum_for_both_variants() {
     for c in &run.cases {
         assert_eq!(c.status, CaseStatus::Ok, "{}: {:?}", c.name, c.status);
         assert_eq!(c.device_checksum, Some(c.host_checksum), "{}", c.name);
-        let variant = c.variant.clone().expect("the kernels suite asks for variants");
+        let variant = c
+            .variant
+            .clone()
+            .expect("the kernels suite asks for variants");
         let base = c
             .name
             .strip_suffix(&format!("/{variant}"))
@@ -69,7 +72,11 @@ fn kernels_suite_passes_every_checksum_for_both_variants() {
     }
     let hot = ["conv2d", "depthwise_conv2d", "fully_connected"];
     let mut pairs = 0;
-    for c in run.cases.iter().filter(|c| hot.contains(&c.kernel.as_str())) {
+    for c in run
+        .cases
+        .iter()
+        .filter(|c| hot.contains(&c.kernel.as_str()))
+    {
         let base = c.name.rsplit_once('/').unwrap().0;
         let v = &by_case[base];
         let (r, o) = (v["reference"], v["optimized"]);
@@ -80,5 +87,8 @@ fn kernels_suite_passes_every_checksum_for_both_variants() {
         assert!(o.1 < r.1, "{base}: optimized {} ≥ reference {}", o.1, r.1);
         pairs += 1;
     }
-    assert!(pairs >= 2 * 10, "expected ≥ 10 hot cases with both variants, got {pairs} rows");
+    assert!(
+        pairs >= 2 * 10,
+        "expected ≥ 10 hot cases with both variants, got {pairs} rows"
+    );
 }

@@ -7,6 +7,7 @@
 //! reference under its own name.
 
 mod ops;
+mod shape;
 
 use super::{ConfigError, Source};
 use serde::Deserialize;
@@ -85,7 +86,7 @@ impl Case {
 
     /// Shape in words, e.g. `1x64→16`.
     pub fn shape_text(&self) -> String {
-        ops::shape_text(&self.op)
+        shape::shape_text(&self.op)
     }
 
     /// Buffers the firmware must hold for this case.
@@ -330,5 +331,91 @@ requant_scale = 0.004
         assert_eq!(e.field.as_deref(), Some("case[0].input_zero_point"), "{e}");
         let e = parse(&GOOD.replace("reps = 3", "reps = = 3")).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
+    }
+
+    const CONV: &str = r#"name = "s"
+[defaults]
+variants = ["reference", "optimized"]
+
+[[case]]
+name = "c"
+kernel = "conv2d"
+input = [8, 8, 3]
+kernel_size = [3, 3]
+stride = [2, 2]
+padding = "same"
+out_channels = 5
+input_zero_point = -128
+output_zero_point = 0
+requant_scale = 0.01
+
+[[case]]
+name = "sm"
+kernel = "softmax"
+depth = 10
+input_scale = 0.1
+"#;
+
+    #[test]
+    fn variants_expand_only_where_an_op_has_them() {
+        let s = parse(CONV).unwrap();
+        let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["c/reference", "c/optimized", "sm/reference"]);
+        assert_eq!(s.cases[1].variant, Some(Variant::Optimized));
+        let Op::Conv2d { shape, .. } = s.cases[0].op else {
+            panic!("{:?}", s.cases[0].op)
+        };
+        // SAME, stride 2 on 8x8: 4x4 outputs; 16 · 5 · 27 MACs.
+        assert_eq!((shape.window.out_h, shape.window.out_w), (4, 4));
+        assert_eq!(s.cases[0].macs(), 16 * 5 * 27);
+        assert_eq!(s.cases[0].shape_text(), "8x8x3 k3x3 s2 →4x4x5");
+    }
+
+    #[test]
+    fn kernel_specific_fields_are_checked_with_line_and_field() {
+        // A field of another kernel.
+        let e = parse(&CONV.replace("out_channels = 5", "out_channels = 5\nin_features = 3"))
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[0].in_features"), "{e}");
+        assert_eq!(e.line, Some(13), "{e}");
+        // A missing required field, named bare as serde does.
+        let e = parse(&CONV.replace("padding = \"same\"\n", "")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("padding"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+        // A bad value.
+        let e = parse(&CONV.replace("padding = \"same\"", "padding = \"full\"")).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.line),
+            (Some("case[0].padding"), Some(11)),
+            "{e}"
+        );
+        // A VALID window that does not fit.
+        let e = parse(
+            &CONV
+                .replace("padding = \"same\"", "padding = \"valid\"")
+                .replace("kernel_size = [3, 3]", "kernel_size = [9, 3]"),
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[0].kernel_size"), "{e}");
+        // relu6 needs the output scale.
+        let e = parse(&CONV.replace(
+            "requant_scale = 0.01",
+            "requant_scale = 0.01\nactivation = \"relu6\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[0].activation"), "{e}");
+    }
+
+    #[test]
+    fn optimized_is_refused_for_reference_only_kernels() {
+        let e = parse(&CONV.replace(
+            "input_scale = 0.1",
+            "input_scale = 0.1\nvariants = [\"optimized\"]",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[1].variants"), "{e}");
+        assert!(e.message.contains("only a reference"), "{e}");
+        let e = parse(&CONV.replace("\"reference\", \"optimized\"", "\"fast\"")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("defaults.variants"), "{e}");
     }
 }
