@@ -171,3 +171,63 @@ fn render_variants(run: &RunResult) -> Table {
         .modify(Columns::new(4..11), Alignment::right());
     table
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinybench_results::{stats, CaseResult, CountKind, SCHEMA_VERSION};
+
+    fn case(name: &str, variant: Option<&str>, samples: &[u64]) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            kernel: "conv2d".into(),
+            shape: "4x4x8 k3x3 →4x4x8".into(),
+            variant: variant.map(str::to_string),
+            macs: 100,
+            raw_samples: samples.to_vec(),
+            samples: samples.to_vec(),
+            summary: stats::summarize(samples),
+            device_checksum: Some(7),
+            host_checksum: 7,
+            status: CaseStatus::Ok,
+        }
+    }
+
+    fn run(cases: Vec<CaseResult>) -> RunResult {
+        RunResult {
+            schema_version: SCHEMA_VERSION,
+            tinybench_version: "0".into(),
+            target: "t".into(),
+            core: "cortex-m4".into(),
+            backend: "emulator".into(),
+            suite: "s".into(),
+            suite_hash: "0".into(),
+            firmware_sha256: String::new(),
+            unix_time: 0,
+            count_kind: CountKind::InstructionsEmulated,
+            overhead_samples: vec![1],
+            overhead: 1,
+            cases,
+        }
+    }
+
+    #[test]
+    fn variants_get_their_column_and_the_ratio_to_the_reference() {
+        let t = render(&run(vec![
+            case("c/reference", Some("reference"), &[1000, 1000]),
+            case("c/optimized", Some("optimized"), &[250, 250]),
+        ]));
+        assert!(t.contains("vs reference"), "{t}");
+        assert!(t.contains("4.00×"), "{t}");
+        assert!(t.contains("optimized"), "{t}");
+        // The case column shows the case without its variant suffix.
+        assert!(!t.contains("c/optimized"), "{t}");
+    }
+
+    #[test]
+    fn single_variant_suites_keep_the_plain_table() {
+        let t = render(&run(vec![case("fc", None, &[10])]));
+        assert!(!t.contains("vs reference") && !t.contains("variant"), "{t}");
+        assert!(t.contains("instructions, emulated"), "{t}");
+    }
+}
