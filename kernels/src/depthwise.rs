@@ -118,6 +118,9 @@ pub fn depthwise_conv2d_reference(
     Ok(())
 }
 
+/// Channels whose accumulators the optimized kernel keeps on the stack at once (256 B).
+const CHANNEL_BLOCK: usize = 64;
+
 /// Valid kernel index range `lo..hi` along one axis for output position `o`: the taps
 /// whose input coordinate `o·stride + k·dil − pad` falls inside `0..extent`.
 #[inline(always)]
@@ -184,31 +187,44 @@ pub fn depthwise_conv2d_optimized(
                 )
             };
             if dm == 1 {
-                let mut c = 0;
-                while c + 4 <= out_c {
-                    let mut acc = [0i32; 4];
+                // Channels in blocks whose accumulators live on the stack; per tap, one
+                // contiguous run of input and weights, four channels per step.
+                let mut cb = 0;
+                while cb < out_c {
+                    let n = CHANNEL_BLOCK.min(out_c - cb);
+                    let n4 = n - n % 4;
+                    let mut acc = [0i32; CHANNEL_BLOCK];
                     for ky in ky0..ky1 {
                         let iy = iy0 + ky * w.dil_h - w.pad_top;
                         for kx in kx0..kx1 {
                             let ix = ix0 + kx * w.dil_w - w.pad_left;
-                            let x = &input[(iy * w.in_w + ix) * in_c + c..];
-                            let f = &weights[(ky * w.k_w + kx) * out_c + c..];
-                            mac::mac4_lanes(&mut acc, x, p.input_offset, f);
+                            let x = &input[(iy * w.in_w + ix) * in_c + cb..][..n];
+                            let f = &weights[(ky * w.k_w + kx) * out_c + cb..][..n];
+                            for ((a, xs), fs) in acc[..n4]
+                                .chunks_exact_mut(4)
+                                .zip(x.chunks_exact(4))
+                                .zip(f.chunks_exact(4))
+                            {
+                                let a: &mut [i32; 4] = a.try_into().expect("chunks of four");
+                                mac::mac4_lanes(a, xs, p.input_offset, fs);
+                            }
+                            for i in n4..n {
+                                acc[i] = acc[i]
+                                    .wrapping_add((x[i] as i32 + p.input_offset) * f[i] as i32);
+                            }
                         }
                     }
-                    for (k, a) in acc.into_iter().enumerate() {
-                        out[c + k] = q.requant(
-                            c + k,
-                            a.wrapping_add(bias[c + k]),
+                    for (k, (o, a)) in out[cb..cb + n].iter_mut().zip(acc).enumerate() {
+                        let c = cb + k;
+                        *o = q.requant(
+                            c,
+                            a.wrapping_add(bias[c]),
                             p.output_offset,
                             p.act_min,
                             p.act_max,
                         );
                     }
-                    c += 4;
-                }
-                for (c, o) in out.iter_mut().enumerate().skip(c) {
-                    *o = channel(c, c);
+                    cb += n;
                 }
             } else {
                 for (oc, o) in out.iter_mut().enumerate() {

@@ -229,3 +229,29 @@ fn variants_refuse_alike() {
     );
     assert_eq!(case::run(&op, Variant::Reference, &mut b.ws()), Ok(()));
 }
+
+/// Depthwise with more channels than the optimized kernel's 64-channel accumulator
+/// block, and a count that is not a multiple of four (block boundary and tail).
+#[test]
+fn depthwise_beyond_one_channel_block() {
+    let w = Window::new((5, 4), (3, 3), (1, 2), (1, 1), Padding::Same).unwrap();
+    for in_c in [63, 64, 65, 130, 135] {
+        let op = Op::DepthwiseConv2d {
+            shape: DepthwiseShape {
+                window: w,
+                in_c,
+                depth_multiplier: 1,
+            },
+            params: ConvParams {
+                input_offset: 128,
+                output_offset: -128,
+                act_min: -128,
+                act_max: 127,
+            },
+            output_shift: 0,
+        };
+        let r = output(&op, 11, Variant::Reference, &[-7, -3]).unwrap();
+        let o = output(&op, 11, Variant::Optimized, &[-7, -3]).unwrap();
+        assert_eq!(r, o, "in_c {in_c}");
+    }
+}
