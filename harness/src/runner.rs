@@ -145,6 +145,7 @@ pub fn analyse(
                 name: case.name.clone(),
                 kernel: case.kernel_name().to_string(),
                 shape: case.shape_text(),
+                variant: case.variant.map(|v| v.name().to_string()),
                 macs: case.macs(),
                 summary: stats::summarize(&samples),
                 modeled_summary: stats::summarize(&modeled_samples),

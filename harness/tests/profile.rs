@@ -65,11 +65,52 @@ fn profile_adds_up_and_names_the_kernel() {
     assert!(
         folded
             .lines()
-            .any(|l| l.contains("__cortex_m_rt_main;tinybench_kernels::fc::fully_connected ")),
+            .any(|l| l.starts_with("tinybench_firmware::__cortex_m_rt_main;")
+                && l.contains(";tinybench_kernels::fc::fully_connected ")),
         "{folded}"
     );
     let svg = std::fs::read_to_string(out_dir.path().join("fc_odd_shape.svg")).unwrap();
     assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("fully_connected"));
+}
+
+#[test]
+fn conv2d_profile_adds_up_and_its_kernel_is_hottest() {
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
+        .args([
+            "profile",
+            "--suite",
+            "kernels",
+            "--case",
+            "kws_pw/optimized",
+            "--out",
+        ])
+        .arg(out_dir.path())
+        .arg("--project-dir")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(match)"), "{stdout}");
+    let first_row = stdout
+        .lines()
+        .find(|l| l.starts_with("│ ") && !l.contains("function"))
+        .unwrap();
+    assert!(
+        first_row.contains("tinybench_kernels::conv::"),
+        "hottest is not the conv kernel: {stdout}"
+    );
+    assert!(out_dir.path().join("kws_pw-optimized.svg").is_file());
 }
 
 #[test]

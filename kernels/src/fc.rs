@@ -85,6 +85,7 @@ pub fn fully_connected(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     shape.check(input.len(), weights.len(), bias.len(), output.len())?;
+    crate::check_input_offset(p.input_offset)?;
     let n = shape.in_features;
     for (x_row, y_row) in input
         .chunks_exact(n)
@@ -99,6 +100,65 @@ pub fn fully_connected(
             let v = multiply_by_quantized_multiplier(acc, p.output_multiplier, p.output_shift)
                 .wrapping_add(p.output_offset);
             *y = v.clamp(p.act_min as i32, p.act_max as i32) as i8;
+        }
+    }
+    Ok(())
+}
+
+/// Scratch the fully-connected kernels need: none.
+pub fn fully_connected_scratch_size(_shape: &FcShape) -> usize {
+    0
+}
+
+/// The reference kernel under the name the other ops use (`fully_connected` is the same
+/// function, kept for existing callers).
+pub use fully_connected as fully_connected_reference;
+
+/// The optimized fully connected: two output rows per pass sharing each input load, four
+/// inputs per step ([`crate::mac`]: `SXTAB16` adds the input offset to two inputs at once
+/// and `SMLAD` does two MACs per instruction on DSP cores). Exactly
+/// [`fully_connected`]'s bytes. A non-zero `weights_offset` (never produced by TFLite's
+/// int8 scheme) falls back to the reference loop.
+#[inline(never)]
+pub fn fully_connected_optimized(
+    p: &FcParams,
+    shape: FcShape,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    shape.check(input.len(), weights.len(), bias.len(), output.len())?;
+    crate::check_input_offset(p.input_offset)?;
+    if p.weights_offset != 0 {
+        return fully_connected(p, shape, input, weights, bias, output);
+    }
+    let n = shape.in_features;
+    let out_f = shape.out_features;
+    let weights = &weights[..out_f * n];
+    let requant = |acc: i32, b: i32| {
+        multiply_by_quantized_multiplier(acc.wrapping_add(b), p.output_multiplier, p.output_shift)
+            .wrapping_add(p.output_offset)
+            .clamp(p.act_min as i32, p.act_max as i32) as i8
+    };
+    for (x_row, y_row) in input
+        .chunks_exact(n)
+        .zip(output.chunks_exact_mut(out_f))
+        .take(shape.batches)
+    {
+        let mut pairs = weights.chunks_exact(2 * n);
+        let mut o = 0;
+        for pair in &mut pairs {
+            let (w0, w1) = pair.split_at(n);
+            let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, w0, w1);
+            y_row[o] = requant(a[0], bias[o]);
+            y_row[o + 1] = requant(a[1], bias[o + 1]);
+            o += 2;
+        }
+        let last = pairs.remainder();
+        if !last.is_empty() {
+            let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, last, last);
+            y_row[o] = requant(a[0], bias[o]);
         }
     }
     Ok(())

@@ -8,6 +8,14 @@
 //! implement): asymmetric int8 activations with zero points, int32 bias, a per-tensor
 //! requantization multiplier/shift with TFLite's rounding, and an activation clamp.
 //!
+//! One module per op family ([`fc`], [`conv`], [`depthwise`], [`pool`], [`softmax`],
+//! [`elementwise`], [`activation`], [`reshape`]); fixed-point helpers in [`quant`]. The hot
+//! ops (conv2d, depthwise, fully connected) have a `*_reference` and a `*_optimized`
+//! implementation; the optimized one is chosen for the core at compile time ([`mac`]) and
+//! produces exactly the reference's bytes. No heap: scratch comes from the caller,
+//! sized by the op's `*_scratch_size` function. [`case`] describes a benchmark case as
+//! data for the firmware and the host.
+//!
 //! ```
 //! use tinybench_kernels::{fc, rng::Rng};
 //! let (batches, inp, out) = (1, 8, 4);
@@ -24,13 +32,25 @@
 //!     &x, &w, &bias, &mut y).unwrap();
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` is denied everywhere but the DSP instruction wrappers in `mac` (inline asm:
+// the kernels' FFI boundary, so to speak), which allow it explicitly.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activation;
+pub mod case;
 pub mod checksum;
+pub mod conv;
+pub mod depthwise;
+pub mod elementwise;
 pub mod fc;
+pub mod mac;
+pub mod pool;
 pub mod quant;
+pub mod reshape;
 pub mod rng;
+pub mod softmax;
+pub mod window;
 
 /// Why a kernel refused its arguments. Kernels never panic on bad shapes: the firmware
 /// reports the error instead of faulting.
@@ -40,4 +60,18 @@ pub enum KernelError {
     BufferTooSmall,
     /// A dimension is zero or the shape overflows `usize`.
     BadShape,
+    /// A quantization parameter is outside what the op defines (e.g. an input offset
+    /// that is not the negation of an int8 zero point).
+    BadParams,
+}
+
+/// Input offsets are negated int8 zero points: −127..=128. The optimized kernels keep
+/// `x + offset` in 16 bits, so every kernel (reference included) refuses anything else,
+/// and both variants agree on every input.
+pub(crate) fn check_input_offset(offset: i32) -> Result<(), KernelError> {
+    if (-128..=128).contains(&offset) {
+        Ok(())
+    } else {
+        Err(KernelError::BadParams)
+    }
 }

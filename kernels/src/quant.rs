@@ -78,6 +78,140 @@ fn round_half_away(v: f64) -> i64 {
     }
 }
 
+/// gemmlowp's `SaturatingRoundingMultiplyByPOT`: `x · 2^exponent`, rounding when
+/// `exponent < 0` and saturating when `exponent > 0`.
+#[inline(always)]
+pub fn saturating_rounding_multiply_by_pot(x: i32, exponent: i32) -> i32 {
+    if exponent <= 0 {
+        return rounding_divide_by_pot(x, -exponent);
+    }
+    let threshold: i32 = ((1i64 << (31 - exponent)) - 1) as i32;
+    if x > threshold {
+        i32::MAX
+    } else if x < -threshold {
+        i32::MIN
+    } else {
+        x << exponent
+    }
+}
+
+/// gemmlowp's `RoundingHalfSum`: `(a + b) / 2`, rounded half away from zero.
+#[inline(always)]
+pub fn rounding_half_sum(a: i32, b: i32) -> i32 {
+    let sum = a as i64 + b as i64;
+    let sign: i64 = if sum >= 0 { 1 } else { -1 };
+    ((sum + sign) / 2) as i32
+}
+
+/// TFLite's `MultiplyByQuantizedMultiplierGreaterThanOne` (softmax input scaling):
+/// `x · 2^left_shift` then the rounding doubling high multiply.
+#[inline(always)]
+pub fn multiply_by_quantized_multiplier_greater_than_one(
+    x: i32,
+    multiplier: i32,
+    left_shift: i32,
+) -> i32 {
+    saturating_rounding_doubling_high_mul(x.wrapping_mul(1 << left_shift), multiplier)
+}
+
+/// The Q-format multiply of gemmlowp's `FixedPoint`: raw values multiply with
+/// [`saturating_rounding_doubling_high_mul`]; integer bits add.
+#[inline(always)]
+fn fx_mul(a: i32, b: i32) -> i32 {
+    saturating_rounding_doubling_high_mul(a, b)
+}
+
+/// gemmlowp's `exp_on_interval_between_negative_one_quarter_and_0_excl`: a Q0.31 input in
+/// [−1/4, 0), Q0.31 output. A fourth-order Taylor expansion around −1/8.
+fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
+    // exp(−1/8) and 1/3 in Q0.31.
+    const CONSTANT_TERM: i32 = 1_895_147_668;
+    const CONSTANT_1_OVER_3: i32 = 715_827_883;
+    let x = a.wrapping_add(1 << 28); // a + 1/8
+    let x2 = fx_mul(x, x);
+    let x3 = fx_mul(x2, x);
+    let x4 = fx_mul(x2, x2);
+    let x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2);
+    let poly = saturating_rounding_multiply_by_pot(
+        fx_mul(x4_over_4.wrapping_add(x3), CONSTANT_1_OVER_3).wrapping_add(x2),
+        -1,
+    );
+    CONSTANT_TERM.wrapping_add(fx_mul(CONSTANT_TERM, x.wrapping_add(poly)))
+}
+
+/// gemmlowp's `exp_on_negative_values` for a Q5.26 input `a ≤ 0`: returns `exp(a)` in Q0.31.
+/// The input is split into a remainder in [−1/4, 0) (polynomial) and a multiple of 1/4
+/// handled by multiplying in `exp(−2^k)` constants (the "barrel shifter").
+pub fn exp_on_negative_values_q5_26(a: i32) -> i32 {
+    const INTEGER_BITS: i32 = 5;
+    const FRACTIONAL_BITS: i32 = 31 - INTEGER_BITS;
+    const ONE_QUARTER: i32 = 1 << (FRACTIONAL_BITS - 2);
+    let mask = ONE_QUARTER - 1;
+    let a_mod_quarter_minus_one_quarter = (a & mask).wrapping_sub(ONE_QUARTER);
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, INTEGER_BITS),
+    );
+    let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
+    // exp(−2^k) in Q0.31 for k = −2..=4, applied when bit (26 + k) of the remainder is set.
+    const BARREL: [(i32, i32); 7] = [
+        (-2, 1_672_461_947),
+        (-1, 1_302_514_674),
+        (0, 790_015_084),
+        (1, 290_630_308),
+        (2, 39_332_535),
+        (3, 720_401),
+        (4, 242),
+    ];
+    for (exponent, multiplier) in BARREL {
+        if INTEGER_BITS > exponent && remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 {
+            result = fx_mul(result, multiplier);
+        }
+    }
+    if a == 0 {
+        i32::MAX
+    } else {
+        result
+    }
+}
+
+/// gemmlowp's `one_over_one_plus_x_for_x_in_0_1`: `1 / (1 + x)` for a Q0.31 `x` in [0, 1),
+/// Q0.31 result, by three Newton–Raphson steps from the 48/17 − 32/17·d estimate.
+fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+    let half_denominator = rounding_half_sum(a, i32::MAX);
+    // 48/17 and −32/17 in Q2.29.
+    const C48_OVER_17: i32 = 1_515_870_810;
+    const CNEG32_OVER_17: i32 = -1_010_580_540;
+    const ONE_Q2_29: i32 = 1 << 29;
+    let mut x = C48_OVER_17.wrapping_add(fx_mul(half_denominator, CNEG32_OVER_17));
+    for _ in 0..3 {
+        let half_denominator_times_x = fx_mul(half_denominator, x);
+        let one_minus = ONE_Q2_29.wrapping_sub(half_denominator_times_x);
+        // Q2.29 · Q2.29 is Q4.27; rescale back to Q2.29.
+        x = x.wrapping_add(saturating_rounding_multiply_by_pot(fx_mul(x, one_minus), 2));
+    }
+    // x/2 reinterpreted as Q1.30, rescaled to Q0.31.
+    saturating_rounding_multiply_by_pot(x, 1)
+}
+
+/// TFLite's `GetReciprocal`: for a positive fixed-point `x` with `x_integer_digits`
+/// integer bits, returns `(scale, num_bits_over_unit)` such that
+/// `1/x ≈ scale · 2^−(31 + num_bits_over_unit)` with `scale` in Q0.31.
+pub fn get_reciprocal(x: i32, x_integer_digits: i32) -> (i32, i32) {
+    let headroom_plus_one = (x as u32).leading_zeros() as i32;
+    let num_bits_over_unit = x_integer_digits - headroom_plus_one;
+    let shifted_sum_minus_one =
+        ((x as u32).wrapping_shl(headroom_plus_one as u32)).wrapping_sub(1u32 << 31) as i32;
+    (
+        one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one),
+        num_bits_over_unit,
+    )
+}
+
+/// TFLite's `QuantizeMultiplierGreaterThanOne`: a real `≥ 1` as (Q31 multiplier, left shift).
+pub fn quantize_multiplier_greater_than_one(real: f64) -> (i32, i32) {
+    quantize_multiplier(real)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,6 +99,10 @@ pub struct CaseResult {
     pub kernel: String,
     /// Human-readable shape (e.g. `1x64 · 64→16`).
     pub shape: String,
+    /// Implementation variant (`reference`/`optimized`) when the suite asked for
+    /// variants; absent in older files and single-variant suites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Multiply-accumulates per call.
     pub macs: u64,
     /// Raw counts of each timed repetition, as the device sent them.

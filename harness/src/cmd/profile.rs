@@ -66,7 +66,9 @@ impl ProfileCmd {
             })?;
         // A firmware with only this case: every timed region after the overhead
         // calibration is one repetition of it.
-        suite.name = format!("{}-{}", suite.name, case.name);
+        // Case names may carry a `/variant` suffix: keep file names flat.
+        let file_stem = case.name.replace('/', "-");
+        suite.name = format!("{}-{}", suite.name, file_stem);
         suite.cases = vec![case.clone()];
         let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
         let elf_path = built.elf.clone();
@@ -182,7 +184,7 @@ impl ProfileCmd {
         }
         std::fs::create_dir_all(&self.out)
             .with_context(|| format!("creating {}", self.out.display()))?;
-        let folded = self.out.join(format!("{}.folded", case.name));
+        let folded = self.out.join(format!("{file_stem}.folded"));
         std::fs::write(&folded, p.folded.join("\n") + "\n")
             .with_context(|| format!("writing {}", folded.display()))?;
         let svg = profile::flamegraph_svg(
@@ -190,7 +192,7 @@ impl ProfileCmd {
             &format!("{} on {} (instructions, emulated)", case.name, target.name),
         )
         .map_err(anyhow::Error::msg)?;
-        let svg_path = self.out.join(format!("{}.svg", case.name));
+        let svg_path = self.out.join(format!("{file_stem}.svg"));
         std::fs::write(&svg_path, svg)
             .with_context(|| format!("writing {}", svg_path.display()))?;
         eprintln!("wrote {} and {}", folded.display(), svg_path.display());

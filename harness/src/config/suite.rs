@@ -1,17 +1,21 @@
 //! Suites: `suites/<name>.toml`, a list of kernel cases with their shapes, quantization
-//! parameters, seeds and repetition counts.
+//! parameters, seeds, repetition counts and the implementation variants to run.
+//!
+//! `variants = ["reference", "optimized"]` (in `[defaults]` or per case) runs each case
+//! once per variant, as separate cases named `<case>/<variant>`; the defaults apply to
+//! each case as far as its kernel has that variant. Without `variants` a case runs the
+//! reference under its own name.
+
+mod ops;
+mod shape;
 
 use super::{ConfigError, Source};
 use serde::Deserialize;
 use serde_spanned::Spanned;
 use std::path::Path;
-use tinybench_kernels::fc::{FcParams, FcShape};
-use tinybench_kernels::quant::quantize_multiplier;
+pub use tinybench_kernels::case::{Op, Sizes as Buffers, Variant};
 
-/// Longest accumulation a case may ask for: 16384 · 255 · 128 + bias stays inside i32.
-const MAX_IN_FEATURES: u64 = 16_384;
-/// Largest single tensor, in elements; the firmware keeps all of a case in RAM.
-const MAX_ELEMENTS: u64 = 1 << 20;
+pub use ops::KERNELS;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +26,7 @@ struct RawSuite {
     #[serde(default)]
     defaults: RawDefaults,
     #[serde(default, rename = "case")]
-    cases: Vec<Spanned<RawCase>>,
+    cases: Vec<Spanned<ops::RawCase>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -31,24 +35,7 @@ struct RawDefaults {
     warmup: Option<Spanned<u32>>,
     reps: Option<Spanned<u32>>,
     seed: Option<Spanned<u32>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCase {
-    name: Spanned<String>,
-    kernel: Spanned<String>,
-    seed: Option<Spanned<u32>>,
-    warmup: Option<Spanned<u32>>,
-    reps: Option<Spanned<u32>>,
-    batches: Spanned<u64>,
-    in_features: Spanned<u64>,
-    out_features: Spanned<u64>,
-    input_zero_point: Spanned<i64>,
-    output_zero_point: Spanned<i64>,
-    /// input_scale · weight_scale / output_scale.
-    requant_scale: Spanned<f64>,
-    activation: Option<Spanned<String>>,
+    variants: Option<Spanned<Vec<String>>>,
 }
 
 /// A validated suite.
@@ -60,15 +47,17 @@ pub struct Suite {
     pub description: String,
     /// Empty-region repetitions for overhead calibration.
     pub overhead_reps: u16,
-    /// Cases, in file order.
+    /// Cases, in file order (a case with variants expands into one per variant).
     pub cases: Vec<Case>,
 }
 
 /// One validated case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
-    /// Unique name.
+    /// Unique name (`<case>/<variant>` when the suite asks for variants).
     pub name: String,
+    /// The variant run, when the suite asked for variants (`None`: the reference).
+    pub variant: Option<Variant>,
     /// Seed of the input generator.
     pub seed: u32,
     /// Untimed calls before measuring.
@@ -76,86 +65,67 @@ pub struct Case {
     /// Timed repetitions.
     pub reps: u16,
     /// What runs.
-    pub kernel: KernelCase,
-}
-
-/// A kernel with its parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KernelCase {
-    /// int8 fully connected.
-    FullyConnected {
-        /// Shape.
-        shape: FcShape,
-        /// Quantization parameters.
-        params: FcParams,
-    },
-}
-
-/// Element counts of the buffers a case needs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Buffers {
-    /// int8 input elements.
-    pub input: usize,
-    /// int8 weight elements.
-    pub weights: usize,
-    /// int32 bias elements.
-    pub bias: usize,
-    /// int8 output elements.
-    pub output: usize,
-}
-
-impl Buffers {
-    /// Element-wise maximum.
-    pub fn max(self, o: Buffers) -> Buffers {
-        Buffers {
-            input: self.input.max(o.input),
-            weights: self.weights.max(o.weights),
-            bias: self.bias.max(o.bias),
-            output: self.output.max(o.output),
-        }
-    }
-
-    /// RAM they occupy in bytes.
-    pub fn bytes(self) -> usize {
-        self.input + self.weights + 4 * self.bias + self.output
-    }
+    pub op: Op,
 }
 
 impl Case {
     /// Kernel name for tables.
     pub fn kernel_name(&self) -> &'static str {
-        match self.kernel {
-            KernelCase::FullyConnected { .. } => "fully_connected",
-        }
+        self.op.name()
+    }
+
+    /// The implementation that runs.
+    pub fn run_variant(&self) -> Variant {
+        self.variant.unwrap_or(Variant::Reference)
     }
 
     /// Multiply-accumulates per call.
     pub fn macs(&self) -> u64 {
-        match self.kernel {
-            KernelCase::FullyConnected { shape, .. } => shape.macs(),
-        }
+        self.op.macs()
     }
 
-    /// Shape in words, e.g. `1x64 · 64→16`.
+    /// Shape in words, e.g. `1x64→16`.
     pub fn shape_text(&self) -> String {
-        match self.kernel {
-            KernelCase::FullyConnected { shape: s, .. } => {
-                format!("{}x{}→{}", s.batches, s.in_features, s.out_features)
-            }
-        }
+        shape::shape_text(&self.op)
     }
 
     /// Buffers the firmware must hold for this case.
     pub fn buffers(&self) -> Buffers {
-        match self.kernel {
-            KernelCase::FullyConnected { shape: s, .. } => Buffers {
-                input: s.batches * s.in_features,
-                weights: s.out_features * s.in_features,
-                bias: s.out_features,
-                output: s.batches * s.out_features,
-            },
-        }
+        self.op.sizes()
     }
+}
+
+fn parse_variants(
+    src: &Source<'_>,
+    v: &Spanned<Vec<String>>,
+    field: &str,
+) -> Result<Vec<Variant>, ConfigError> {
+    let mut out = Vec::new();
+    for name in v.get_ref() {
+        let var = match name.as_str() {
+            "reference" => Variant::Reference,
+            "optimized" => Variant::Optimized,
+            other => {
+                return Err(src.error(
+                    Some(v.span()),
+                    Some(field),
+                    format!("unknown variant `{other}`; use `reference` and/or `optimized`"),
+                ))
+            }
+        };
+        if out.contains(&var) {
+            return Err(src.error(
+                Some(v.span()),
+                Some(field),
+                format!("variant `{name}` listed twice"),
+            ));
+        }
+        out.push(var);
+    }
+    if out.is_empty() {
+        return Err(src.error(Some(v.span()), Some(field), "list at least one variant"));
+    }
+    Ok(out)
 }
 
 impl Suite {
@@ -204,10 +174,15 @@ impl Suite {
         let d_warmup = ranged(&raw.defaults.warmup, "defaults.warmup", 0, 10_000, 1)?;
         let d_reps = ranged(&raw.defaults.reps, "defaults.reps", 1, 10_000, 5)?;
         let d_seed = raw.defaults.seed.as_ref().map_or(1, |s| *s.get_ref());
+        let d_variants = match &raw.defaults.variants {
+            Some(v) => Some(parse_variants(&src, v, "defaults.variants")?),
+            None => None,
+        };
         if raw.cases.is_empty() {
             return Err(src.error(None, Some("case"), "the suite has no [[case]] tables"));
         }
         let mut cases: Vec<Case> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         for (i, rc) in raw.cases.iter().enumerate() {
             let c = rc.get_ref();
             let f = |name: &str| format!("case[{i}].{name}");
@@ -223,129 +198,64 @@ impl Suite {
                     "use letters, digits, `_`, `-` and `.` only",
                 ));
             }
-            if cases.iter().any(|o| o.name == name) {
+            if names.contains(&name) {
                 return Err(src.error(
                     Some(c.name.span()),
                     Some(&f("name")),
                     format!("duplicate case name `{name}`"),
                 ));
             }
-            if c.kernel.get_ref() != "fully_connected" {
-                return Err(src.error(
-                    Some(c.kernel.span()),
-                    Some(&f("kernel")),
-                    format!(
-                        "unknown kernel `{}`; known kernels: fully_connected",
-                        c.kernel.get_ref()
-                    ),
-                ));
-            }
-            let dim = |v: &Spanned<u64>, field: &str, hi: u64| -> Result<usize, ConfigError> {
-                if (1..=hi).contains(v.get_ref()) {
-                    Ok(*v.get_ref() as usize)
-                } else {
-                    Err(src.error(
-                        Some(v.span()),
-                        Some(&f(field)),
-                        format!("must be between 1 and {hi}"),
-                    ))
-                }
+            names.push(name.clone());
+            let check = ops::OpCheck {
+                src: &src,
+                index: i,
+                case_span: rc.span(),
             };
-            let shape = FcShape {
-                batches: dim(&c.batches, "batches", 1024)?,
-                in_features: dim(&c.in_features, "in_features", MAX_IN_FEATURES)?,
-                out_features: dim(&c.out_features, "out_features", MAX_ELEMENTS)?,
-            };
-            for (elems, field, span) in [
-                (
-                    shape.batches as u64 * shape.in_features as u64,
-                    "batches",
-                    c.batches.span(),
-                ),
-                (
-                    shape.out_features as u64 * shape.in_features as u64,
-                    "out_features",
-                    c.out_features.span(),
-                ),
-                (
-                    shape.batches as u64 * shape.out_features as u64,
-                    "batches",
-                    c.batches.span(),
-                ),
-            ] {
-                if elems > MAX_ELEMENTS {
-                    return Err(src.error(
-                        Some(span),
-                        Some(&f(field)),
-                        format!(
-                            "a tensor of {elems} elements exceeds the {MAX_ELEMENTS}-element limit"
-                        ),
-                    ));
+            let op = check.op(&c.kernel, c)?;
+            let variants: Option<Vec<Variant>> = match (&c.variants, &d_variants) {
+                (Some(v), _) => {
+                    let list = parse_variants(&src, v, &f("variants"))?;
+                    if list.contains(&Variant::Optimized) && !op.has_optimized() {
+                        return Err(src.error(
+                            Some(v.span()),
+                            Some(&f("variants")),
+                            format!("kernel `{}` has only a reference implementation", op.name()),
+                        ));
+                    }
+                    Some(list)
                 }
-            }
-            let zp = |v: &Spanned<i64>, field: &str| -> Result<i32, ConfigError> {
-                if (-128..=127).contains(v.get_ref()) {
-                    Ok(*v.get_ref() as i32)
-                } else {
-                    Err(src.error(
-                        Some(v.span()),
-                        Some(&f(field)),
-                        "an int8 zero point must be between -128 and 127",
-                    ))
-                }
+                (None, Some(d)) => Some(
+                    d.iter()
+                        .copied()
+                        .filter(|v| *v == Variant::Reference || op.has_optimized())
+                        .collect(),
+                ),
+                (None, None) => None,
             };
-            let in_zp = zp(&c.input_zero_point, "input_zero_point")?;
-            let out_zp = zp(&c.output_zero_point, "output_zero_point")?;
-            let scale = *c.requant_scale.get_ref();
-            if !(scale > 0.0 && scale < 65_536.0) {
-                return Err(src.error(
-                    Some(c.requant_scale.span()),
-                    Some(&f("requant_scale")),
-                    "must be a positive real below 65536",
-                ));
-            }
-            let (multiplier, shift) = quantize_multiplier(scale);
-            if multiplier == 0 {
-                return Err(src.error(
-                    Some(c.requant_scale.span()),
-                    Some(&f("requant_scale")),
-                    "too small to represent (below 2^-31)",
-                ));
-            }
-            let act_min = match c
-                .activation
+            let seed = c
+                .seed
                 .as_ref()
-                .map(|a| (a.get_ref().as_str(), a.span()))
-            {
-                None | Some(("none", _)) => -128,
-                Some(("relu", _)) => out_zp as i8,
-                Some((other, span)) => {
-                    return Err(src.error(
-                        Some(span),
-                        Some(&f("activation")),
-                        format!("unknown activation `{other}`; use `none` or `relu`"),
-                    ));
-                }
+                .map_or(d_seed.wrapping_add(i as u32), |s| *s.get_ref());
+            let warmup = ranged(&c.warmup, &f("warmup"), 0, 10_000, d_warmup)? as u16;
+            let reps = ranged(&c.reps, &f("reps"), 1, 10_000, d_reps)? as u16;
+            let expanded: Vec<(String, Option<Variant>)> = match variants {
+                None => vec![(name, None)],
+                Some(list) if list.is_empty() => vec![(name, None)],
+                Some(list) => list
+                    .into_iter()
+                    .map(|v| (format!("{name}/{}", v.name()), Some(v)))
+                    .collect(),
             };
-            let params = FcParams {
-                input_offset: -in_zp,
-                weights_offset: 0,
-                output_offset: out_zp,
-                output_multiplier: multiplier,
-                output_shift: shift,
-                act_min,
-                act_max: 127,
-            };
-            cases.push(Case {
-                name,
-                seed: c
-                    .seed
-                    .as_ref()
-                    .map_or(d_seed.wrapping_add(i as u32), |s| *s.get_ref()),
-                warmup: ranged(&c.warmup, &f("warmup"), 0, 10_000, d_warmup)? as u16,
-                reps: ranged(&c.reps, &f("reps"), 1, 10_000, d_reps)? as u16,
-                kernel: KernelCase::FullyConnected { shape, params },
-            });
+            for (name, variant) in expanded {
+                cases.push(Case {
+                    name,
+                    variant,
+                    seed,
+                    warmup,
+                    reps,
+                    op,
+                });
+            }
         }
         Ok(Suite {
             name: raw.name.into_inner(),
@@ -384,7 +294,9 @@ requant_scale = 0.004
         let s = parse(GOOD).unwrap();
         let c = &s.cases[0];
         assert_eq!((c.reps, c.warmup, c.seed, c.macs()), (3, 1, 1, 64));
-        let KernelCase::FullyConnected { params, .. } = c.kernel;
+        let Op::FullyConnected { params, .. } = c.op else {
+            panic!("{:?}", c.op)
+        };
         assert_eq!(params.input_offset, 3);
     }
 
@@ -419,5 +331,91 @@ requant_scale = 0.004
         assert_eq!(e.field.as_deref(), Some("case[0].input_zero_point"), "{e}");
         let e = parse(&GOOD.replace("reps = 3", "reps = = 3")).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
+    }
+
+    const CONV: &str = r#"name = "s"
+[defaults]
+variants = ["reference", "optimized"]
+
+[[case]]
+name = "c"
+kernel = "conv2d"
+input = [8, 8, 3]
+kernel_size = [3, 3]
+stride = [2, 2]
+padding = "same"
+out_channels = 5
+input_zero_point = -128
+output_zero_point = 0
+requant_scale = 0.01
+
+[[case]]
+name = "sm"
+kernel = "softmax"
+depth = 10
+input_scale = 0.1
+"#;
+
+    #[test]
+    fn variants_expand_only_where_an_op_has_them() {
+        let s = parse(CONV).unwrap();
+        let names: Vec<&str> = s.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["c/reference", "c/optimized", "sm/reference"]);
+        assert_eq!(s.cases[1].variant, Some(Variant::Optimized));
+        let Op::Conv2d { shape, .. } = s.cases[0].op else {
+            panic!("{:?}", s.cases[0].op)
+        };
+        // SAME, stride 2 on 8x8: 4x4 outputs; 16 · 5 · 27 MACs.
+        assert_eq!((shape.window.out_h, shape.window.out_w), (4, 4));
+        assert_eq!(s.cases[0].macs(), 16 * 5 * 27);
+        assert_eq!(s.cases[0].shape_text(), "8x8x3 k3x3 s2 →4x4x5");
+    }
+
+    #[test]
+    fn kernel_specific_fields_are_checked_with_line_and_field() {
+        // A field of another kernel.
+        let e = parse(&CONV.replace("out_channels = 5", "out_channels = 5\nin_features = 3"))
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[0].in_features"), "{e}");
+        assert_eq!(e.line, Some(13), "{e}");
+        // A missing required field, named bare as serde does.
+        let e = parse(&CONV.replace("padding = \"same\"\n", "")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("padding"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+        // A bad value.
+        let e = parse(&CONV.replace("padding = \"same\"", "padding = \"full\"")).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.line),
+            (Some("case[0].padding"), Some(11)),
+            "{e}"
+        );
+        // A VALID window that does not fit.
+        let e = parse(
+            &CONV
+                .replace("padding = \"same\"", "padding = \"valid\"")
+                .replace("kernel_size = [3, 3]", "kernel_size = [9, 3]"),
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[0].kernel_size"), "{e}");
+        // relu6 needs the output scale.
+        let e = parse(&CONV.replace(
+            "requant_scale = 0.01",
+            "requant_scale = 0.01\nactivation = \"relu6\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[0].activation"), "{e}");
+    }
+
+    #[test]
+    fn optimized_is_refused_for_reference_only_kernels() {
+        let e = parse(&CONV.replace(
+            "input_scale = 0.1",
+            "input_scale = 0.1\nvariants = [\"optimized\"]",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("case[1].variants"), "{e}");
+        assert!(e.message.contains("only a reference"), "{e}");
+        let e = parse(&CONV.replace("\"reference\", \"optimized\"", "\"fast\"")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("defaults.variants"), "{e}");
     }
 }

@@ -4,12 +4,14 @@ use super::Report;
 use tabled::settings::{location::ByColumnName, object::Columns, Alignment, Remove, Style};
 use tabled::{Table, Tabled};
 use tinybench_results::compare::{Comparison, Verdict};
-use tinybench_results::{CaseStatus, RunResult};
+use tinybench_results::{CaseResult, CaseStatus, RunResult};
 
+/// Every column a run can have; those a run has no numbers for are removed.
 #[derive(Tabled)]
 struct Row {
     case: String,
     kernel: String,
+    variant: String,
     shape: String,
     #[tabled(rename = "MACs")]
     macs: u64,
@@ -18,6 +20,9 @@ struct Row {
     max: String,
     #[tabled(rename = "per MAC")]
     per_mac: String,
+    /// Reference median ÷ this median, same count kind (suites with variants).
+    #[tabled(rename = "vs reference")]
+    ratio: String,
     #[tabled(rename = "cycles, modeled")]
     modeled: String,
     #[tabled(rename = "cyc/MAC")]
@@ -30,6 +35,31 @@ struct Row {
     checksum: String,
 }
 
+/// The case name without its `/<variant>` suffix.
+fn base_name<'a>(name: &'a str, variant: &str) -> &'a str {
+    name.strip_suffix(variant)
+        .and_then(|n| n.strip_suffix('/'))
+        .unwrap_or(name)
+}
+
+/// `reference median ÷ this median` for a case with a variant, when both exist.
+fn ratio(run: &RunResult, c: &CaseResult) -> String {
+    let Some(v) = c.variant.as_deref() else {
+        return "—".into();
+    };
+    if v == "reference" {
+        return "1.00×".into();
+    }
+    let base = base_name(&c.name, v);
+    let reference = run.cases.iter().find(|r| {
+        r.variant.as_deref() == Some("reference") && base_name(&r.name, "reference") == base
+    });
+    match (reference.and_then(|r| r.summary), c.summary) {
+        (Some(r), Some(o)) if o.median > 0 => format!("{:.2}×", r.median as f64 / o.median as f64),
+        _ => "—".into(),
+    }
+}
+
 fn status_mark(s: &CaseStatus) -> String {
     match s {
         CaseStatus::Ok => "✔".into(),
@@ -39,81 +69,94 @@ fn status_mark(s: &CaseStatus) -> String {
     }
 }
 
-/// Render a run as a table, with a title line saying what the numbers are.
+/// min/median/max/per-MAC cells of a case.
+fn cells(c: &CaseResult) -> (String, String, String, String) {
+    match c.summary {
+        Some(s) => (
+            s.min.to_string(),
+            s.median.to_string(),
+            s.max.to_string(),
+            format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
+        ),
+        None => ("—".into(), "—".into(), "—".into(), "—".into()),
+    }
+}
+
+fn row(run: &RunResult, c: &CaseResult) -> Row {
+    let (min, median, max, per_mac) = cells(c);
+    let (modeled, modeled_per_mac) = match c.modeled_summary {
+        Some(s) => (
+            s.median.to_string(),
+            format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
+        ),
+        None => ("—".into(), "—".into()),
+    };
+    let energy = match &c.energy {
+        Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
+        None => "—".into(),
+    };
+    let variant = c.variant.clone().unwrap_or_default();
+    Row {
+        case: if variant.is_empty() {
+            c.name.clone()
+        } else {
+            base_name(&c.name, &variant).to_string()
+        },
+        kernel: c.kernel.clone(),
+        ratio: ratio(run, c),
+        variant,
+        shape: c.shape.clone(),
+        macs: c.macs,
+        min,
+        median,
+        max,
+        per_mac,
+        modeled,
+        modeled_per_mac,
+        energy,
+        overhead: run.overhead,
+        kind: run.count_kind.label().to_string(),
+        checksum: status_mark(&c.status),
+    }
+}
+
+/// Render a run as a table, with title lines saying what the numbers are.
 pub fn render(run: &RunResult) -> String {
-    let rows: Vec<Row> = run
-        .cases
-        .iter()
-        .map(|c| {
-            let (min, median, max, per_mac) = match c.summary {
-                Some(s) => (
-                    s.min.to_string(),
-                    s.median.to_string(),
-                    s.max.to_string(),
-                    format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
-                ),
-                None => ("—".into(), "—".into(), "—".into(), "—".into()),
-            };
-            let (modeled, modeled_per_mac) = match c.modeled_summary {
-                Some(s) => (
-                    s.median.to_string(),
-                    format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
-                ),
-                None => ("—".into(), "—".into()),
-            };
-            let energy = match &c.energy {
-                Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
-                None => "—".into(),
-            };
-            Row {
-                energy,
-                modeled,
-                modeled_per_mac,
-                case: c.name.clone(),
-                kernel: c.kernel.clone(),
-                shape: c.shape.clone(),
-                macs: c.macs,
-                min,
-                median,
-                max,
-                per_mac,
-                overhead: run.overhead,
-                kind: run.count_kind.label().to_string(),
-                checksum: status_mark(&c.status),
-            }
-        })
-        .collect();
+    let rows: Vec<Row> = run.cases.iter().map(|c| row(run, c)).collect();
     let mut table = Table::new(rows);
     table
         .with(Style::rounded())
-        .modify(Columns::new(3..12), Alignment::right());
+        .modify(Columns::new(4..14), Alignment::right());
     // Columns a run has no numbers for are left out rather than shown empty.
+    if !run.cases.iter().any(|c| c.variant.is_some()) {
+        table.with(Remove::column(ByColumnName::new("variant")));
+        table.with(Remove::column(ByColumnName::new("vs reference")));
+    }
     if run.cycle_model.is_none() {
         table.with(Remove::column(ByColumnName::new("cycles, modeled")));
         table.with(Remove::column(ByColumnName::new("cyc/MAC")));
     }
-    let energy = match &run.energy_source {
-        Some(src) => format!("\nµJ/inference: {src}, median ± sampling bound"),
-        None => {
-            table.with(Remove::column(ByColumnName::new("µJ/inference")));
-            String::new()
-        }
-    };
-    let model = match &run.cycle_model {
-        Some(m) => format!(
-            "\ncycles, modeled: {m}, overhead {} subtracted (an estimate; see docs/cycle-model.md for its limits)",
-            run.modeled_overhead.unwrap_or(0)
-        ),
-        None => String::new(),
-    };
-    format!(
-        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted){model}{energy}\n{table}",
+    let mut title = format!(
+        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted)",
         run.target,
         run.suite,
         run.backend,
         run.count_kind.label(),
         run.overhead
-    )
+    );
+    if let Some(m) = &run.cycle_model {
+        title.push_str(&format!(
+            "\ncycles, modeled: {m}, overhead {} subtracted (an estimate; see docs/cycle-model.md for its limits)",
+            run.modeled_overhead.unwrap_or(0)
+        ));
+    }
+    match &run.energy_source {
+        Some(src) => title.push_str(&format!("\nµJ/inference: {src}, median ± sampling bound")),
+        None => {
+            table.with(Remove::column(ByColumnName::new("µJ/inference")));
+        }
+    }
+    format!("{title}\n{table}")
 }
 
 #[derive(Tabled)]
@@ -178,5 +221,72 @@ impl Report for TableReport {
 
     fn finish(&mut self) -> String {
         std::mem::take(&mut self.out).join("\n\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinybench_results::{stats, CaseResult, CountKind, SCHEMA_VERSION};
+
+    fn case(name: &str, variant: Option<&str>, samples: &[u64]) -> CaseResult {
+        CaseResult {
+            name: name.into(),
+            kernel: "conv2d".into(),
+            shape: "4x4x8 k3x3 →4x4x8".into(),
+            variant: variant.map(str::to_string),
+            macs: 100,
+            raw_samples: samples.to_vec(),
+            samples: samples.to_vec(),
+            summary: stats::summarize(samples),
+            modeled_samples: vec![],
+            modeled_summary: None,
+            energy: None,
+            device_checksum: Some(7),
+            host_checksum: 7,
+            status: CaseStatus::Ok,
+        }
+    }
+
+    fn run(cases: Vec<CaseResult>) -> RunResult {
+        RunResult {
+            schema_version: SCHEMA_VERSION,
+            tinybench_version: "0".into(),
+            target: "t".into(),
+            core: "cortex-m4".into(),
+            backend: "emulator".into(),
+            suite: "s".into(),
+            suite_hash: "0".into(),
+            firmware_sha256: String::new(),
+            unix_time: 0,
+            count_kind: CountKind::InstructionsEmulated,
+            overhead_samples: vec![1],
+            overhead: 1,
+            cases,
+            meta: Default::default(),
+            cycle_model: None,
+            energy_source: None,
+            modeled_overhead: None,
+        }
+    }
+
+    #[test]
+    fn variants_get_their_column_and_the_ratio_to_the_reference() {
+        let t = render(&run(vec![
+            case("c/reference", Some("reference"), &[1000, 1000]),
+            case("c/optimized", Some("optimized"), &[250, 250]),
+        ]));
+        assert!(t.contains("vs reference"), "{t}");
+        assert!(t.contains("4.00×"), "{t}");
+        assert!(t.contains("optimized"), "{t}");
+        // The case column shows the case without its variant suffix.
+        assert!(!t.contains("c/optimized"), "{t}");
+    }
+
+    #[test]
+    fn single_variant_suites_keep_the_plain_table() {
+        let t = render(&run(vec![case("fc", None, &[10])]));
+        assert!(!t.contains("vs reference") && !t.contains("variant"), "{t}");
+        assert!(t.contains("instructions, emulated"), "{t}");
     }
 }

@@ -1,0 +1,273 @@
+//! Depthwise 2-D convolution, int8, TFLite semantics (`DepthwiseConvPerChannel`): NHWC
+//! input (batch 1), weights `[1, k_h, k_w, in_c · depth_multiplier]`, output channel
+//! `ic · depth_multiplier + m`, per-output-channel requantization.
+
+use crate::conv::PerChannel;
+use crate::mac;
+use crate::window::{mul, Window};
+use crate::KernelError;
+
+pub use crate::conv::ConvParams as DepthwiseParams;
+
+/// Shape of a depthwise convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthwiseShape {
+    /// Spatial geometry.
+    pub window: Window,
+    /// Input channels.
+    pub in_c: usize,
+    /// Output channels per input channel.
+    pub depth_multiplier: usize,
+}
+
+impl DepthwiseShape {
+    /// Output channels (`in_c · depth_multiplier`).
+    pub fn out_c(&self) -> usize {
+        self.in_c * self.depth_multiplier
+    }
+    /// Elements of the input tensor.
+    pub fn input_len(&self) -> usize {
+        self.window.in_h * self.window.in_w * self.in_c
+    }
+    /// Elements of the weight tensor.
+    pub fn weights_len(&self) -> usize {
+        self.window.taps() * self.out_c()
+    }
+    /// Elements of the output tensor.
+    pub fn output_len(&self) -> usize {
+        self.window.out_pixels() * self.out_c()
+    }
+    /// Multiply-accumulates one call performs.
+    pub fn macs(&self) -> u64 {
+        self.window.out_pixels() as u64 * self.out_c() as u64 * self.window.taps() as u64
+    }
+
+    fn check(
+        &self,
+        p: &DepthwiseParams,
+        input: usize,
+        weights: usize,
+        bias: usize,
+        q: &PerChannel<'_>,
+        output: usize,
+    ) -> Result<(), KernelError> {
+        self.window.check()?;
+        crate::check_input_offset(p.input_offset)?;
+        if self.in_c == 0 || self.depth_multiplier == 0 {
+            return Err(KernelError::BadShape);
+        }
+        let w = &self.window;
+        let out_c = mul(self.in_c, self.depth_multiplier)?;
+        let need_in = mul(mul(w.in_h, w.in_w)?, self.in_c)?;
+        let need_w = mul(w.taps(), out_c)?;
+        let need_out = mul(w.out_pixels(), out_c)?;
+        if input < need_in
+            || weights < need_w
+            || bias < out_c
+            || q.multipliers.len() < out_c
+            || q.shifts.len() < out_c
+            || output < need_out
+        {
+            return Err(KernelError::BufferTooSmall);
+        }
+        Ok(())
+    }
+}
+
+/// Scratch the depthwise kernels need: none (both work in registers).
+pub fn depthwise_scratch_size(_shape: &DepthwiseShape) -> usize {
+    0
+}
+
+/// The reference: TFLite's `DepthwiseConvPerChannel` loop nest.
+#[inline(never)]
+pub fn depthwise_conv2d_reference(
+    p: &DepthwiseParams,
+    shape: &DepthwiseShape,
+    q: &PerChannel<'_>,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    shape.check(p, input.len(), weights.len(), bias.len(), q, output.len())?;
+    let w = &shape.window;
+    let (in_c, dm, out_c) = (shape.in_c, shape.depth_multiplier, shape.out_c());
+    for oy in 0..w.out_h {
+        for ox in 0..w.out_w {
+            for ic in 0..in_c {
+                for m in 0..dm {
+                    let oc = ic * dm + m;
+                    let mut acc = 0i32;
+                    for ky in 0..w.k_h {
+                        let Some(iy) = w.in_y(oy, ky) else { continue };
+                        for kx in 0..w.k_w {
+                            let Some(ix) = w.in_x(ox, kx) else { continue };
+                            let x = input[(iy * w.in_w + ix) * in_c + ic] as i32;
+                            let f = weights[(ky * w.k_w + kx) * out_c + oc] as i32;
+                            acc = acc.wrapping_add(f * (x + p.input_offset));
+                        }
+                    }
+                    acc = acc.wrapping_add(bias[oc]);
+                    output[(oy * w.out_w + ox) * out_c + oc] =
+                        q.requant(oc, acc, p.output_offset, p.act_min, p.act_max);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Channels whose accumulators the optimized kernel keeps on the stack at once (256 B).
+const CHANNEL_BLOCK: usize = 64;
+
+/// Valid kernel index range `lo..hi` along one axis for output position `o`: the taps
+/// whose input coordinate `o·stride + k·dil − pad` falls inside `0..extent`.
+#[inline(always)]
+fn tap_range(
+    o: usize,
+    stride: usize,
+    dil: usize,
+    pad: usize,
+    k: usize,
+    extent: usize,
+) -> (usize, usize) {
+    let start = o * stride;
+    // First k with start + k·dil ≥ pad.
+    let lo = if start >= pad {
+        0
+    } else {
+        (pad - start).div_ceil(dil)
+    };
+    // Taps with start + k·dil − pad < extent.
+    let hi = if extent + pad > start {
+        (extent + pad - start).div_ceil(dil).min(k)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
+/// The optimized depthwise conv2d: per output pixel the valid tap ranges are computed
+/// once (no per-tap bounds test), channels go four at a time with four accumulators
+/// (on DSP cores `SXTAB16` adds the offset to two channels at once and `SMLABB`/`SMLATT`
+/// multiply them), for any depth multiplier. Exactly [`depthwise_conv2d_reference`]'s bytes.
+#[inline(never)]
+pub fn depthwise_conv2d_optimized(
+    p: &DepthwiseParams,
+    shape: &DepthwiseShape,
+    q: &PerChannel<'_>,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    shape.check(p, input.len(), weights.len(), bias.len(), q, output.len())?;
+    let w = &shape.window;
+    let (in_c, dm, out_c) = (shape.in_c, shape.depth_multiplier, shape.out_c());
+    for oy in 0..w.out_h {
+        let (ky0, ky1) = tap_range(oy, w.stride_h, w.dil_h, w.pad_top, w.k_h, w.in_h);
+        for ox in 0..w.out_w {
+            let (kx0, kx1) = tap_range(ox, w.stride_w, w.dil_w, w.pad_left, w.k_w, w.in_w);
+            let out = &mut output[(oy * w.out_w + ox) * out_c..][..out_c];
+            let iy0 = oy * w.stride_h;
+            let ix0 = ox * w.stride_w;
+            let channel = |ic: usize, oc: usize| {
+                one_channel(
+                    p,
+                    shape,
+                    q,
+                    input,
+                    weights,
+                    bias,
+                    (iy0, ix0),
+                    (ky0, ky1, kx0, kx1),
+                    ic,
+                    oc,
+                )
+            };
+            if dm == 1 {
+                // Channels in blocks whose accumulators live on the stack; per tap, one
+                // contiguous run of input and weights, four channels per step.
+                let mut cb = 0;
+                while cb < out_c {
+                    let n = CHANNEL_BLOCK.min(out_c - cb);
+                    let n4 = n - n % 4;
+                    let mut acc = [0i32; CHANNEL_BLOCK];
+                    for ky in ky0..ky1 {
+                        let iy = iy0 + ky * w.dil_h - w.pad_top;
+                        for kx in kx0..kx1 {
+                            let ix = ix0 + kx * w.dil_w - w.pad_left;
+                            let x = &input[(iy * w.in_w + ix) * in_c + cb..][..n];
+                            let f = &weights[(ky * w.k_w + kx) * out_c + cb..][..n];
+                            for ((a, xs), fs) in acc[..n4]
+                                .chunks_exact_mut(4)
+                                .zip(x.chunks_exact(4))
+                                .zip(f.chunks_exact(4))
+                            {
+                                let a: &mut [i32; 4] = a.try_into().expect("chunks of four");
+                                mac::mac4_lanes(a, xs, p.input_offset, fs);
+                            }
+                            for i in n4..n {
+                                acc[i] = acc[i]
+                                    .wrapping_add((x[i] as i32 + p.input_offset) * f[i] as i32);
+                            }
+                        }
+                    }
+                    for (k, (o, a)) in out[cb..cb + n].iter_mut().zip(acc).enumerate() {
+                        let c = cb + k;
+                        *o = q.requant(
+                            c,
+                            a.wrapping_add(bias[c]),
+                            p.output_offset,
+                            p.act_min,
+                            p.act_max,
+                        );
+                    }
+                    cb += n;
+                }
+            } else {
+                for (oc, o) in out.iter_mut().enumerate() {
+                    *o = channel(oc / dm, oc);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One output channel over a precomputed tap range (tails and depth multiplier > 1).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn one_channel(
+    p: &DepthwiseParams,
+    shape: &DepthwiseShape,
+    q: &PerChannel<'_>,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    (iy0, ix0): (usize, usize),
+    (ky0, ky1, kx0, kx1): (usize, usize, usize, usize),
+    ic: usize,
+    oc: usize,
+) -> i8 {
+    let w = &shape.window;
+    let (in_c, out_c) = (shape.in_c, shape.out_c());
+    let mut acc = 0i32;
+    for ky in ky0..ky1 {
+        let iy = iy0 + ky * w.dil_h - w.pad_top;
+        for kx in kx0..kx1 {
+            let ix = ix0 + kx * w.dil_w - w.pad_left;
+            let x = input[(iy * w.in_w + ix) * in_c + ic] as i32;
+            let f = weights[(ky * w.k_w + kx) * out_c + oc] as i32;
+            acc = acc.wrapping_add(f * (x + p.input_offset));
+        }
+    }
+    q.requant(
+        oc,
+        acc.wrapping_add(bias[oc]),
+        p.output_offset,
+        p.act_min,
+        p.act_max,
+    )
+}
