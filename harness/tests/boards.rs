@@ -2,8 +2,11 @@
 //! (tinybench-probe's `fake` feature) that serves RTT from RAM, fed with the RTT stream the
 //! real smoke firmware produced in the emulator; and the CLI with no probe attached.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+use support::{root, text, tinybench};
+
+use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tinybench_device::protocol::Event;
@@ -11,29 +14,6 @@ use tinybench_device::{run_firmware, DeviceStop, FirmwareImage, RunLimits, RunOu
 use tinybench_probe::fake::{FakeConnector, FakeState, Step, StepClock};
 use tinybench_probe::{Board, BoardConfig};
 use tinybench_results::{CountKind, RunResult};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn tinybench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(args)
-        .arg("--project-dir")
-        .arg(root())
-        // A developer's own settings must not pick a probe for these tests.
-        .env_remove("TINYBENCH_PROBE")
-        .env_remove("TINYBENCH_RUNNER_CONFIG")
-        .output()
-        .expect("tinybench runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// The smoke firmware and the raw RTT bytes of one emulated run of it: the recording the
 /// scripted board replays.

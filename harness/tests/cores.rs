@@ -1,8 +1,10 @@
 //! Every emulated core runs the smoke suite, with instructions and modeled cycles, and
 //! reports faults with their kind and symbol.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+use support::{text, tinybench};
+
+use std::path::Path;
 use tinybench_results::{parse_run, CaseStatus};
 
 const SIM_TARGETS: [&str; 7] = [
@@ -14,26 +16,6 @@ const SIM_TARGETS: [&str; 7] = [
     "sim-rv32imac",
     "sim-rv32imc",
 ];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn tinybench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(args)
-        .arg("--project-dir")
-        .arg(root())
-        .output()
-        .expect("tinybench runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn smoke_passes_on_every_sim_target_with_modeled_cycles() {

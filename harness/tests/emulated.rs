@@ -1,31 +1,13 @@
 //! End-to-end tests: the real `tinybench` binary builds the real firmware and runs it in
 //! the emulator. Self-test firmware features inject a wrong output, a fault and a hang.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+use support::{root, text, tinybench};
+
+use std::process::Output;
 use tinybench_device::frames::FrameDecoder;
 use tinybench_device::{DeviceStop, FirmwareImage, RunLimits};
 use tinybench_results::{parse_run, CaseStatus, RunResult};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn tinybench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(args)
-        .arg("--project-dir")
-        .arg(root())
-        .output()
-        .expect("tinybench runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn run_json(extra: &[&str]) -> (Output, Option<RunResult>) {
     let mut args = vec![

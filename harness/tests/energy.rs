@@ -1,22 +1,10 @@
 //! `--energy model` on an emulated target: the datasheet model runs through the sample
 //! pipeline and reproduces the direct computation, labelled as modeled.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use tinybench_results::parse_run;
+mod support;
+use support::tinybench;
 
-fn tinybench(args: &[&str]) -> Output {
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(args)
-        .arg("--project-dir")
-        .arg(root)
-        .output()
-        .expect("tinybench runs")
-}
+use tinybench_results::parse_run;
 
 #[test]
 fn modeled_energy_per_inference_is_labelled_and_consistent() {

@@ -3,17 +3,12 @@
 //! DSP instructions), and the device's output must match the host's reference checksum
 //! for both variants of every hot op.
 
+mod support;
+use support::root;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use tinybench_results::{parse_run, CaseStatus};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 #[test]
 fn kernels_suite_passes_every_checksum_for_both_variants() {

@@ -1,33 +1,29 @@
 //! `tinybench profile` on the emulator: the per-function counts add up to the firmware's
 //! own measurement, the kernel is the hottest function, and the flamegraph names it.
 
-use std::path::{Path, PathBuf};
+mod support;
 use std::process::Command;
+use support::command;
+
+use std::path::Path;
 
 #[test]
 fn profile_adds_up_and_names_the_kernel() {
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let out_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args([
-            "profile",
-            "--target",
-            "sim-cortex-m4",
-            "--suite",
-            "smoke",
-            "--case",
-            "fc_odd_shape",
-            "--lines",
-            "--out",
-        ])
-        .arg(out_dir.path())
-        .arg("--project-dir")
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = command(&[
+        "profile",
+        "--target",
+        "sim-cortex-m4",
+        "--suite",
+        "smoke",
+        "--case",
+        "fc_odd_shape",
+        "--lines",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -75,25 +71,18 @@ fn profile_adds_up_and_names_the_kernel() {
 
 #[test]
 fn conv2d_profile_adds_up_and_its_kernel_is_hottest() {
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let out_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args([
-            "profile",
-            "--suite",
-            "kernels",
-            "--case",
-            "kws_pw/optimized",
-            "--out",
-        ])
-        .arg(out_dir.path())
-        .arg("--project-dir")
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = command(&[
+        "profile",
+        "--suite",
+        "kernels",
+        "--case",
+        "kws_pw/optimized",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -115,13 +104,7 @@ fn conv2d_profile_adds_up_and_its_kernel_is_hottest() {
 
 #[test]
 fn profile_of_an_unknown_case_lists_the_suite_cases() {
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(["profile", "--case", "conv_nope", "--project-dir"])
-        .arg(&root)
+    let out = command(&["profile", "--case", "conv_nope"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -147,18 +130,16 @@ fn flamegraph_renders_in_headless_chromium() {
         eprintln!("chromium not installed: skipping the browser check");
         return;
     };
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(["profile", "--case", "fc_tiny", "--out"])
-        .arg(dir.path())
-        .arg("--project-dir")
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = command(&[
+        "profile",
+        "--case",
+        "fc_tiny",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

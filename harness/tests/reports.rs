@@ -2,33 +2,15 @@
 //! failed cases, `merge` of stores from several runners, `--no-save`-free verbs on an
 //! empty store, unknown run ids.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+use support::{text, tinybench};
+
+use std::path::Path;
 use tinybench::report::{reporter, Format};
 use tinybench_results::store::Store;
 use tinybench_results::{parse_run, RunResult};
 
 const V1: &str = include_str!("../../results/tests/fixtures/v1-smoke.json");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn tinybench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(args)
-        .arg("--project-dir")
-        .arg(root())
-        .output()
-        .expect("tinybench runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn fixture(t: u64, target: &str) -> RunResult {
     let mut r = parse_run(V1).unwrap();

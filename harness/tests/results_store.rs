@@ -3,31 +3,12 @@
 //! headless Chromium) flag exactly the cases a firmware self-test feature slowed down.
 //! Also: a run killed midway and interrupted writes leave the store loadable.
 
+mod support;
+use support::{root, text, tinybench_in};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tinybench_results::store::{IndexEntry, Store};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn tinybench(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tinybench"))
-        .args(args)
-        .arg("--project-dir")
-        .arg(root())
-        .arg("--results-dir")
-        .arg(store)
-        .output()
-        .expect("tinybench runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn ok(out: &Output) -> String {
     assert_eq!(
@@ -41,7 +22,7 @@ fn ok(out: &Output) -> String {
 }
 
 fn list(store: &Path) -> Vec<IndexEntry> {
-    let out = tinybench(store, &["results", "list", "--format", "json"]);
+    let out = tinybench_in(store, &["results", "list", "--format", "json"]);
     serde_json::from_str(&ok(&out)).expect("list JSON")
 }
 
@@ -123,7 +104,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
     ] {
         let mut args = vec!["run", "--target", "sim-cortex-m4", "--suite", "smoke"];
         args.extend_from_slice(extra);
-        let out = tinybench(&store, &args);
+        let out = tinybench_in(&store, &args);
         ok(&out);
         assert!(
             text(&out.stderr).contains("saved run"),
@@ -150,7 +131,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
     );
 
     // Identical runs: exact comparison, everything the same, the gate passes.
-    let out = tinybench(
+    let out = tinybench_in(
         &store,
         &["compare", "latest~2", "latest~1", "--fail-above", "2%"],
     );
@@ -159,7 +140,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
     assert!(table.contains("exact comparison"), "{table}");
 
     // The slowed run: exactly the slowed cases regress, the gate exits 1.
-    let out = tinybench(
+    let out = tinybench_in(
         &store,
         &[
             "compare",
@@ -197,14 +178,14 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
     }
     assert!(text(&out.stderr).contains("gate FAILED"));
     // A gate above the largest slowdown passes.
-    let out = tinybench(
+    let out = tinybench_in(
         &store,
         &["compare", "latest~1", "latest", "--fail-above", "1000%"],
     );
     ok(&out);
 
     // Markdown: the gate verdict and exactly the slowed rows marked.
-    let out = tinybench(
+    let out = tinybench_in(
         &store,
         &[
             "compare",
@@ -228,7 +209,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
     assert_eq!(marked, slowed, "{md}");
 
     // JUnit: one test case per benchmark case, a regression failure on each slowed case.
-    let out = tinybench(
+    let out = tinybench_in(
         &store,
         &[
             "compare",
@@ -260,7 +241,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
     }
 
     // CSV has one row per case plus the header.
-    let out = tinybench(
+    let out = tinybench_in(
         &store,
         &["compare", "latest~1", "latest", "--format", "csv"],
     );
@@ -268,7 +249,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
 
     // The dashboard: one chart per case, the step marked on exactly the slowed cases.
     let html = dir.path().join("dashboard.html");
-    ok(&tinybench(
+    ok(&tinybench_in(
         &store,
         &["report", "--html", html.to_str().unwrap()],
     ));
@@ -309,7 +290,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
         std::fs::copy(&src, calm.join("runs").join(src.file_name().unwrap())).unwrap();
     }
     let calm_html = dir.path().join("calm.html");
-    ok(&tinybench(
+    ok(&tinybench_in(
         &calm,
         &["report", "--html", calm_html.to_str().unwrap()],
     ));
@@ -322,7 +303,7 @@ fn slowed_kernel_is_flagged_by_compare_exports_and_dashboard() {
 fn killed_run_and_interrupted_writes_leave_the_store_loadable() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    ok(&tinybench(&store, &["run", "--suite", "smoke"]));
+    ok(&tinybench_in(&store, &["run", "--suite", "smoke"]));
     let before = list(&store);
     assert_eq!(before.len(), 1);
     let first = Store::new(&store).run_path(&before[0].id);
@@ -366,7 +347,7 @@ fn killed_run_and_interrupted_writes_leave_the_store_loadable() {
     let truncated = runs_dir.join("20991231T000000Z-sim-cortex-m4-deadbeef.json");
     std::fs::write(&truncated, &first_bytes[..first_bytes.len() / 3]).unwrap();
 
-    let out = tinybench(&store, &["results", "list", "--format", "json"]);
+    let out = tinybench_in(&store, &["results", "list", "--format", "json"]);
     let after: Vec<IndexEntry> = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(after, before);
     let err = text(&out.stderr);
@@ -378,30 +359,30 @@ fn killed_run_and_interrupted_writes_leave_the_store_loadable() {
     assert_eq!(std::fs::read(&first).unwrap(), first_bytes);
     assert!(truncated.exists(), "a corrupt file must never be deleted");
     // Every reader still works: show, compare, report; and new runs are stored.
-    ok(&tinybench(&store, &["results", "show", "latest"]));
-    ok(&tinybench(
+    ok(&tinybench_in(&store, &["results", "show", "latest"]));
+    ok(&tinybench_in(
         &store,
         &["compare", "latest", "latest", "--fail-above", "0"],
     ));
     let html = dir.path().join("d.html");
-    let out = tinybench(&store, &["report", "--html", html.to_str().unwrap()]);
+    let out = tinybench_in(&store, &["report", "--html", html.to_str().unwrap()]);
     ok(&out);
     assert!(std::fs::read_to_string(&html)
         .unwrap()
         .contains("deadbeef.json"));
-    ok(&tinybench(&store, &["run", "--suite", "smoke"]));
+    ok(&tinybench_in(&store, &["run", "--suite", "smoke"]));
     assert_eq!(list(&store).len(), 2);
     // --no-save leaves the store alone.
-    ok(&tinybench(
+    ok(&tinybench_in(
         &store,
         &["run", "--suite", "smoke", "--no-save"],
     ));
     assert_eq!(list(&store).len(), 2);
     // A git ref names the newest run made at that commit of the project.
-    let out = tinybench(&store, &["compare", "HEAD", "latest", "--format", "json"]);
+    let out = tinybench_in(&store, &["compare", "HEAD", "latest", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(json["base_id"], json["head_id"], "{json}");
-    let out = tinybench(&store, &["compare", "no-such-ref", "latest"]);
+    let out = tinybench_in(&store, &["compare", "no-such-ref", "latest"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("`no-such-ref`"),
