@@ -79,6 +79,27 @@ impl Source<'_> {
         }
     }
 
+    /// The `name` key must equal the file stem (a target or suite is found by its file).
+    pub fn check_name(&self, name: &serde_spanned::Spanned<String>) -> Result<(), ConfigError> {
+        let stem = self
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if name.get_ref() == stem {
+            Ok(())
+        } else {
+            Err(self.error(
+                Some(name.span()),
+                Some("name"),
+                format!(
+                    "name `{}` must match the file name `{stem}`",
+                    name.get_ref()
+                ),
+            ))
+        }
+    }
+
     /// Deserialize, mapping toml's error (which carries a span, and names an unknown or
     /// missing key in its message) to a [`ConfigError`].
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {

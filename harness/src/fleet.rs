@@ -17,7 +17,7 @@ use sha2::Digest;
 use std::path::PathBuf;
 use std::time::Duration;
 use tinybench_device::protocol::Event;
-use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome};
+use tinybench_device::{run_firmware, FirmwareImage, RunLimits};
 
 /// Options of `run` for boards and several targets.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -343,26 +343,8 @@ fn report(results: &[(String, anyhow::Result<Finished>)], format: Format) -> u8 
                 for w in &f.warnings {
                     eprintln!("warning: {name}: {w}");
                 }
-                if f.outcome != RunOutcome::Completed {
-                    eprintln!("error: {name}: {}", f.outcome.describe());
-                }
-                let failed: Vec<&str> = f
-                    .result
-                    .cases
-                    .iter()
-                    .filter(|c| !c.status.is_ok())
-                    .map(|c| c.name.as_str())
-                    .collect();
-                if !failed.is_empty() {
-                    eprintln!(
-                        "error: {name}: {} case(s) failed: {}",
-                        failed.len(),
-                        failed.join(", ")
-                    );
-                }
-                if (f.outcome != RunOutcome::Completed || !failed.is_empty())
-                    && code == crate::exit::OK
-                {
+                f.eprint_failures(name);
+                if !f.passed() && code == crate::exit::OK {
                     code = crate::exit::BENCH_FAILED;
                 }
                 kept.push(&f.result);

@@ -21,6 +21,35 @@ pub struct Finished {
     pub warnings: Vec<String>,
 }
 
+impl Finished {
+    /// Every case passed and the firmware ran to its done marker.
+    pub fn passed(&self) -> bool {
+        self.outcome == RunOutcome::Completed && self.result.cases.iter().all(|c| c.status.is_ok())
+    }
+
+    /// Say on stderr, under `name`, how the firmware ended if not normally and which
+    /// cases failed.
+    pub fn eprint_failures(&self, name: &str) {
+        if self.outcome != RunOutcome::Completed {
+            eprintln!("error: {name}: {}", self.outcome.describe());
+        }
+        let failed: Vec<&str> = self
+            .result
+            .cases
+            .iter()
+            .filter(|c| !c.status.is_ok())
+            .map(|c| c.name.as_str())
+            .collect();
+        if !failed.is_empty() {
+            eprintln!(
+                "error: {name}: {} case(s) failed: {}",
+                failed.len(),
+                failed.join(", ")
+            );
+        }
+    }
+}
+
 /// Run a built firmware on the target's device.
 pub fn run(
     target: &Target,

@@ -6,7 +6,7 @@ use crate::runner;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use tinybench_device::protocol::Event;
-use tinybench_device::{RunLimits, RunOutcome};
+use tinybench_device::RunLimits;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -129,25 +129,8 @@ impl RunCmd {
             Format::Table => println!("{}", report::table::render(&finished.result)),
             Format::Json => println!("{}", report::json::render(&finished.result)),
         }
-        let all_ok = finished.result.cases.iter().all(|c| c.status.is_ok());
-        if finished.outcome != RunOutcome::Completed {
-            eprintln!("error: {}: {}", target.name, finished.outcome.describe());
-        }
-        let failed: Vec<&str> = finished
-            .result
-            .cases
-            .iter()
-            .filter(|c| !c.status.is_ok())
-            .map(|c| c.name.as_str())
-            .collect();
-        if !failed.is_empty() {
-            eprintln!(
-                "error: {} case(s) failed: {}",
-                failed.len(),
-                failed.join(", ")
-            );
-        }
-        Ok(if all_ok && finished.outcome == RunOutcome::Completed {
+        finished.eprint_failures(&target.name);
+        Ok(if finished.passed() {
             crate::exit::OK
         } else {
             crate::exit::BENCH_FAILED

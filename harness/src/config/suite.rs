@@ -146,20 +146,7 @@ impl Suite {
     pub fn parse(path: &Path, text: &str) -> Result<Suite, ConfigError> {
         let src = Source { path, text };
         let raw: RawSuite = src.parse()?;
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        if raw.name.get_ref() != stem {
-            return Err(src.error(
-                Some(raw.name.span()),
-                Some("name"),
-                format!(
-                    "name `{}` must match the file name `{stem}`",
-                    raw.name.get_ref()
-                ),
-            ));
-        }
+        src.check_name(&raw.name)?;
         let ranged = |v: &Option<Spanned<u32>>, field: &str, lo: u32, hi: u32, default: u32| match v
         {
             None => Ok(default),

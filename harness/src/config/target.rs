@@ -168,20 +168,7 @@ impl Target {
     pub fn parse(path: &Path, text: &str) -> Result<Target, ConfigError> {
         let src = Source { path, text };
         let raw: RawTarget = src.parse()?;
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        if raw.name.get_ref() != stem {
-            return Err(src.error(
-                Some(raw.name.span()),
-                Some("name"),
-                format!(
-                    "name `{}` must match the file name `{stem}`",
-                    raw.name.get_ref()
-                ),
-            ));
-        }
+        src.check_name(&raw.name)?;
         let core = *raw.core.get_ref();
         if !core.triples().contains(&raw.triple.get_ref().as_str()) {
             return Err(src.error(
