@@ -6,8 +6,8 @@ use std::process::ExitCode;
 #[cfg(feature = "emulator")]
 use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
-    build::BuildCmd, ci::CiCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd, merge::MergeCmd,
-    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
+    build::BuildCmd, ci::CiCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd,
+    merge::MergeCmd, probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.

@@ -523,7 +523,10 @@ serial = "E661"
         assert_eq!(runner().attach_attempts, Some(4));
         let bad = "[[board]]\ntarget = \"a\"\nserial = \"1\"\ntimeout = 0\n";
         let err = RunnerConfig::parse(Path::new("r.toml"), bad).unwrap_err();
-        assert!(err.to_string().contains("board[0] (target a).timeout"), "{err}");
+        assert!(
+            err.to_string().contains("board[0] (target a).timeout"),
+            "{err}"
+        );
         let err = RunnerConfig::parse(Path::new("r.toml"), "[retry]\nattempts = 2\n").unwrap_err();
         assert!(err.to_string().contains("attempts"), "{err}");
     }

@@ -36,9 +36,9 @@ pub struct CiCmd {
     /// Every emulated target (`sim-*` in targets/), in addition to any `--target`.
     #[arg(long)]
     pub all_emulated: bool,
-    /// Suite name or TOML path.
+    /// Suite name or TOML path; repeat for several (every suite runs on every target).
     #[arg(long, default_value = "smoke")]
-    pub suite: String,
+    pub suite: Vec<String>,
     /// The base run to compare with: a run id, `latest`, `latest~N` or a git ref (the
     /// newest run at that commit), looked up per target and suite in `--base-dir`.
     /// Without it nothing is compared.
@@ -173,7 +173,11 @@ impl CiCmd {
     pub async fn run(self) -> anyhow::Result<u8> {
         let project = self.project.project()?;
         let targets = self.targets(&project)?;
-        let suite = project.suite(&self.suite)?;
+        let suites = self
+            .suite
+            .iter()
+            .map(|s| project.suite(s))
+            .collect::<Result<Vec<_>, _>>()?;
         let policy = Policy::load(self.fleet.runner_config.as_deref())?;
         let retries = self.infra_retries.or(policy.retries).unwrap_or(2);
         let delay = Duration::from_secs(self.retry_delay.or(policy.delay).unwrap_or(5));
@@ -183,7 +187,11 @@ impl CiCmd {
             .fleet
             .probe_opts(fleet::runner_attach_attempts(&self.fleet));
         let mut outcomes = Vec::new();
-        for target in &targets {
+        let runs = suites
+            .iter()
+            .flat_map(|s| targets.iter().map(move |t| (t, s)));
+        for (target, suite) in runs {
+            let suite = suite.clone();
             let mut attempt = 0;
             let finished = loop {
                 attempt += 1;
@@ -219,7 +227,7 @@ impl CiCmd {
                 Ok(f) => f,
                 Err(error) => {
                     outcomes.push((
-                        target.name.clone(),
+                        format!("{} · {}", target.name, suite.name),
                         Outcome::Infra {
                             error,
                             attempts: attempt,
@@ -247,20 +255,15 @@ impl CiCmd {
                     }
                 }
             };
-            let run_id = super::run::save(
-                &store,
-                &project,
-                target,
-                &self.build,
-                &mut finished.result,
-            )?;
+            let run_id =
+                super::run::save(&store, &project, target, &self.build, &mut finished.result)?;
             let opts = CompareOptions {
                 noise_threshold: self.noise,
                 ..CompareOptions::default()
             };
             let comparison = base.map(|b| compare(&b.run, &finished.result, &opts));
             outcomes.push((
-                target.name.clone(),
+                format!("{} · {}", target.name, suite.name),
                 Outcome::Ran {
                     finished: Box::new(finished),
                     run_id,
@@ -430,7 +433,11 @@ impl CiCmd {
                         "run_id": run_id,
                         "base_note": base_note,
                     });
-                    let key = if comparison.is_some() { "comparison" } else { "run" };
+                    let key = if comparison.is_some() {
+                        "comparison"
+                    } else {
+                        "run"
+                    };
                     entry[key] = detail;
                     json_targets.push(entry);
                 }
