@@ -93,7 +93,7 @@ enum Outcome {
     Ran {
         finished: Box<Finished>,
         run_id: String,
-        comparison: Option<Comparison>,
+        comparison: Option<Box<Comparison>>,
         base_note: Option<String>,
     },
     /// The rig failed, after `attempts` attempts.
@@ -261,7 +261,7 @@ impl CiCmd {
                 noise_threshold: self.noise,
                 ..CompareOptions::default()
             };
-            let comparison = base.map(|b| compare(&b.run, &finished.result, &opts));
+            let comparison = base.map(|b| Box::new(compare(&b.run, &finished.result, &opts)));
             outcomes.push((
                 format!("{} · {}", target.name, suite.name),
                 Outcome::Ran {
