@@ -224,6 +224,8 @@ fn ci_tells_regression_from_benchmark_failure() {
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("JSON summary");
     assert_eq!(j["exit_code"], REGRESSION);
+    assert_eq!(j["targets"][0]["target"], "sim-cortex-m4");
+    assert_eq!(j["targets"][0]["suite"], "smoke");
     assert!(j["targets"][0]["comparison"]["cases"].is_array(), "{j}");
 
     let wrong = ci("selftest-wrong-output", &dir.path().join("wrong"));
@@ -252,8 +254,11 @@ fn missing_probe_is_infrastructure_after_retries_without_a_build() {
     .unwrap();
     let store = dir.path().join("store");
     let md = dir.path().join("summary.md");
+    let json = dir.path().join("ci.json");
     let out = tinybench(&[
         "ci",
+        "--json",
+        p(&json),
         "--target",
         "nrf52840",
         "--runner-config",
@@ -278,6 +283,11 @@ fn missing_probe_is_infrastructure_after_retries_without_a_build() {
     assert!(summary.contains("infrastructure failure"), "{summary}");
     assert!(!summary.contains("regression:"), "{summary}");
     assert!(!store.join("runs").exists(), "no result stored");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["exit_code"], INFRA);
+    assert_eq!(j["targets"][0]["status"], "infrastructure", "{j}");
+    assert_eq!(j["targets"][0]["attempts"], 3, "{j}");
 
     // `--infra-retries` overrides the runner config.
     let out = tinybench(&[

@@ -97,7 +97,12 @@ enum Outcome {
         base_note: Option<String>,
     },
     /// The rig failed, after `attempts` attempts.
-    Infra { error: String, attempts: u32 },
+    Infra {
+        target: String,
+        suite: String,
+        error: String,
+        attempts: u32,
+    },
 }
 
 /// The runner config's retry policy and hooks (nothing without the probe backend).
@@ -229,6 +234,8 @@ impl CiCmd {
                     outcomes.push((
                         format!("{} · {}", target.name, suite.name),
                         Outcome::Infra {
+                            target: target.name.clone(),
+                            suite: suite.name.clone(),
                             error,
                             attempts: attempt,
                         },
@@ -378,7 +385,9 @@ impl CiCmd {
                         }
                     }
                 }
-                Outcome::Infra { error, attempts } => {
+                Outcome::Infra {
+                    error, attempts, ..
+                } => {
                     eprintln!("error: {name}: infrastructure failure after {attempts} attempt(s), not a benchmark result: {error}");
                     infra = true;
                 }
@@ -428,7 +437,8 @@ impl CiCmd {
                     let ok = finished.outcome == RunOutcome::Completed
                         && finished.result.cases.iter().all(|c| c.status.is_ok());
                     let mut entry = serde_json::json!({
-                        "target": name,
+                        "target": finished.result.target,
+                        "suite": finished.result.suite,
                         "status": if ok { "ran" } else { "benchmark-failed" },
                         "run_id": run_id,
                         "base_note": base_note,
@@ -441,13 +451,18 @@ impl CiCmd {
                     entry[key] = detail;
                     json_targets.push(entry);
                 }
-                Outcome::Infra { error, attempts } => {
+                Outcome::Infra {
+                    target,
+                    suite,
+                    error,
+                    attempts,
+                } => {
                     md_notes.push_str(&format!(
                         "- ⚠️ `{name}`: **infrastructure failure** after {attempts} attempt(s), no result (not a regression): {}\n",
                         error.replace('\n', " ")
                     ));
                     json_targets.push(serde_json::json!({
-                        "target": name, "status": "infrastructure", "attempts": attempts, "error": error,
+                        "target": target, "suite": suite, "status": "infrastructure", "attempts": attempts, "error": error,
                     }));
                 }
             }
