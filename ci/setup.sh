@@ -3,6 +3,7 @@
 #  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
 #    generates its bindings with bindgen;
 #  - chromium: headless, for the HTML dashboard test (tinybench report --html);
+#  - uhubctl on HIL runners (TINYBENCH_HIL=1): USB hub port power for the power-cycle hook;
 #  - the firmware targets' standard libraries (rustup target add).
 # Idempotent: installs only what is missing. Without root (or sudo) it prints the command.
 set -euo pipefail
@@ -13,6 +14,9 @@ command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
+# Hardware-in-the-loop runners (TINYBENCH_HIL=1, set by ci/github/hil.yml): uhubctl for the
+# runner config's power-cycle hook (docs/ci.md).
+if [ "${TINYBENCH_HIL:-0}" = 1 ]; then command -v uhubctl >/dev/null 2>&1 || need_apt+=(uhubctl); fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO=none; fi

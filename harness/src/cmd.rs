@@ -1,6 +1,7 @@
 //! The CLI verbs, one file each, and the option groups they share.
 
 pub mod build;
+pub mod ci;
 pub mod compare;
 pub mod doctor;
 pub mod list;

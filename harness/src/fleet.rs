@@ -48,7 +48,9 @@ pub struct FleetOpts {
 }
 
 impl FleetOpts {
-    fn probe_opts(&self, attach_attempts: Option<u32>) -> ProbeOpts {
+    /// The probe options for the backend; `attach_attempts` (from a runner config) wins
+    /// over `--attach-attempts`.
+    pub fn probe_opts(&self, attach_attempts: Option<u32>) -> ProbeOpts {
         ProbeOpts {
             probe: self.probe.clone(),
             runner_config: self.runner_config.clone(),
@@ -101,7 +103,8 @@ fn attached_boards(_: &FleetOpts) -> anyhow::Result<Vec<String>> {
     anyhow::bail!("--all-attached needs the `probe` feature (the probe-rs backend)")
 }
 
-fn runner_attach_attempts(opts: &FleetOpts) -> Option<u32> {
+/// The runner config's `attach_attempts`, when it has one.
+pub fn runner_attach_attempts(opts: &FleetOpts) -> Option<u32> {
     #[cfg(feature = "probe")]
     {
         let path = opts.runner_config.as_ref()?;
@@ -154,7 +157,8 @@ pub async fn run_parallel<T: Send + 'static>(
     out
 }
 
-fn bar(multi: &MultiProgress, target: &str, cases: u64) -> ProgressBar {
+/// A progress bar for one device.
+pub fn bar(multi: &MultiProgress, target: &str, cases: u64) -> ProgressBar {
     let bar = multi.add(ProgressBar::new(cases));
     bar.set_style(
         ProgressStyle::with_template("{prefix:>14} {bar:30} {pos}/{len} cases {msg}")
@@ -165,17 +169,27 @@ fn bar(multi: &MultiProgress, target: &str, cases: u64) -> ProgressBar {
 }
 
 /// Everything one device's run needs.
-struct JobSpec {
-    target: Target,
-    suite: crate::config::suite::Suite,
-    elf: Vec<u8>,
-    suite_hash: u32,
-    limits: RunLimits,
-    probe_opts: ProbeOpts,
-    power: Option<tinybench_energy::model::PowerModel>,
+pub struct JobSpec {
+    /// The target.
+    pub target: Target,
+    /// The suite.
+    pub suite: crate::config::suite::Suite,
+    /// The built firmware.
+    pub elf: Vec<u8>,
+    /// The suite hash the firmware must report.
+    pub suite_hash: u32,
+    /// Instruction budget and wall-clock limit.
+    pub limits: RunLimits,
+    /// How the board finds its probe.
+    pub probe_opts: ProbeOpts,
+    /// Energy model, when asked for.
+    pub power: Option<tinybench_energy::model::PowerModel>,
 }
 
-fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
+/// One device's run as a [`Job`]: open the device, run the firmware, analyse. An `Err`
+/// means the device could not be driven (attach error, probe lost); a firmware fault or
+/// timeout is an `Ok` [`Finished`] with that outcome.
+pub fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
     let JobSpec {
         target,
         suite,

@@ -32,4 +32,9 @@ pub mod exit {
     pub const BENCH_FAILED: u8 = 1;
     /// tinybench could not do the job: bad input, missing toolchain, build failure.
     pub const ERROR: u8 = 2;
+    /// `tinybench ci`: a case got slower than `--fail-above` against the base run.
+    pub const REGRESSION: u8 = 3;
+    /// `tinybench ci`: the rig failed, not the benchmark: no probe, attach error, probe
+    /// lost, firmware build or toolchain failure (after the configured retries).
+    pub const INFRA: u8 = 4;
 }

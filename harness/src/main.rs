@@ -6,8 +6,8 @@ use std::process::ExitCode;
 #[cfg(feature = "emulator")]
 use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
-    build::BuildCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd, merge::MergeCmd,
-    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
+    build::BuildCmd, ci::CiCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd,
+    merge::MergeCmd, probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
@@ -34,6 +34,7 @@ enum Command {
     Compare(CompareCmd),
     Report(ReportCmd),
     Merge(MergeCmd),
+    Ci(CiCmd),
 }
 
 #[tokio::main]
@@ -51,6 +52,7 @@ async fn main() -> ExitCode {
         Command::Compare(c) => c.run().await,
         Command::Report(c) => c.run().await,
         Command::Merge(c) => c.run().await,
+        Command::Ci(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -189,6 +189,11 @@ pub struct BoardEntry {
     pub target: String,
     /// The probe wired to it.
     pub probe: ProbeSpec,
+    /// Wall-clock limit of one run on this board, in seconds (`timeout`).
+    pub timeout: Option<u64>,
+    /// Shell command that power-cycles this board (`power_cycle`, e.g. a `uhubctl` call);
+    /// overrides the file's default.
+    pub power_cycle: Option<String>,
 }
 
 /// A runner config: which probe on this machine drives which target (`ci/runner.toml`).
@@ -200,12 +205,21 @@ pub struct RunnerConfig {
     pub boards: Vec<BoardEntry>,
     /// Attach attempts per board, when set.
     pub attach_attempts: Option<u32>,
+    /// How often `tinybench ci` retries a board after an infrastructure failure (`[retry]
+    /// infra_retries`).
+    pub infra_retries: Option<u32>,
+    /// Seconds to wait before a retry (`[retry] delay`).
+    pub retry_delay: Option<u64>,
+    /// Default power-cycle command for every board (`power_cycle`).
+    pub power_cycle: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRunner {
     attach_attempts: Option<u32>,
+    power_cycle: Option<String>,
+    retry: Option<RawRetry>,
     #[serde(default)]
     board: Vec<RawBoard>,
 }
@@ -216,6 +230,23 @@ struct RawBoard {
     target: String,
     probe: Option<String>,
     serial: Option<String>,
+    timeout: Option<u64>,
+    power_cycle: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetry {
+    infra_retries: Option<u32>,
+    delay: Option<u64>,
+}
+
+/// A power-cycle command must say something.
+fn command(at: &str, c: Option<String>) -> Result<Option<String>, String> {
+    match c {
+        Some(c) if c.trim().is_empty() => Err(format!("{at}power_cycle is empty")),
+        c => Ok(c),
+    }
 }
 
 impl RunnerConfig {
@@ -256,21 +287,41 @@ impl RunnerConfig {
             if boards.iter().any(|o| o.target == b.target) {
                 return Err(err(format!("{at}: target listed twice")));
             }
+            if b.timeout == Some(0) {
+                return Err(err(format!("{at}.timeout must be at least 1 (seconds)")));
+            }
+            let power_cycle = command(&format!("{at}."), b.power_cycle).map_err(err)?;
             boards.push(BoardEntry {
                 target: b.target,
                 probe,
+                timeout: b.timeout,
+                power_cycle,
             });
         }
+        let retry = raw.retry.unwrap_or(RawRetry {
+            infra_retries: None,
+            delay: None,
+        });
         Ok(Self {
             path: path.to_path_buf(),
             boards,
             attach_attempts: raw.attach_attempts,
+            infra_retries: retry.infra_retries,
+            retry_delay: retry.delay,
+            power_cycle: command("", raw.power_cycle).map_err(err)?,
         })
     }
 
     /// The entry for `target`.
     pub fn board(&self, target: &str) -> Option<&BoardEntry> {
         self.boards.iter().find(|b| b.target == target)
+    }
+
+    /// The power-cycle command for `target`: its own, else the file's default.
+    pub fn power_cycle_for(&self, target: &str) -> Option<&str> {
+        self.board(target)
+            .and_then(|b| b.power_cycle.as_deref())
+            .or(self.power_cycle.as_deref())
     }
 
     /// Targets whose probe is attached now, in file order (for `--all-attached`).
@@ -470,5 +521,41 @@ serial = "E661"
         let err = RunnerConfig::parse(Path::new("r.toml"), "boards = 1").unwrap_err();
         assert!(err.to_string().contains("r.toml"), "{err}");
         assert_eq!(runner().attach_attempts, Some(4));
+        let bad = "[[board]]\ntarget = \"a\"\nserial = \"1\"\ntimeout = 0\n";
+        let err = RunnerConfig::parse(Path::new("r.toml"), bad).unwrap_err();
+        assert!(
+            err.to_string().contains("board[0] (target a).timeout"),
+            "{err}"
+        );
+        let err = RunnerConfig::parse(Path::new("r.toml"), "[retry]\nattempts = 2\n").unwrap_err();
+        assert!(err.to_string().contains("attempts"), "{err}");
+    }
+
+    #[test]
+    fn retry_policy_timeouts_and_power_cycle_hooks_parse() {
+        let text = r#"
+power_cycle = "uhubctl -l 1-1 -a cycle"
+[retry]
+infra_retries = 2
+delay = 10
+[[board]]
+target = "nrf52840"
+serial = "000683"
+timeout = 600
+power_cycle = "uhubctl -l 1-1 -p 2 -a cycle"
+[[board]]
+target = "rp2040"
+serial = "E661"
+"#;
+        let r = RunnerConfig::parse(Path::new("r.toml"), text).unwrap();
+        assert_eq!((r.infra_retries, r.retry_delay), (Some(2), Some(10)));
+        assert_eq!(r.board("nrf52840").unwrap().timeout, Some(600));
+        assert_eq!(
+            r.power_cycle_for("nrf52840"),
+            Some("uhubctl -l 1-1 -p 2 -a cycle")
+        );
+        assert_eq!(r.power_cycle_for("rp2040"), Some("uhubctl -l 1-1 -a cycle"));
+        let err = RunnerConfig::parse(Path::new("r.toml"), "power_cycle = \" \"\n").unwrap_err();
+        assert!(err.to_string().contains("power_cycle is empty"), "{err}");
     }
 }

@@ -123,7 +123,8 @@ impl RunCmd {
             eprintln!("warning: {w}");
         }
         if !self.no_save {
-            save(&self, &project, &target, &mut finished.result)?;
+            let store = self.store.store(Some(&project));
+            save(&store, &project, &target, &self.build, &mut finished.result)?;
         }
         match self.format {
             Format::Table => println!("{}", report::table::render(&finished.result)),
@@ -140,18 +141,19 @@ impl RunCmd {
 
 /// Record provenance and store the run (issue 8). A store failure is an error (exit 2):
 /// CI must not believe a run was kept when it was not.
-fn save(
-    cmd: &RunCmd,
+/// Returns the run id. Also used by `tinybench ci`.
+pub fn save(
+    store: &tinybench_results::store::Store,
     project: &crate::project::Project,
     target: &crate::config::target::Target,
+    build: &BuildOpts,
     result: &mut tinybench_results::RunResult,
-) -> anyhow::Result<()> {
-    let toolchain = crate::firmware::toolchain::select(&target.triple, cmd.build.toolchain, false)
+) -> anyhow::Result<String> {
+    let toolchain = crate::firmware::toolchain::select(&target.triple, build.toolchain, false)
         .ok()
         .map(|t| t.describe());
     result.meta = crate::provenance::collect(&project.root, toolchain);
-    let store = cmd.store.store(Some(project));
     let id = store.save(result)?;
     eprintln!("saved run {id} in {}", store.dir().display());
-    Ok(())
+    Ok(id)
 }
