@@ -1,7 +1,9 @@
 //! The CLI verbs, one file each, and the option groups they share.
 
+pub mod baseline;
 pub mod build;
 pub mod compare;
+pub mod compare_host;
 pub mod doctor;
 pub mod list;
 pub mod merge;

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 #[cfg(feature = "emulator")]
 use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
-    build::BuildCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd, merge::MergeCmd,
-    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
+    baseline::BaselineCmd, build::BuildCmd, compare::CompareCmd, compare_host::CompareHostCmd,
+    doctor::DoctorCmd, list::ListCmd, merge::MergeCmd, probes::ProbesCmd, report::ReportCmd,
+    results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
@@ -34,6 +35,8 @@ enum Command {
     Compare(CompareCmd),
     Report(ReportCmd),
     Merge(MergeCmd),
+    Baseline(BaselineCmd),
+    CompareHost(CompareHostCmd),
 }
 
 #[tokio::main]
@@ -51,6 +54,8 @@ async fn main() -> ExitCode {
         Command::Compare(c) => c.run().await,
         Command::Report(c) => c.run().await,
         Command::Merge(c) => c.run().await,
+        Command::Baseline(c) => c.run().await,
+        Command::CompareHost(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -126,7 +126,10 @@ impl RunCmd {
             save(&self, &project, &target, &mut finished.result)?;
         }
         match self.format {
-            Format::Table => println!("{}", report::table::render(&finished.result)),
+            Format::Table => {
+                println!("{}", report::table::render(&finished.result));
+                host_columns(&project, &target, &finished.result);
+            }
             Format::Json => println!("{}", report::json::render(&finished.result)),
         }
         let all_ok = finished.result.cases.iter().all(|c| c.status.is_ok());
@@ -152,6 +155,23 @@ impl RunCmd {
         } else {
             crate::exit::BENCH_FAILED
         })
+    }
+}
+
+/// The host baseline side by side (issue 6), when the suite has one; a stale or
+/// unreadable baseline is reported, never shown.
+fn host_columns(
+    project: &crate::project::Project,
+    target: &crate::config::target::Target,
+    result: &tinybench_results::RunResult,
+) {
+    match crate::baseline::lookup(project, &result.suite) {
+        Ok(l) => {
+            if let Some(text) = report::host::for_lookup(result, &l, Some(target.clock_hz)) {
+                println!("{text}");
+            }
+        }
+        Err(e) => eprintln!("warning: host baseline: {e}"),
     }
 }
 
