@@ -1,8 +1,10 @@
 //! The CLI verbs, one file each, and the option groups they share.
 
+pub mod baseline;
 pub mod build;
 pub mod ci;
 pub mod compare;
+pub mod compare_host;
 pub mod doctor;
 pub mod list;
 pub mod merge;

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod baseline;
 pub mod cmd;
 pub mod config;
 pub mod energy;

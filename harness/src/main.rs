@@ -6,8 +6,9 @@ use std::process::ExitCode;
 #[cfg(feature = "emulator")]
 use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
-    build::BuildCmd, ci::CiCmd, compare::CompareCmd, doctor::DoctorCmd, list::ListCmd,
-    merge::MergeCmd, probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
+    baseline::BaselineCmd, build::BuildCmd, ci::CiCmd, compare::CompareCmd,
+    compare_host::CompareHostCmd, doctor::DoctorCmd, list::ListCmd, merge::MergeCmd,
+    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
@@ -35,6 +36,8 @@ enum Command {
     Report(ReportCmd),
     Merge(MergeCmd),
     Ci(CiCmd),
+    Baseline(BaselineCmd),
+    CompareHost(CompareHostCmd),
 }
 
 #[tokio::main]
@@ -53,6 +56,8 @@ async fn main() -> ExitCode {
         Command::Report(c) => c.run().await,
         Command::Merge(c) => c.run().await,
         Command::Ci(c) => c.run().await,
+        Command::Baseline(c) => c.run().await,
+        Command::CompareHost(c) => c.run().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -98,6 +98,11 @@ impl Project {
         Suite::load(&path)
     }
 
+    /// The file of suite `name` (a name in `suites/` or a path to a `.toml`).
+    pub fn suite_path(&self, name: &str) -> PathBuf {
+        self.resolve(&self.suites_dir(), name)
+    }
+
     fn resolve(&self, dir: &Path, name: &str) -> PathBuf {
         if name.ends_with(".toml") {
             PathBuf::from(name)

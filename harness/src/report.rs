@@ -3,6 +3,7 @@
 //! a format implements what it can show, and adding a format touches one file.
 
 pub mod csv;
+pub mod host;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -1,14 +1,26 @@
-//! Host benches of every op at the shapes of `suites/kernels.toml`, both variants of the
-//! hot ops. The suite file is read here (not copied) so host and device measure the same
-//! cases; the harness validates suites properly, this reader only maps the fields the
-//! kernels suite uses onto the kernels' own constructors and panics on anything else
+//! Host benches of every case of a suite (default `suites/kernels.toml`), with the same
+//! seeded inputs and the same variants the firmware runs. The suite file is read here (not
+//! copied) so host and device measure the same cases; the harness validates suites
+//! properly (`tinybench baseline` loads the suite before it runs this bench), this reader
+//! only maps the fields onto the kernels' own constructors and panics on anything else
 //! (a bench is a developer tool, not user input).
 //!
-//! `cargo bench -p tinybench-kernels` — numbers are host wall-clock time (criterion's),
-//! not device counts.
+//! Bench ids equal the device's case names: `<case>` for a case without variants,
+//! `<case>/reference` and `<case>/optimized` (criterion group `<case>`, function
+//! `<variant>`) when the suite asks for variants. Seeds follow the suite's rule: the
+//! case's `seed`, else `defaults.seed` (1) plus the case's index.
+//!
+//! Environment:
+//! - `TINYBENCH_BENCH_SUITE`: path to the suite TOML (default `suites/kernels.toml`).
+//! - `TINYBENCH_BENCH_QUICK=1`: criterion's shortest settings (10 samples, 10 ms warm-up,
+//!   20 ms measurement) — for tests; the numbers are then rough.
+//!
+//! `cargo bench -p tinybench-kernels --bench ops` — numbers are ns, host wall-clock
+//! (criterion), not device counts.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
+use std::time::Duration;
 use tinybench_kernels::activation::{activation_range, Activation};
 use tinybench_kernels::case::{self, *};
 use tinybench_kernels::quant::quantize_multiplier;
@@ -66,13 +78,42 @@ fn window(c: &Value) -> (Window, usize) {
     (w, d(2))
 }
 
-/// The suite's cases as ops.
-fn suite_ops() -> Vec<(String, Op)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../suites/kernels.toml");
-    let text = std::fs::read_to_string(path).expect("suites/kernels.toml");
+/// The variants listed at `v` (`None`: the key is absent).
+fn variant_list(v: Option<&Value>) -> Option<Vec<Variant>> {
+    let list = v?.as_array().expect("variants is a list");
+    Some(
+        list.iter()
+            .map(|x| match x.as_str() {
+                Some("optimized") => Variant::Optimized,
+                Some("reference") => Variant::Reference,
+                other => panic!("unknown variant {other:?}"),
+            })
+            .collect(),
+    )
+}
+
+/// One bench: its id (the device's case name), seed, op and variant.
+struct Bench {
+    group: String,
+    variant: Option<Variant>,
+    seed: u32,
+    op: Op,
+}
+
+/// The suite's cases as benches, expanded over variants exactly as the harness does.
+fn suite_benches() -> Vec<Bench> {
+    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../suites/kernels.toml").to_string();
+    let path = std::env::var("TINYBENCH_BENCH_SUITE").unwrap_or(default);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let suite: Value = toml::from_str(&text).expect("suite TOML");
-    let mut out = Vec::new();
-    for c in suite["case"].as_array().unwrap() {
+    let defaults = suite.get("defaults");
+    let d_seed = defaults
+        .and_then(|d| d.get("seed"))
+        .and_then(Value::as_integer)
+        .unwrap_or(1) as u32;
+    let d_variants = variant_list(defaults.and_then(|d| d.get("variants")));
+    let mut benches = Vec::new();
+    for (i, c) in suite["case"].as_array().unwrap().iter().enumerate() {
         let name = c["name"].as_str().unwrap().to_string();
         let zp = |k: &str| int(c, k) as i32;
         let op = match c["kernel"].as_str().unwrap() {
@@ -189,13 +230,44 @@ fn suite_ops() -> Vec<(String, Op)> {
             }
             other => panic!("kernel {other} not known to the bench"),
         };
-        out.push((name, op));
+        let seed = c
+            .get("seed")
+            .and_then(Value::as_integer)
+            .map_or(d_seed.wrapping_add(i as u32), |s| s as u32);
+        let variants = match variant_list(c.get("variants")) {
+            Some(v) => Some(v),
+            None => d_variants.as_ref().map(|d| {
+                d.iter()
+                    .copied()
+                    .filter(|v| *v == Variant::Reference || op.has_optimized())
+                    .collect()
+            }),
+        };
+        match variants {
+            Some(list) if !list.is_empty() => {
+                for v in list {
+                    benches.push(Bench {
+                        group: name.clone(),
+                        variant: Some(v),
+                        seed,
+                        op,
+                    });
+                }
+            }
+            _ => benches.push(Bench {
+                group: name.clone(),
+                variant: None,
+                seed,
+                op,
+            }),
+        }
     }
-    out
+    benches
 }
 
 fn ops(c: &mut Criterion) {
-    for (name, op) in suite_ops() {
+    for bench in suite_benches() {
+        let op = bench.op;
         let s = op.sizes();
         let (mut x, mut w, mut b, mut m, mut sh, mut y, mut scratch) = (
             vec![0i8; s.input],
@@ -215,22 +287,41 @@ fn ops(c: &mut Criterion) {
             output: &mut y,
             scratch: &mut scratch,
         };
-        case::fill(1, &op, &mut ws);
-        let mut g = c.benchmark_group(name);
-        g.throughput(Throughput::Elements(op.macs()));
-        let variants: &[Variant] = if op.has_optimized() {
-            &[Variant::Reference, Variant::Optimized]
-        } else {
-            &[Variant::Reference]
+        case::fill(bench.seed, &op, &mut ws);
+        let v = bench.variant.unwrap_or(Variant::Reference);
+        let mut routine = |b: &mut criterion::Bencher| {
+            b.iter(|| case::run(black_box(&op), v, &mut ws).expect("suite case runs"))
         };
-        for &v in variants {
-            g.bench_with_input(BenchmarkId::new(op.name(), v.name()), &op, |bench, op| {
-                bench.iter(|| case::run(black_box(op), v, &mut ws).expect("suite case runs"))
-            });
+        match bench.variant {
+            Some(v) => {
+                let mut g = c.benchmark_group(bench.group);
+                g.bench_function(v.name(), &mut routine);
+                g.finish();
+            }
+            None => {
+                c.bench_function(&bench.group, &mut routine);
+            }
         }
-        g.finish();
     }
 }
 
-criterion_group!(benches, ops);
+/// Criterion's configuration: its defaults, or the shortest settings under
+/// `TINYBENCH_BENCH_QUICK=1`.
+fn config() -> Criterion {
+    let c = Criterion::default();
+    if std::env::var("TINYBENCH_BENCH_QUICK").is_ok_and(|v| v == "1") {
+        c.sample_size(10)
+            .warm_up_time(Duration::from_millis(10))
+            .measurement_time(Duration::from_millis(20))
+            .without_plots()
+    } else {
+        c
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = ops
+}
 criterion_main!(benches);

@@ -127,7 +127,10 @@ impl RunCmd {
             save(&store, &project, &target, &self.build, &mut finished.result)?;
         }
         match self.format {
-            Format::Table => println!("{}", report::table::render(&finished.result)),
+            Format::Table => {
+                println!("{}", report::table::render(&finished.result));
+                host_columns(&project, &target, &finished.result);
+            }
             Format::Json => println!("{}", report::json::render(&finished.result)),
         }
         finished.eprint_failures(&target.name);
@@ -136,6 +139,23 @@ impl RunCmd {
         } else {
             crate::exit::BENCH_FAILED
         })
+    }
+}
+
+/// The host baseline side by side (issue 6), when the suite has one; a stale or
+/// unreadable baseline is reported, never shown.
+fn host_columns(
+    project: &crate::project::Project,
+    target: &crate::config::target::Target,
+    result: &tinybench_results::RunResult,
+) {
+    match crate::baseline::lookup(project, &result.suite) {
+        Ok(l) => {
+            if let Some(text) = report::host::for_lookup(result, &l, Some(target.clock_hz)) {
+                println!("{text}");
+            }
+        }
+        Err(e) => eprintln!("warning: host baseline: {e}"),
     }
 }
 
