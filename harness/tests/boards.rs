@@ -3,38 +3,17 @@
 //! real smoke firmware produced in the emulator; and the CLI with no probe attached.
 
 mod support;
-use support::{root, text, tinybench};
+use support::{root, smoke_rtt_stream, text, tinybench};
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tinybench_device::protocol::Event;
-use tinybench_device::{run_firmware, DeviceStop, FirmwareImage, RunLimits, RunOutcome};
+use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome};
 use tinybench_probe::fake::{FakeConnector, FakeState, Step, StepClock};
 use tinybench_probe::{Board, BoardConfig};
 use tinybench_results::{CountKind, RunResult};
-
-/// The smoke firmware and the raw RTT bytes of one emulated run of it: the recording the
-/// scripted board replays.
-fn recording() -> (FirmwareImage, Vec<u8>) {
-    let out = tinybench(&["build", "--target", "sim-cortex-m4", "--suite", "smoke"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
-    let image = FirmwareImage::parse(elf).unwrap();
-    let target = tinybench::project::Project::find(Some(&root()))
-        .unwrap()
-        .target("sim-cortex-m4")
-        .unwrap();
-    let mut dev = tinybench::backend::open(&target).unwrap();
-    dev.load(&image).unwrap();
-    let mut bytes = Vec::new();
-    let stop = dev
-        .run(&limits(60), &mut |b| bytes.extend_from_slice(b))
-        .unwrap();
-    assert_eq!(stop, DeviceStop::Done);
-    (image, bytes)
-}
 
 fn limits(secs: u64) -> RunLimits {
     RunLimits {
@@ -88,7 +67,7 @@ fn after_frame(bytes: &[u8], n: usize) -> usize {
 
 #[test]
 fn replayed_run_completes_with_frames_split_across_reads() {
-    let (image, bytes) = recording();
+    let (image, bytes) = smoke_rtt_stream();
     // Cut in the middle of the third frame: it arrives in two reads.
     let cut = after_frame(&bytes, 1) + 3;
     let steps = vec![
@@ -125,7 +104,7 @@ fn replayed_run_completes_with_frames_split_across_reads() {
 
 #[test]
 fn corrupt_frame_is_counted_and_the_run_goes_on() {
-    let (image, mut bytes) = recording();
+    let (image, mut bytes) = smoke_rtt_stream();
     let start = bytes.iter().position(|&b| b != 0).unwrap();
     let end = after_frame(&bytes, 0) - 1;
     // rzCOBS decodes from the end: 0xFF bytes announce more data than the frame has.
@@ -146,7 +125,7 @@ fn corrupt_frame_is_counted_and_the_run_goes_on() {
 
 #[test]
 fn hardfault_halt_is_decoded_and_symbolized_with_the_elf() {
-    let (image, bytes) = recording();
+    let (image, bytes) = smoke_rtt_stream();
     let reset = image.symbol("Reset").unwrap() as u32;
     let steps = vec![
         Step::Emit(bytes[..after_frame(&bytes, 3)].to_vec()),
@@ -173,7 +152,7 @@ fn hardfault_halt_is_decoded_and_symbolized_with_the_elf() {
 
 #[test]
 fn a_board_that_stops_talking_times_out_and_keeps_what_it_sent() {
-    let (image, bytes) = recording();
+    let (image, bytes) = smoke_rtt_stream();
     let steps = vec![Step::Emit(bytes[..after_frame(&bytes, 5)].to_vec())];
     let (mut b, _) = board(&image, steps);
     let out = run_firmware(&mut b, &image, None, &limits(20), &mut |_| {}).unwrap();
@@ -187,7 +166,7 @@ fn a_board_that_stops_talking_times_out_and_keeps_what_it_sent() {
 
 #[test]
 fn flaky_attach_recovers_and_an_unplug_is_an_error() {
-    let (image, bytes) = recording();
+    let (image, bytes) = smoke_rtt_stream();
     let steps = vec![Step::Emit(bytes[..100].to_vec()), Step::Unplug];
     let (b, shared) = board(&image, steps);
     shared.lock().unwrap().failing_attaches = 1;

@@ -2,11 +2,10 @@
 //! the emulator. Self-test firmware features inject a wrong output, a fault and a hang.
 
 mod support;
-use support::{root, text, tinybench};
+use support::{root, smoke_rtt_stream, text, tinybench};
 
 use std::process::Output;
 use tinybench_device::frames::FrameDecoder;
-use tinybench_device::{DeviceStop, FirmwareImage, RunLimits};
 use tinybench_results::{parse_run, CaseStatus, RunResult};
 
 fn run_json(extra: &[&str]) -> (Output, Option<RunResult>) {
@@ -168,33 +167,9 @@ fn list_targets_shows_both_kinds() {
     );
 }
 
-/// Raw RTT bytes of a real smoke run, straight from the emulator.
-fn smoke_stream() -> (FirmwareImage, Vec<u8>) {
-    let out = tinybench(&["build", "--target", "sim-cortex-m4", "--suite", "smoke"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
-    let image = FirmwareImage::parse(elf).unwrap();
-    let target = tinybench::project::Project::find(Some(&root()))
-        .unwrap()
-        .target("sim-cortex-m4")
-        .unwrap();
-    let mut dev = tinybench::backend::open(&target).unwrap();
-    dev.load(&image).unwrap();
-    let mut bytes = Vec::new();
-    let limits = RunLimits {
-        max_instructions: 100_000_000,
-        wall_timeout: std::time::Duration::from_secs(60),
-    };
-    let stop = dev
-        .run(&limits, &mut |b| bytes.extend_from_slice(b))
-        .unwrap();
-    assert_eq!(stop, DeviceStop::Done);
-    (image, bytes)
-}
-
 #[test]
 fn decoder_reassembles_split_frames_and_survives_corruption() {
-    let (image, bytes) = smoke_stream();
+    let (image, bytes) = smoke_rtt_stream();
     let whole: Vec<_> = FrameDecoder::from_elf(&image.bytes).unwrap().push(&bytes);
     assert!(whole.iter().all(|f| f.is_ok()));
     assert_eq!(whole.last().unwrap().as_ref().unwrap().message, "TB done");

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use tinybench_device::{DeviceStop, FirmwareImage, RunLimits};
 
 /// The project root (holds targets/, suites/, kernels/).
 pub fn root() -> PathBuf {
@@ -42,4 +43,29 @@ pub fn tinybench_in(store: &Path, args: &[&str]) -> Output {
 /// Lossy UTF-8 of captured output.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// The smoke firmware for sim-cortex-m4 and the raw RTT bytes it sends in the emulator:
+/// a real stream to replay through decoders and the board path.
+pub fn smoke_rtt_stream() -> (FirmwareImage, Vec<u8>) {
+    let out = tinybench(&["build", "--target", "sim-cortex-m4", "--suite", "smoke"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    let image = FirmwareImage::parse(elf).unwrap();
+    let target = tinybench::project::Project::find(Some(&root()))
+        .unwrap()
+        .target("sim-cortex-m4")
+        .unwrap();
+    let mut dev = tinybench::backend::open(&target).unwrap();
+    dev.load(&image).unwrap();
+    let mut bytes = Vec::new();
+    let limits = RunLimits {
+        max_instructions: 100_000_000,
+        wall_timeout: std::time::Duration::from_secs(60),
+    };
+    let stop = dev
+        .run(&limits, &mut |b| bytes.extend_from_slice(b))
+        .unwrap();
+    assert_eq!(stop, DeviceStop::Done);
+    (image, bytes)
 }
