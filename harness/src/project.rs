@@ -64,38 +64,30 @@ impl Project {
 
     /// A target by name (or by path to a `.toml`).
     pub fn target(&self, name: &str) -> Result<Target, ConfigError> {
-        let path = self.resolve(&self.targets_dir(), name);
-        if !path.is_file() {
-            return Err(ConfigError {
-                path,
-                line: None,
-                column: None,
-                field: None,
-                message: format!(
-                    "unknown target `{name}`; known targets: {}",
-                    toml_names(&self.targets_dir()).join(", ")
-                ),
-            });
-        }
-        Target::load(&path)
+        Target::load(&self.existing(&self.targets_dir(), "target", name)?)
     }
 
     /// A suite by name (or by path to a `.toml`).
     pub fn suite(&self, name: &str) -> Result<Suite, ConfigError> {
-        let path = self.resolve(&self.suites_dir(), name);
-        if !path.is_file() {
-            return Err(ConfigError {
-                path,
-                line: None,
-                column: None,
-                field: None,
-                message: format!(
-                    "unknown suite `{name}`; known suites: {}",
-                    toml_names(&self.suites_dir()).join(", ")
-                ),
-            });
+        Suite::load(&self.existing(&self.suites_dir(), "suite", name)?)
+    }
+
+    /// The file `name` names in `dir`, or an error listing what `dir` holds.
+    fn existing(&self, dir: &Path, kind: &str, name: &str) -> Result<PathBuf, ConfigError> {
+        let path = self.resolve(dir, name);
+        if path.is_file() {
+            return Ok(path);
         }
-        Suite::load(&path)
+        Err(ConfigError {
+            path,
+            line: None,
+            column: None,
+            field: None,
+            message: format!(
+                "unknown {kind} `{name}`; known {kind}s: {}",
+                toml_names(dir).join(", ")
+            ),
+        })
     }
 
     /// The file of suite `name` (a name in `suites/` or a path to a `.toml`).
