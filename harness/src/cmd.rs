@@ -14,6 +14,7 @@ pub mod profile;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod run_model;
 
 use crate::firmware::toolchain::Preference;
 use crate::project::Project;

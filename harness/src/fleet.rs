@@ -244,7 +244,8 @@ pub fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
             bar.finish_and_clear();
             Ok(runner::analyse(
                 &target,
-                &suite,
+                &suite.name,
+                &runner::suite_specs(&suite),
                 suite_hash,
                 sha,
                 out,

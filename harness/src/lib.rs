@@ -16,6 +16,7 @@ pub mod energy;
 pub mod firmware;
 pub mod fleet;
 pub mod host;
+pub mod model;
 #[cfg(feature = "emulator")]
 pub mod profile;
 pub mod project;

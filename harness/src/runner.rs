@@ -19,6 +19,8 @@ pub struct Finished {
     pub outcome: RunOutcome,
     /// Corrupt frames and protocol errors seen, in words.
     pub warnings: Vec<String>,
+    /// Everything the firmware said, in order.
+    pub events: Vec<Event>,
 }
 
 impl Finished {
@@ -50,10 +52,70 @@ impl Finished {
     }
 }
 
-/// Run a built firmware on the target's device.
+/// What the host knows of a case before the run: its labels and the output checksum
+/// the device must report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSpec {
+    /// Case name.
+    pub name: String,
+    /// Kernel it runs.
+    pub kernel: String,
+    /// Shape text.
+    pub shape: String,
+    /// Variant name, when the case pins one.
+    pub variant: Option<String>,
+    /// Multiply-accumulates.
+    pub macs: u64,
+    /// Output checksum the host computed.
+    pub host_checksum: u32,
+}
+
+/// The cases of a suite, with the host's checksums.
+pub fn suite_specs(suite: &Suite) -> Vec<CaseSpec> {
+    suite
+        .cases
+        .iter()
+        .map(|case| CaseSpec {
+            name: case.name.clone(),
+            kernel: case.kernel_name().to_string(),
+            shape: case.shape_text(),
+            variant: case.variant.map(|v| v.name().to_string()),
+            macs: case.macs(),
+            host_checksum: host::expected_checksum(case),
+        })
+        .collect()
+}
+
+/// Run a built firmware of a suite on the target's device.
 pub fn run(
     target: &Target,
     suite: &Suite,
+    elf: Vec<u8>,
+    suite_hash: u32,
+    limits: &RunLimits,
+    power: Option<&PowerModel>,
+    on_event: &mut dyn FnMut(&Event),
+) -> anyhow::Result<Finished> {
+    let specs = suite_specs(suite);
+    run_specs(
+        target,
+        &suite.name,
+        &specs,
+        elf,
+        suite_hash,
+        limits,
+        power,
+        on_event,
+    )
+}
+
+/// Run a built firmware whose cases are `specs` (a suite's, or a model's inference and
+/// layers) on the target's device.
+#[allow(clippy::too_many_arguments)]
+pub fn run_specs(
+    target: &Target,
+    name: &str,
+    specs: &[CaseSpec],
     elf: Vec<u8>,
     suite_hash: u32,
     limits: &RunLimits,
@@ -69,7 +131,8 @@ pub fn run(
     let out = run_firmware(device.as_mut(), &image, Some(suite_hash), limits, on_event)?;
     Ok(analyse(
         target,
-        suite,
+        name,
+        specs,
         suite_hash,
         firmware_sha256,
         out,
@@ -80,7 +143,8 @@ pub fn run(
 /// Turn the device's raw events into a result. Pure: tested without a device.
 pub fn analyse(
     target: &Target,
-    suite: &Suite,
+    suite_name: &str,
+    specs: &[CaseSpec],
     suite_hash: u32,
     firmware_sha256: String,
     out: RunOutput,
@@ -101,12 +165,10 @@ pub fn analyse(
             Event::KernelError { id, code } => {
                 kernel_errors.insert(id, code);
             }
-            Event::Hello { cases, .. } if cases as usize != suite.cases.len() => {
-                warnings.push(format!(
-                    "firmware announced {cases} cases, the suite has {}",
-                    suite.cases.len()
-                ))
-            }
+            Event::Hello { cases, .. } if cases as usize != specs.len() => warnings.push(format!(
+                "firmware announced {cases} cases, the host expects {}",
+                specs.len()
+            )),
             _ => {}
         }
     }
@@ -144,8 +206,7 @@ pub fn analyse(
         .as_ref()
         .and_then(|m| m.overhead().into_iter().min());
     let mut modeled_by_case = modeled.as_ref().map(Modeled::by_case).unwrap_or_default();
-    let cases = suite
-        .cases
+    let cases = specs
         .iter()
         .enumerate()
         .map(|(i, case)| {
@@ -163,7 +224,7 @@ pub fn analyse(
                 .map(|c| c.saturating_sub(modeled_overhead.unwrap_or(0)))
                 .collect();
             let device_checksum = checksums.get(&id).copied();
-            let host_checksum = host::expected_checksum(case);
+            let host_checksum = case.host_checksum;
             let status = match (kernel_errors.get(&id), device_checksum) {
                 (Some(code), _) => CaseStatus::KernelError(format!("kernel error code {code}")),
                 (None, Some(v)) if v == host_checksum => CaseStatus::Ok,
@@ -172,10 +233,10 @@ pub fn analyse(
             };
             CaseResult {
                 name: case.name.clone(),
-                kernel: case.kernel_name().to_string(),
-                shape: case.shape_text(),
-                variant: case.variant.map(|v| v.name().to_string()),
-                macs: case.macs(),
+                kernel: case.kernel.clone(),
+                shape: case.shape.clone(),
+                variant: case.variant.clone(),
+                macs: case.macs,
                 summary: stats::summarize(&samples),
                 modeled_summary: stats::summarize(&modeled_samples),
                 energy,
@@ -196,7 +257,7 @@ pub fn analyse(
         target: target.name.clone(),
         core: target.core.name().to_string(),
         backend: out.info.backend.clone(),
-        suite: suite.name.clone(),
+        suite: suite_name.to_string(),
         suite_hash: format!("{suite_hash:08x}"),
         firmware_sha256,
         unix_time: std::time::SystemTime::now()
@@ -209,11 +270,13 @@ pub fn analyse(
         cycle_model: modeled.map(|m| m.model),
         energy_source,
         modeled_overhead,
+        model: None,
     };
     Finished {
         result,
         outcome: out.outcome,
         warnings,
+        events: out.events,
     }
 }
 

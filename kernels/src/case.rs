@@ -293,7 +293,50 @@ pub fn fill(seed: u32, op: &Op, ws: &mut Workspace<'_>) {
 /// implementation run their reference for either variant.
 #[inline(never)]
 pub fn run(op: &Op, variant: Variant, ws: &mut Workspace<'_>) -> Result<(), KernelError> {
+    run_on(
+        op,
+        variant,
+        Operands {
+            input: ws.input,
+            weights: ws.weights,
+            bias: ws.bias,
+            multipliers: ws.multipliers,
+            shifts: ws.shifts,
+            output: ws.output,
+            scratch: ws.scratch,
+        },
+    )
+}
+
+/// The tensors one call of an op reads and writes. Unlike [`Workspace`] the read-only
+/// operands are shared borrows, so they can live in flash (a model's weights) or in the
+/// same arena as other tensors.
+pub struct Operands<'a> {
+    /// Input tensor.
+    pub input: &'a [i8],
+    /// Weights, or the second operand of add/mul.
+    pub weights: &'a [i8],
+    /// Bias.
+    pub bias: &'a [i32],
+    /// Per-channel multipliers.
+    pub multipliers: &'a [i32],
+    /// Per-channel shifts.
+    pub shifts: &'a [i32],
+    /// Output tensor.
+    pub output: &'a mut [i8],
+    /// Scratch for the optimized kernels.
+    pub scratch: &'a mut [i16],
+}
+
+/// Run `op` once with `variant` on `o`: the one dispatch from op description to kernel,
+/// shared by benchmark cases ([`run`]) and model layers ([`crate::graph`]).
+#[inline(never)]
+pub fn run_on(op: &Op, variant: Variant, o: Operands<'_>) -> Result<(), KernelError> {
     let opt = variant == Variant::Optimized;
+    let q = PerChannel {
+        multipliers: o.multipliers,
+        shifts: o.shifts,
+    };
     match op {
         Op::FullyConnected { shape, params } => {
             let f = if opt {
@@ -301,38 +344,30 @@ pub fn run(op: &Op, variant: Variant, ws: &mut Workspace<'_>) -> Result<(), Kern
             } else {
                 fc::fully_connected
             };
-            f(params, *shape, ws.input, ws.weights, ws.bias, ws.output)
+            f(params, *shape, o.input, o.weights, o.bias, o.output)
         }
         Op::Conv2d { shape, params, .. } => {
-            let q = PerChannel {
-                multipliers: ws.multipliers,
-                shifts: ws.shifts,
-            };
             if opt {
                 conv::conv2d_optimized(
-                    params, shape, &q, ws.input, ws.weights, ws.bias, ws.output, ws.scratch,
+                    params, shape, &q, o.input, o.weights, o.bias, o.output, o.scratch,
                 )
             } else {
-                conv::conv2d_reference(params, shape, &q, ws.input, ws.weights, ws.bias, ws.output)
+                conv::conv2d_reference(params, shape, &q, o.input, o.weights, o.bias, o.output)
             }
         }
         Op::DepthwiseConv2d { shape, params, .. } => {
-            let q = PerChannel {
-                multipliers: ws.multipliers,
-                shifts: ws.shifts,
-            };
             let f = if opt {
                 depthwise::depthwise_conv2d_optimized
             } else {
                 depthwise::depthwise_conv2d_reference
             };
-            f(params, shape, &q, ws.input, ws.weights, ws.bias, ws.output)
+            f(params, shape, &q, o.input, o.weights, o.bias, o.output)
         }
-        Op::AvgPool { shape, params } => pool::avg_pool(params, shape, ws.input, ws.output),
-        Op::MaxPool { shape, params } => pool::max_pool(params, shape, ws.input, ws.output),
-        Op::Softmax { shape, params } => softmax::softmax(params, shape, ws.input, ws.output),
-        Op::Add { len, params } => elementwise::add(params, *len, ws.input, ws.weights, ws.output),
-        Op::Mul { len, params } => elementwise::mul(params, *len, ws.input, ws.weights, ws.output),
+        Op::AvgPool { shape, params } => pool::avg_pool(params, shape, o.input, o.output),
+        Op::MaxPool { shape, params } => pool::max_pool(params, shape, o.input, o.output),
+        Op::Softmax { shape, params } => softmax::softmax(params, shape, o.input, o.output),
+        Op::Add { len, params } => elementwise::add(params, *len, o.input, o.weights, o.output),
+        Op::Mul { len, params } => elementwise::mul(params, *len, o.input, o.weights, o.output),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Fully connected (dense) layer, int8, TFLite semantics.
 
-use crate::quant::multiply_by_quantized_multiplier;
+use crate::quant::multiply_by_quantized_multiplier_single_rounding as requantize;
 use crate::KernelError;
 
 /// Quantization parameters of one fully-connected layer, in TFLite's kernel form:
@@ -97,8 +97,8 @@ pub fn fully_connected(
             for (&x, &w) in x_row.iter().zip(w_row) {
                 acc = acc.wrapping_add((x as i32 + p.input_offset) * (w as i32 + p.weights_offset));
             }
-            let v = multiply_by_quantized_multiplier(acc, p.output_multiplier, p.output_shift)
-                .wrapping_add(p.output_offset);
+            let v =
+                requantize(acc, p.output_multiplier, p.output_shift).wrapping_add(p.output_offset);
             *y = v.clamp(p.act_min as i32, p.act_max as i32) as i8;
         }
     }
@@ -137,7 +137,7 @@ pub fn fully_connected_optimized(
     let out_f = shape.out_features;
     let weights = &weights[..out_f * n];
     let requant = |acc: i32, b: i32| {
-        multiply_by_quantized_multiplier(acc.wrapping_add(b), p.output_multiplier, p.output_shift)
+        requantize(acc.wrapping_add(b), p.output_multiplier, p.output_shift)
             .wrapping_add(p.output_offset)
             .clamp(p.act_min as i32, p.act_max as i32) as i8
     };

@@ -44,6 +44,7 @@ pub mod conv;
 pub mod depthwise;
 pub mod elementwise;
 pub mod fc;
+pub mod graph;
 pub mod mac;
 pub mod pool;
 pub mod quant;

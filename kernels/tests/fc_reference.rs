@@ -1,41 +1,17 @@
 //! The fully-connected kernel against a reference written independently here: plain
-//! index arithmetic, 64/128-bit intermediates, and TFLite's two-step rounding spelled out
-//! with floor division instead of the crate's bit tricks.
+//! index arithmetic, 128-bit intermediates, and LiteRT's single-rounding requantization
+//! spelled out with floor division instead of the crate's shifts.
 
 use proptest::prelude::*;
 use tinybench_kernels::fc::{fully_connected, FcParams, FcShape};
 use tinybench_kernels::rng::Rng;
 
-/// round(v / 2^k), ties away from zero, via floor division on i128.
-fn div_pot_away(v: i128, k: u32) -> i128 {
-    let d = 1i128 << k;
-    let q = v.div_euclid(d);
-    let r = v.rem_euclid(d); // 0 <= r < d, v = q·d + r
-    let twice = 2 * r;
-    if twice > d || (twice == d && v >= 0) {
-        q + 1
-    } else {
-        q
-    }
-}
-
+/// LiteRT's fully-connected requantization (see `quant::multiply_by_quantized_multiplier_single_rounding`):
+/// `acc · mult / 2^(31 − shift)` rounded once, ties toward +∞, via floor division on i128.
 fn requant(acc: i32, mult: i32, shift: i32) -> i32 {
-    let x = if shift > 0 {
-        (acc as i64) << shift
-    } else {
-        acc as i64
-    } as i32 as i128;
-    // Step 1: doubling high multiply, round to nearest; gemmlowp breaks a negative tie
-    // toward zero, a positive tie upward: i.e. ties go toward +∞.
-    let p = x * mult as i128;
-    let d = 1i128 << 31;
-    let q = p.div_euclid(d);
-    let r = p.rem_euclid(d);
-    let high = if 2 * r >= d { q + 1 } else { q };
-    let high = high.clamp(i32::MIN as i128, i32::MAX as i128);
-    // Step 2: divide by 2^-shift, ties away from zero.
-    let right = if shift > 0 { 0 } else { (-shift) as u32 };
-    div_pot_away(high, right) as i32
+    let p = acc as i128 * mult as i128;
+    let d = 1i128 << (31 - shift);
+    (p + d / 2).div_euclid(d) as i32
 }
 
 fn reference(p: &FcParams, s: FcShape, x: &[i8], w: &[i8], b: &[i32]) -> Vec<i8> {

@@ -52,6 +52,104 @@ pub struct RunResult {
     /// Modeled cycles of the empty region, subtracted from every modeled sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modeled_overhead: Option<u64>,
+    /// A whole-model run (`run --model`): case 0 is the inference, case `i + 1` layer
+    /// `i`. Absent for suites. Added within schema 2: older files simply lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSummary>,
+}
+
+/// What a whole-model run adds to a [`RunResult`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSummary {
+    /// Model name (file stem).
+    pub name: String,
+    /// SHA-256 of the `.tflite` file.
+    pub sha256: String,
+    /// Kernel variant the layers ran.
+    pub variant: String,
+    /// Multiply-accumulates of one inference.
+    pub macs: u64,
+    /// Peak tensor arena, bytes.
+    pub arena_bytes: u64,
+    /// Kernel scratch, bytes.
+    pub scratch_bytes: u64,
+    /// Constant bytes (weights, bias, requantization) in flash.
+    pub const_bytes: u64,
+    /// Per layer (cases 1..): what the per-layer table shows besides the counts.
+    pub layers: Vec<ModelLayer>,
+    /// Firmware footprint and the target's memory.
+    pub memory: MemoryFootprint,
+    /// Inputs the device ran.
+    pub inputs: u32,
+    /// Inputs whose device output differs from the host's run of the same graph.
+    pub host_mismatches: u32,
+    /// Inputs checked against reference outputs (LiteRT's reference kernels), and how
+    /// many differed; absent when no reference outputs were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceCheck>,
+    /// Quality metrics on a labelled dataset, computed from the device's outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<serde_json::Value>,
+}
+
+/// One layer's row data besides its counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelLayer {
+    /// Operator index in the model.
+    pub index: u32,
+    /// TFLite operator name.
+    pub op: String,
+    /// Arena bytes alive while it runs.
+    pub arena_bytes: u64,
+    /// Scratch bytes its kernel uses.
+    pub scratch_bytes: u64,
+    /// Constant bytes it reads.
+    pub const_bytes: u64,
+}
+
+/// Flash and RAM of the firmware (from its ELF) and the stack it used (painted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryFootprint {
+    /// Code bytes.
+    pub text: u64,
+    /// Read-only data bytes (weights live here).
+    pub rodata: u64,
+    /// Initialised data bytes (flash and RAM).
+    pub data: u64,
+    /// Zeroed statics (the arena lives here).
+    pub bss: u64,
+    /// Deepest stack use measured by painting, when the firmware reported it.
+    pub stack_used: Option<u64>,
+    /// Target flash size.
+    pub flash_size: u64,
+    /// Target RAM size.
+    pub ram_size: u64,
+}
+
+impl MemoryFootprint {
+    /// Flash bytes: code, read-only and initialised data.
+    pub fn flash(&self) -> u64 {
+        self.text + self.rodata + self.data
+    }
+    /// RAM bytes: statics plus the measured stack.
+    pub fn ram(&self) -> u64 {
+        self.data + self.bss + self.stack_used.unwrap_or(0)
+    }
+}
+
+/// Device outputs against reference outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceCheck {
+    /// Where the reference outputs came from.
+    pub source: String,
+    /// Inputs compared.
+    pub checked: u32,
+    /// Names of the inputs whose outputs differ in any byte.
+    pub mismatched: Vec<String>,
 }
 
 /// Provenance of a run: which commit of the measured project, which toolchain, which

@@ -12,7 +12,13 @@ fn main() {
         );
     };
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
-    for f in ["memory.x", "suite.rs"] {
+    // memory.x, and suite.rs or (feature `model`) model.rs, model.bin and inputs.bin.
+    let files: &[&str] = if env::var_os("CARGO_FEATURE_MODEL").is_some() {
+        &["memory.x", "model.rs", "model.bin", "inputs.bin"]
+    } else {
+        &["memory.x", "suite.rs"]
+    };
+    for f in files {
         let p = gen.join(f);
         println!("cargo:rerun-if-changed={}", p.display());
         fs::copy(&p, out.join(f)).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));

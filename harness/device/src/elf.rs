@@ -26,6 +26,19 @@ pub struct FirmwareImage {
     symbols: Vec<Symbol>,
 }
 
+/// Bytes of a firmware by kind of section ([`FirmwareImage::footprint`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Code (flash).
+    pub text: u64,
+    /// Read-only data (flash).
+    pub rodata: u64,
+    /// Initialised data (flash, copied to RAM).
+    pub data: u64,
+    /// Zeroed and uninitialised statics (RAM).
+    pub bss: u64,
+}
+
 /// One loadable segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -67,6 +80,40 @@ pub enum ElfError {
 }
 
 impl FirmwareImage {
+    /// Flash and static RAM by kind, from the section headers: code (`.vector_table`,
+    /// `.text`, …: allocated and executable), read-only data (`.rodata`, a model's weights),
+    /// initialised data (`.data`, in flash and RAM) and zeroed/uninitialised RAM (`.bss`,
+    /// `.uninit`; riscv-rt's `.stack`/`.heap` reservations are not counted).
+    pub fn footprint(&self) -> Result<Footprint, ElfError> {
+        let perr = |e: object::Error| ElfError::Parse(e.to_string());
+        let elf = ElfFile32::<Endianness>::parse(&self.bytes[..]).map_err(perr)?;
+        let endian = elf.endian();
+        let table = elf.elf_section_table();
+        let mut f = Footprint::default();
+        for s in table.iter() {
+            let flags = s.sh_flags(endian);
+            let name = table.section_name(endian, s).unwrap_or_default();
+            let size = s.sh_size(endian) as u64;
+            if flags & object::elf::SHF_ALLOC == 0
+                || name.starts_with(b".stack")
+                || name.starts_with(b".heap")
+            {
+                continue;
+            }
+            let nobits = s.sh_type(endian) == object::elf::SHT_NOBITS;
+            if flags & object::elf::SHF_EXECINSTR != 0 {
+                f.text += size;
+            } else if flags & object::elf::SHF_WRITE == 0 {
+                f.rodata += size;
+            } else if nobits {
+                f.bss += size;
+            } else {
+                f.data += size;
+            }
+        }
+        Ok(f)
+    }
+
     /// Parse an ELF image.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, ElfError> {
         let perr = |e: object::Error| ElfError::Parse(e.to_string());

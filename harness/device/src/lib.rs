@@ -15,7 +15,7 @@ pub mod protocol;
 pub mod rtt;
 mod run;
 
-pub use elf::FirmwareImage;
+pub use elf::{FirmwareImage, Footprint};
 pub use run::{run_firmware, RunOutcome, RunOutput};
 use tinybench_results::CountKind;
 

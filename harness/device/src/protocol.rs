@@ -1,4 +1,4 @@
-//! The firmware's frame protocol (schema 1): defmt frames → typed events.
+//! The firmware's frame protocol (schema 2): defmt frames → typed events.
 //!
 //! The firmware sends primitive arguments only (`{=u16}`, `{=u32}`): the decoder gives
 //! derived structs back only as strings. Frames are recognised by their literal text.
@@ -6,7 +6,8 @@
 use crate::frames::{ArgValue, DecodedFrame};
 
 /// Frame schema this host understands.
-pub const SCHEMA: u32 = 1;
+/// Schema 2 added the whole-model frames (`TB model`, `TB out`) and `TB stack`.
+pub const SCHEMA: u32 = 2;
 
 /// One thing the firmware said. Field names are those of the frame's arguments.
 #[allow(missing_docs)]
@@ -28,6 +29,17 @@ pub enum Event {
     Checksum { id: u32, value: u32 },
     /// The kernel refused the case's arguments.
     KernelError { id: u32, code: u32 },
+    /// A whole-model firmware: its layers, compiled-in inputs and arena size.
+    Model {
+        layers: u32,
+        inputs: u32,
+        arena: u32,
+    },
+    /// Four bytes of the output tensor for compiled-in input `input`, from byte `at`
+    /// (little-endian int8).
+    OutputWord { input: u32, at: u32, word: u32 },
+    /// Stack high-water mark by painting: bytes used of `size`.
+    Stack { used: u32, size: u32 },
     /// All cases done.
     Done,
     /// Firmware panicked.
@@ -109,6 +121,29 @@ impl Event {
                     code: n(1)?,
                 }
             }
+            "TB model layers={} inputs={} arena={}" => {
+                arity(3)?;
+                Event::Model {
+                    layers: n(0)?,
+                    inputs: n(1)?,
+                    arena: n(2)?,
+                }
+            }
+            "TB out input={} at={} word={}" => {
+                arity(3)?;
+                Event::OutputWord {
+                    input: n(0)?,
+                    at: n(1)?,
+                    word: n(2)?,
+                }
+            }
+            "TB stack used={} size={}" => {
+                arity(2)?;
+                Event::Stack {
+                    used: n(0)?,
+                    size: n(1)?,
+                }
+            }
             "TB done" => Event::Done,
             "TB panic {}" => Event::Panic {
                 message: f.message.trim_start_matches("TB panic ").to_string(),
@@ -177,6 +212,37 @@ mod tests {
         assert!(Event::from_frame(&f).is_err());
         let f = frame("TB unknown {}", vec![ArgValue::Uint(2)]);
         assert!(Event::from_frame(&f).is_err());
+    }
+
+    #[test]
+    fn model_frames_parse() {
+        let f = frame(
+            "TB out input={} at={} word={}",
+            vec![
+                ArgValue::Uint(1),
+                ArgValue::Uint(8),
+                ArgValue::Uint(0x80ff_0102),
+            ],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::OutputWord {
+                input: 1,
+                at: 8,
+                word: 0x80ff_0102
+            }
+        );
+        let f = frame(
+            "TB stack used={} size={}",
+            vec![ArgValue::Uint(812), ArgValue::Uint(4096)],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Stack {
+                used: 812,
+                size: 4096
+            }
+        );
     }
 
     #[test]

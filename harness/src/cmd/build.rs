@@ -55,6 +55,16 @@ pub async fn firmware(
     suite: &Suite,
     opts: &BuildOpts,
 ) -> anyhow::Result<Built> {
+    firmware_for(project, target, &crate::firmware::gen::suite(suite), opts).await
+}
+
+/// Build the firmware for any payload (a suite or a model), with a spinner.
+pub async fn firmware_for(
+    project: &Project,
+    target: &Target,
+    payload: &crate::firmware::gen::Payload,
+    opts: &BuildOpts,
+) -> anyhow::Result<Built> {
     let tc = toolchain::select(&target.triple, opts.toolchain, opts.install_targets)?;
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(
@@ -63,10 +73,10 @@ pub async fn firmware(
     );
     spinner.enable_steady_tick(Duration::from_millis(120));
     spinner.set_message(format!("preparing firmware for {}", target.name));
-    let (root, target_c, suite_c, features) = (
+    let (root, target_c, payload_c, features) = (
         project.root.clone(),
         target.clone(),
-        suite.clone(),
+        payload.clone(),
         opts.firmware_features.clone(),
     );
     let sp = spinner.clone();
@@ -74,7 +84,7 @@ pub async fn firmware(
         let req = BuildRequest {
             project: &root,
             target: &target_c,
-            suite: &suite_c,
+            payload: &payload_c,
             features: &features,
             toolchain: &tc,
         };

@@ -66,11 +66,16 @@ pub struct RunCmd {
     /// Do not save the run in the result store.
     #[arg(long)]
     pub no_save: bool,
+    #[command(flatten)]
+    pub model: super::run_model::ModelOpts,
 }
 
 impl RunCmd {
     /// Run the verb.
     pub async fn run(self) -> anyhow::Result<u8> {
+        if let Some(path) = &self.model.model {
+            return super::run_model::run(&self, path).await;
+        }
         let project = self.project.project()?;
         if crate::fleet::wanted(&project, &self.target, &self.fleet)? {
             return crate::fleet::run(&project, &self).await;

@@ -1,8 +1,7 @@
 //! Running cargo for the firmware, with a cache keyed by everything that goes into it.
 
-use super::gen;
+use super::gen::Payload;
 use super::toolchain::Toolchain;
-use crate::config::suite::Suite;
 use crate::config::target::Target;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -13,14 +12,18 @@ use std::time::{Duration, Instant};
 /// statics, with headroom (the smoke firmware's static RAM is under 3 KiB).
 const RAM_RESERVE: u64 = 8 * 1024;
 
+/// Flash the firmware's code takes besides a model's constants: the measured model
+/// firmware is 20–40 KiB of code (kernels, defmt, runtime); checked again by the linker.
+const FLASH_RESERVE: u64 = 32 * 1024;
+
 /// What to build.
 pub struct BuildRequest<'a> {
     /// Project root (holds `targets/firmware` and `kernels`).
     pub project: &'a Path,
     /// Target to build for.
     pub target: &'a Target,
-    /// Suite to compile in.
-    pub suite: &'a Suite,
+    /// What the firmware runs (a suite or a model), generated.
+    pub payload: &'a Payload,
     /// Extra firmware cargo features (self-tests).
     pub features: &'a [String],
     /// Toolchain to use.
@@ -32,7 +35,7 @@ pub struct BuildRequest<'a> {
 pub struct Built {
     /// The ELF.
     pub elf: PathBuf,
-    /// Hash of the compiled-in suite.
+    /// Hash of the compiled-in suite or model.
     pub suite_hash: u32,
     /// Served from the cache (no cargo run).
     pub cached: bool,
@@ -43,18 +46,34 @@ pub struct Built {
 /// Why the firmware did not build.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    /// The suite's buffers cannot fit the target's RAM.
-    #[error("suite `{suite}` needs {needed} bytes of RAM ({buffers} for case buffers + {RAM_RESERVE} reserved for stack and RTT) but {target} has {available}")]
-    RamTooSmall {
-        /// Suite name.
-        suite: String,
+    /// The payload cannot fit the target's memory; said before anything is built.
+    #[error("{what} needs {needed} bytes of {region} ({detail}) but {target} has {available}")]
+    DoesNotFit {
+        /// Suite or model.
+        what: String,
         /// Target name.
         target: String,
+        /// `RAM` or `flash`.
+        region: &'static str,
         /// Bytes needed in all.
         needed: u64,
-        /// Bytes for buffers.
-        buffers: u64,
-        /// RAM size.
+        /// What they are.
+        detail: String,
+        /// Region size.
+        available: u64,
+    },
+    /// The linker could not place the firmware in the target's memory.
+    #[error("{what} does not fit {target}: the linker says {region} overflowed by {overflow} bytes ({region} is {available} bytes)")]
+    LinkOverflow {
+        /// Suite or model.
+        what: String,
+        /// Target name.
+        target: String,
+        /// Memory region (`FLASH`, `RAM`).
+        region: String,
+        /// Bytes over.
+        overflow: u64,
+        /// Region size.
         available: u64,
     },
     /// File system trouble.
@@ -84,12 +103,32 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildEr
     move |source| BuildError::Io { what, path, source }
 }
 
-/// Write `text` to `path` only if it differs, so cargo's freshness checks stay valid.
-fn write_if_changed(path: &Path, text: &str) -> Result<(), BuildError> {
-    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+/// Write `bytes` to `path` only if they differ, so cargo's freshness checks stay valid.
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
         return Ok(());
     }
-    std::fs::write(path, text).map_err(io("writing", path))
+    std::fs::write(path, bytes).map_err(io("writing", path))
+}
+
+/// `region `FLASH' overflowed by N bytes` (lld: `section '.text' will not fit in region
+/// 'FLASH': overflowed by N bytes`) → region and N.
+fn link_overflow(stderr: &str) -> Option<(String, u64)> {
+    let line = stderr.lines().find(|l| l.contains("overflowed by"))?;
+    let after_region = line.split("region").nth(1)?;
+    let region: String = after_region
+        .trim_start_matches([' ', '`', '\'', '"'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let n = line
+        .split("overflowed by")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((region, n))
 }
 
 /// Hash every file under `dir` (sorted, skipping `target/`) into `h`.
@@ -114,32 +153,61 @@ fn hash_tree(h: &mut Sha256, dir: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Build (or fetch from the cache) the firmware for a target and suite.
-pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, BuildError> {
-    let start = Instant::now();
-    let (t, s) = (req.target, req.suite);
-    let buffers = s.buffers().bytes() as u64;
-    if buffers + RAM_RESERVE > t.ram.size {
-        return Err(BuildError::RamTooSmall {
-            suite: s.name.clone(),
+/// Refuse a payload that cannot fit the target's RAM or flash, with the numbers, before
+/// anything is built or flashed. The linker checks again, exactly.
+pub fn check_fit(t: &Target, p: &Payload) -> Result<(), BuildError> {
+    let ram = p.ram_bytes + RAM_RESERVE;
+    if ram > t.ram.size {
+        return Err(BuildError::DoesNotFit {
+            what: p.what.clone(),
             target: t.name.clone(),
-            needed: buffers + RAM_RESERVE,
-            buffers,
+            region: "RAM",
+            needed: ram,
+            detail: format!(
+                "{} for {} + {RAM_RESERVE} reserved for stack and RTT",
+                p.ram_bytes, p.ram_what
+            ),
             available: t.ram.size,
         });
     }
-    let (suite_rs, suite_hash) = gen::suite_rs(s);
+    if p.flash_bytes + FLASH_RESERVE > t.flash.size {
+        return Err(BuildError::DoesNotFit {
+            what: p.what.clone(),
+            target: t.name.clone(),
+            region: "flash",
+            needed: p.flash_bytes + FLASH_RESERVE,
+            detail: format!(
+                "{} of weights and inputs + {FLASH_RESERVE} reserved for code",
+                p.flash_bytes
+            ),
+            available: t.flash.size,
+        });
+    }
+    Ok(())
+}
+
+/// Build (or fetch from the cache) the firmware for a target and payload.
+pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, BuildError> {
+    let start = Instant::now();
+    let (t, p) = (req.target, req.payload);
+    check_fit(t, p)?;
     let memory_x = t.memory_x();
     let work = req.project.join("target").join("tinybench").join(&t.name);
-    let gen_dir = work.join(format!("gen-{}", s.name));
+    let gen_dir = work.join(format!("gen-{}", p.name));
     std::fs::create_dir_all(&gen_dir).map_err(io("creating", &gen_dir))?;
-    write_if_changed(&gen_dir.join("suite.rs"), &suite_rs)?;
-    write_if_changed(&gen_dir.join("memory.x"), &memory_x)?;
+    for (name, bytes) in &p.files {
+        write_if_changed(&gen_dir.join(name), bytes)?;
+    }
+    write_if_changed(&gen_dir.join("memory.x"), memory_x.as_bytes())?;
 
     let fw = req.project.join("targets").join("firmware");
     let mut h = Sha256::new();
+    for (name, bytes) in &p.files {
+        h.update(name.as_bytes());
+        h.update(bytes);
+        h.update([0]);
+    }
     for part in [
-        suite_rs.as_str(),
         memory_x.as_str(),
         t.triple.as_str(),
         req.toolchain.version.as_str(),
@@ -149,7 +217,9 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     }
     h.update(format!("{:?}", req.toolchain.kind));
     let mut features = req.features.to_vec();
+    features.extend(p.features.iter().cloned());
     features.sort();
+    features.dedup();
     h.update(features.join(",").as_bytes());
     hash_tree(&mut h, &fw)?;
     hash_tree(&mut h, &req.project.join("kernels").join("src"))?;
@@ -159,11 +229,11 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
-    let cached = work.join(format!("{}-{key}.elf", s.name));
+    let cached = work.join(format!("{}-{key}.elf", p.name));
     if cached.is_file() {
         return Ok(Built {
             elf: cached,
-            suite_hash,
+            suite_hash: p.hash,
             cached: true,
             elapsed: start.elapsed(),
         });
@@ -208,6 +278,20 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     let out = cmd.output().map_err(io("running cargo in", &fw))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
+        if let Some((region, overflow)) = link_overflow(&stderr) {
+            let available = if region.eq_ignore_ascii_case("ram") {
+                t.ram.size
+            } else {
+                t.flash.size
+            };
+            return Err(BuildError::LinkOverflow {
+                what: p.what.clone(),
+                target: t.name.clone(),
+                region,
+                overflow,
+                available,
+            });
+        }
         let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
         return Err(BuildError::Cargo {
             triple: t.triple.clone(),
@@ -226,8 +310,22 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     drop(lock);
     Ok(Built {
         elf: cached,
-        suite_hash,
+        suite_hash: p.hash,
         cached: false,
         elapsed: start.elapsed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_overflow;
+
+    #[test]
+    fn linker_overflow_messages_give_region_and_bytes() {
+        let lld = "rust-lld: error: section '.rodata' will not fit in region 'FLASH': overflowed by 123456 bytes";
+        assert_eq!(link_overflow(lld), Some(("FLASH".into(), 123456)));
+        let bfd = "ld: region `RAM' overflowed by 42 bytes";
+        assert_eq!(link_overflow(bfd), Some(("RAM".into(), 42)));
+        assert_eq!(link_overflow("error: something else"), None);
+    }
 }

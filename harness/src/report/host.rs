@@ -230,6 +230,7 @@ mod tests {
             cycle_model: None,
             energy_source: None,
             modeled_overhead: None,
+            model: None,
         };
         let out = render(&run, &baseline(), Some(64_000_000));
         // 6400 cycles at 64 MHz = 100 µs = 100 000 ns, 2000× the host's 50 ns.

@@ -60,7 +60,8 @@ fn ratio(run: &RunResult, c: &CaseResult) -> String {
     }
 }
 
-fn status_mark(s: &CaseStatus) -> String {
+/// ✔ or ✘ with the reason, as the tables show a case's status.
+pub fn status_mark(s: &CaseStatus) -> String {
     match s {
         CaseStatus::Ok => "✔".into(),
         CaseStatus::ChecksumMismatch => "✘ mismatch".into(),
@@ -283,6 +284,7 @@ mod tests {
             cycle_model: None,
             energy_source: None,
             modeled_overhead: None,
+            model: None,
         }
     }
 

@@ -1,0 +1,65 @@
+//! `tinybench-model`: whole int8 TFLite models on the tinybench kernels.
+//!
+//! [`import`] reads a `.tflite` flatbuffer through the generated TFLite schema and lowers
+//! each operator onto a kernel op, refusing anything the kernels would not compute
+//! bit-exactly (naming the operator's index and type). [`plan`] places the activation
+//! tensors in one arena by their lifetimes. [`compile`] turns the result into the data the
+//! firmware compiles in: the layer list, one blob of constants, the arena and scratch
+//! sizes; the same [`compile::Compiled`] runs on the host to give every layer's expected
+//! output.
+
+pub mod compile;
+pub mod import;
+mod lower;
+pub mod plan;
+
+pub use compile::{compile, Compiled, LayerInfo};
+pub use import::{import, Model};
+pub use plan::{plan, Plan};
+
+/// Why a model cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// Not a TFLite flatbuffer at all.
+    #[error("{path}: not a TFLite model: {reason}")]
+    Flatbuffer {
+        /// The file.
+        path: String,
+        /// What the flatbuffer verifier said.
+        reason: String,
+    },
+    /// Something about the model's structure tinybench does not handle.
+    #[error("{path}: {what}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// What.
+        what: String,
+    },
+    /// An operator tinybench has no kernel for.
+    #[error(
+        "{path}: op {index} ({op}) is not supported; tinybench maps {}",
+        import::SUPPORTED_OPS.join(", ")
+    )]
+    UnsupportedOp {
+        /// The file.
+        path: String,
+        /// Operator index in the subgraph.
+        index: usize,
+        /// TFLite operator name.
+        op: String,
+    },
+    /// A supported operator used in a way (quantization, shape, option) the kernels do
+    /// not compute bit-exactly.
+    #[error("{path}: op {index} ({op}): {what}")]
+    Unsupported {
+        /// The file.
+        path: String,
+        /// Operator index in the subgraph.
+        index: usize,
+        /// TFLite operator name.
+        op: String,
+        /// What is not supported.
+        what: String,
+    },
+}

@@ -1,0 +1,386 @@
+//! One TFLite operator → one kernel op: shapes checked against the kernel's layout and
+//! quantization prepared as TFLite's own kernels prepare it (`Prepare` of each op), so the
+//! firmware reproduces the reference interpreter's bytes.
+
+use crate::import::{Consts, Ctx, Node, Tensor};
+use crate::ImportError;
+use tinybench_kernels::activation::{activation_range, Activation};
+use tinybench_kernels::case::{
+    AddParams, ConvParams, ConvShape, DepthwiseShape, FcParams, FcShape, MulParams, Op, PoolParams,
+    PoolShape, SoftmaxParams, SoftmaxShape,
+};
+use tinybench_kernels::graph::LayerOp;
+use tinybench_kernels::quant::quantize_multiplier;
+use tinybench_kernels::softmax::MAX_DEPTH;
+use tract_tflite::tflite;
+
+pub(crate) fn nhwc(ctx: &Ctx<'_>, t: &Tensor) -> Result<[usize; 4], ImportError> {
+    match t.shape[..] {
+        [n, h, w, c] => Ok([n, h, w, c]),
+        _ => Err(ctx.err(format!(
+            "tensor '{}' has shape {:?}, expected NHWC",
+            t.name, t.shape
+        ))),
+    }
+}
+
+fn clamp(act: Activation, out: &Tensor) -> (i8, i8) {
+    activation_range(act, out.scale as f64, out.zero_point)
+}
+
+/// Per-channel requantization as TFLite's `PopulateConvolutionQuantizationParams`:
+/// `input_scale · filter_scale[c] / output_scale` in double, then `QuantizeMultiplier`.
+fn per_channel(
+    input: &Tensor,
+    filter_scales: &[f32],
+    out: &Tensor,
+    channels: usize,
+) -> (Vec<i32>, Vec<i32>) {
+    (0..channels)
+        .map(|c| {
+            let fs = filter_scales[if filter_scales.len() == 1 { 0 } else { c }] as f64;
+            quantize_multiplier(input.scale as f64 * fs / out.scale as f64)
+        })
+        .unzip()
+}
+
+fn offset_of(zp: i32) -> i32 {
+    -zp
+}
+
+fn need_inputs(
+    ctx: &Ctx<'_>,
+    ins: &[i32],
+    n: std::ops::RangeInclusive<usize>,
+) -> Result<(), ImportError> {
+    if n.contains(&ins.len()) {
+        Ok(())
+    } else {
+        Err(ctx.err(format!("{} inputs; expected {n:?}", ins.len())))
+    }
+}
+
+fn options<T>(ctx: &Ctx<'_>, o: Option<T>) -> Result<T, ImportError> {
+    o.ok_or_else(|| ctx.err("operator options are missing"))
+}
+
+fn symmetric(ctx: &Ctx<'_>, zps: &[i64]) -> Result<(), ImportError> {
+    if zps.iter().any(|&z| z != 0) {
+        return Err(
+            ctx.err("weights with a non-zero zero point (asymmetric weights) are not supported")
+        );
+    }
+    Ok(())
+}
+
+fn expect_shape(ctx: &Ctx<'_>, y: &Tensor, want: &[usize]) -> Result<(), ImportError> {
+    if y.shape != want {
+        return Err(ctx.err(format!(
+            "output '{}' has shape {:?}, the op computes {want:?}",
+            y.name, y.shape
+        )));
+    }
+    Ok(())
+}
+
+fn node(ctx: &Ctx<'_>, op: LayerOp, inputs: &[i32], output: i32, consts: Consts) -> Node {
+    Node {
+        index: ctx.index,
+        op_name: ctx.op_name.clone(),
+        op,
+        inputs: inputs.iter().map(|&i| i as usize).collect(),
+        output: output as usize,
+        consts,
+    }
+}
+
+/// Lower operator `op` (inputs `ins`, output `out`).
+pub(crate) fn lower(
+    ctx: &Ctx<'_>,
+    op: &tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+) -> Result<Node, ImportError> {
+    let y = ctx.activation(out)?;
+    match ctx.op_name.as_str() {
+        "CONV_2D" | "DEPTHWISE_CONV_2D" => conv(ctx, op, ins, out, &y),
+        "FULLY_CONNECTED" => {
+            need_inputs(ctx, ins, 2..=3)?;
+            let o = options(ctx, op.builtin_options_as_fully_connected_options())?;
+            if o.weights_format() != tflite::FullyConnectedOptionsWeightsFormat::DEFAULT {
+                return Err(ctx.err("shuffled fully-connected weights are not supported"));
+            }
+            let x = ctx.activation(ins[0])?;
+            let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
+            let [out_f, in_f] = wshape[..] else {
+                return Err(ctx.err(format!("weights have shape {wshape:?}, expected [out, in]")));
+            };
+            if wscales.len() != 1 {
+                return Err(ctx.err(
+                    "per-channel fully-connected weights are not supported (per-tensor only)",
+                ));
+            }
+            if in_f == 0 || x.len() % in_f != 0 {
+                return Err(ctx.err(format!(
+                    "input of {} elements is not a multiple of {in_f} features",
+                    x.len()
+                )));
+            }
+            let batches = x.len() / in_f;
+            if y.len() != batches * out_f {
+                return Err(ctx.err(format!(
+                    "output '{}' has {} elements, expected {}",
+                    y.name,
+                    y.len(),
+                    batches * out_f
+                )));
+            }
+            // TFLite's `GetQuantizedConvolutionMultipler` multiplies the two scales in float
+            // and only then widens to double; doing it in double changes the last bit of
+            // some multipliers (seen on ad01's second layer).
+            let (m, s) = quantize_multiplier((x.scale * wscales[0]) as f64 / y.scale as f64);
+            let (act_min, act_max) = clamp(ctx.activation_fn(o.fused_activation_function())?, &y);
+            let params = FcParams {
+                input_offset: offset_of(x.zero_point),
+                weights_offset: -(wzps.first().copied().unwrap_or(0) as i32),
+                output_offset: y.zero_point,
+                output_multiplier: m,
+                output_shift: s,
+                act_min,
+                act_max,
+            };
+            let shape = FcShape {
+                batches,
+                in_features: in_f,
+                out_features: out_f,
+            };
+            let bias = ctx.bias(ins.get(2).copied(), out_f)?;
+            let consts = Consts {
+                weights: w,
+                bias,
+                ..Consts::default()
+            };
+            Ok(node(
+                ctx,
+                LayerOp::Kernel(Op::FullyConnected { shape, params }),
+                &ins[..1],
+                out,
+                consts,
+            ))
+        }
+        "AVERAGE_POOL_2D" | "MAX_POOL_2D" => {
+            need_inputs(ctx, ins, 1..=1)?;
+            let o = options(ctx, op.builtin_options_as_pool_2_doptions())?;
+            let x = ctx.activation(ins[0])?;
+            if x.scale != y.scale || x.zero_point != y.zero_point {
+                return Err(ctx
+                    .err("pooling with different input and output quantization is not supported"));
+            }
+            let k = |v: i32| {
+                usize::try_from(v)
+                    .ok()
+                    .filter(|&v| v > 0)
+                    .ok_or_else(|| ctx.err("filter size must be positive"))
+            };
+            let window = ctx.window(
+                &x,
+                (k(o.filter_height())?, k(o.filter_width())?),
+                (o.stride_h(), o.stride_w()),
+                (1, 1),
+                o.padding(),
+            )?;
+            let channels = nhwc(ctx, &x)?[3];
+            expect_shape(ctx, &y, &[1, window.out_h, window.out_w, channels])?;
+            let (act_min, act_max) = clamp(ctx.activation_fn(o.fused_activation_function())?, &y);
+            let shape = PoolShape { window, channels };
+            let params = PoolParams { act_min, act_max };
+            let op = if ctx.op_name == "MAX_POOL_2D" {
+                Op::MaxPool { shape, params }
+            } else {
+                Op::AvgPool { shape, params }
+            };
+            Ok(node(ctx, LayerOp::Kernel(op), ins, out, Consts::default()))
+        }
+        "SOFTMAX" => {
+            need_inputs(ctx, ins, 1..=1)?;
+            let o = options(ctx, op.builtin_options_as_softmax_options())?;
+            let x = ctx.activation(ins[0])?;
+            if y.scale != 1.0 / 256.0 || y.zero_point != -128 {
+                return Err(ctx.err(format!(
+                    "int8 softmax output must have scale 1/256 and zero point -128, '{}' has {} and {}",
+                    y.name, y.scale, y.zero_point
+                )));
+            }
+            let depth = x.shape.last().copied().unwrap_or(0);
+            if depth == 0 || depth > MAX_DEPTH || x.len() != y.len() {
+                return Err(ctx.err(format!(
+                    "softmax over {depth} classes is not supported (1..={MAX_DEPTH})"
+                )));
+            }
+            let shape = SoftmaxShape {
+                rows: x.len() / depth,
+                depth,
+            };
+            let params = SoftmaxParams::new(x.scale as f64, o.beta() as f64);
+            Ok(node(
+                ctx,
+                LayerOp::Kernel(Op::Softmax { shape, params }),
+                ins,
+                out,
+                Consts::default(),
+            ))
+        }
+        "ADD" | "MUL" => {
+            need_inputs(ctx, ins, 2..=2)?;
+            let (a, b) = (ctx.activation(ins[0])?, ctx.activation(ins[1])?);
+            if a.shape != b.shape || a.shape != y.shape {
+                return Err(ctx.err(format!(
+                    "broadcasting is not supported: shapes {:?}, {:?} → {:?}",
+                    a.shape, b.shape, y.shape
+                )));
+            }
+            let len = y.len();
+            let op = if ctx.op_name == "ADD" {
+                let o = options(ctx, op.builtin_options_as_add_options())?;
+                let act = clamp(ctx.activation_fn(o.fused_activation_function())?, &y);
+                let params = AddParams::new(
+                    (a.scale as f64, a.zero_point),
+                    (b.scale as f64, b.zero_point),
+                    (y.scale as f64, y.zero_point),
+                    act,
+                );
+                Op::Add { len, params }
+            } else {
+                let o = options(ctx, op.builtin_options_as_mul_options())?;
+                let (act_min, act_max) =
+                    clamp(ctx.activation_fn(o.fused_activation_function())?, &y);
+                let (m, s) = quantize_multiplier(a.scale as f64 * b.scale as f64 / y.scale as f64);
+                let params = MulParams {
+                    input1_offset: offset_of(a.zero_point),
+                    input2_offset: offset_of(b.zero_point),
+                    output_multiplier: m,
+                    output_shift: s,
+                    output_offset: y.zero_point,
+                    act_min,
+                    act_max,
+                };
+                Op::Mul { len, params }
+            };
+            Ok(node(ctx, LayerOp::Kernel(op), ins, out, Consts::default()))
+        }
+        "RESHAPE" => {
+            need_inputs(ctx, ins, 1..=2)?;
+            let x = ctx.activation(ins[0])?;
+            if x.len() != y.len() || x.scale != y.scale || x.zero_point != y.zero_point {
+                return Err(ctx.err("reshape must keep the element count and the quantization"));
+            }
+            Ok(node(
+                ctx,
+                LayerOp::Reshape,
+                &ins[..1],
+                out,
+                Consts::default(),
+            ))
+        }
+        _ => Err(ImportError::UnsupportedOp {
+            path: ctx.path.to_string(),
+            index: ctx.index,
+            op: ctx.op_name.clone(),
+        }),
+    }
+}
+
+fn conv(
+    ctx: &Ctx<'_>,
+    op: &tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+    y: &Tensor,
+) -> Result<Node, ImportError> {
+    need_inputs(ctx, ins, 2..=3)?;
+    let x = ctx.activation(ins[0])?;
+    let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
+    symmetric(ctx, &wzps)?;
+    let [_, _, _, in_c] = nhwc(ctx, &x)?;
+    let [wo, kh, kw, wi] = wshape[..] else {
+        return Err(ctx.err(format!(
+            "filter has shape {wshape:?}, expected 4 dimensions"
+        )));
+    };
+    let depthwise = ctx.op_name == "DEPTHWISE_CONV_2D";
+    let (out_c, act, stride, dil, padding) = if depthwise {
+        let o = options(ctx, op.builtin_options_as_depthwise_conv_2_doptions())?;
+        (
+            wi,
+            o.fused_activation_function(),
+            (o.stride_h(), o.stride_w()),
+            (o.dilation_h_factor(), o.dilation_w_factor()),
+            o.padding(),
+        )
+    } else {
+        let o = options(ctx, op.builtin_options_as_conv_2_doptions())?;
+        (
+            wo,
+            o.fused_activation_function(),
+            (o.stride_h(), o.stride_w()),
+            (o.dilation_h_factor(), o.dilation_w_factor()),
+            o.padding(),
+        )
+    };
+    if depthwise && (wo != 1 || in_c == 0 || out_c % in_c != 0) {
+        return Err(ctx.err(format!(
+            "depthwise filter {wshape:?} does not match {in_c} input channels"
+        )));
+    }
+    if !depthwise && wi != in_c {
+        return Err(ctx.err(format!(
+            "grouped convolution (filter {wshape:?} over {in_c} channels) is not supported"
+        )));
+    }
+    if wscales.len() != 1 && wscales.len() != out_c {
+        return Err(ctx.err(format!(
+            "{} filter scales for {out_c} output channels",
+            wscales.len()
+        )));
+    }
+    let window = ctx.window(&x, (kh, kw), stride, dil, padding)?;
+    expect_shape(ctx, y, &[1, window.out_h, window.out_w, out_c])?;
+    let (act_min, act_max) = clamp(ctx.activation_fn(act)?, y);
+    let params = ConvParams {
+        input_offset: offset_of(x.zero_point),
+        output_offset: y.zero_point,
+        act_min,
+        act_max,
+    };
+    let (multipliers, shifts) = per_channel(&x, &wscales, y, out_c);
+    let bias = ctx.bias(ins.get(2).copied(), out_c)?;
+    let op = if depthwise {
+        let shape = DepthwiseShape {
+            window,
+            in_c,
+            depth_multiplier: out_c / in_c,
+        };
+        Op::DepthwiseConv2d {
+            shape,
+            params,
+            output_shift: 0,
+        }
+    } else {
+        Op::Conv2d {
+            shape: ConvShape {
+                window,
+                in_c,
+                out_c,
+            },
+            params,
+            output_shift: 0,
+        }
+    };
+    let consts = Consts {
+        weights: w,
+        bias,
+        multipliers,
+        shifts,
+    };
+    Ok(node(ctx, LayerOp::Kernel(op), &ins[..1], out, consts))
+}

@@ -1,0 +1,185 @@
+//! `tinybench run --model`: one whole `.tflite` model on one target, layer by layer.
+
+use super::run::{Energy, Format, RunCmd};
+use crate::firmware::gen::{self, ModelTiming};
+use crate::model::{self, Input};
+use crate::report;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::time::Duration;
+use tinybench_device::protocol::Event;
+use tinybench_device::{FirmwareImage, RunLimits};
+
+/// Model options of `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelOpts {
+    /// Run this int8 `.tflite` model instead of a suite: the firmware runs the whole
+    /// graph, timing every layer, and the output is checked against the host's run of the
+    /// same graph (and against `--dataset`'s reference outputs when it has them).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<std::path::PathBuf>,
+    /// Inputs for `--model`: a dataset directory (`labels.csv`, raw int8 inputs,
+    /// optional `expected/` reference outputs; see docs/models.md). Without it the model
+    /// runs one input drawn from `--seed`.
+    #[arg(long, value_name = "DIR", requires = "model")]
+    pub dataset: Option<std::path::PathBuf>,
+    /// Kernel variant the model's layers run.
+    #[arg(long, value_enum, default_value = "optimized", requires = "model")]
+    pub variant: VariantArg,
+    /// Timed whole inferences (`--model`).
+    #[arg(long, default_value_t = 3, value_name = "N", requires = "model")]
+    pub reps: u16,
+    /// Untimed inferences before them (`--model`).
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "model")]
+    pub warmup: u16,
+    /// Seed of the input when there is no `--dataset`.
+    #[arg(long, default_value_t = 1, requires = "model")]
+    pub seed: u32,
+}
+
+/// `--variant`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VariantArg {
+    /// The portable reference loops.
+    Reference,
+    /// The kernels optimized for the core (SIMD on DSP cores).
+    Optimized,
+}
+
+impl VariantArg {
+    fn kernels(self) -> tinybench_kernels::case::Variant {
+        match self {
+            VariantArg::Reference => tinybench_kernels::case::Variant::Reference,
+            VariantArg::Optimized => tinybench_kernels::case::Variant::Optimized,
+        }
+    }
+}
+
+fn inputs(opts: &ModelOpts, len: usize) -> anyhow::Result<Vec<Input>> {
+    match &opts.dataset {
+        None => Ok(vec![model::seeded_input(len, opts.seed)]),
+        Some(dir) => dataset_inputs(dir, len),
+    }
+}
+
+fn dataset_inputs(dir: &Path, len: usize) -> anyhow::Result<Vec<Input>> {
+    anyhow::bail!(
+        "{}: datasets are not wired in yet (input {len} bytes)",
+        dir.display()
+    )
+}
+
+/// Run the verb's model mode.
+pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
+    let project = cmd.project.project()?;
+    if cmd.target.len() > 1 {
+        anyhow::bail!("--model runs on one target at a time; give one --target");
+    }
+    let target = project.target(crate::fleet::single(&cmd.target))?;
+    let opts = &cmd.model;
+    // Everything that can be refused is refused before a build or a device: the model
+    // (unsupported op or quantization), its inputs, and its fit in flash and RAM.
+    let (m, compiled) = model::load(path, opts.variant.kernels())?;
+    let inputs = inputs(opts, compiled.input.len as usize)?;
+    let prepared = model::prepare(m, compiled, inputs)?;
+    let payload = gen::model(
+        &prepared.compiled,
+        &prepared
+            .inputs
+            .iter()
+            .map(|i| i.data.clone())
+            .collect::<Vec<_>>(),
+        ModelTiming {
+            warmup: opts.warmup,
+            reps: opts.reps,
+        },
+    );
+    crate::firmware::build::check_fit(&target, &payload)?;
+    drop(crate::backend::open(&target)?);
+    let power = match cmd.energy {
+        Energy::None => None,
+        Energy::Model => Some(crate::energy::model_for(&target).map_err(anyhow::Error::msg)?),
+    };
+    let built = super::build::firmware_for(&project, &target, &payload, &cmd.build).await?;
+    let elf = std::fs::read(&built.elf)?;
+    let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
+    let limits = RunLimits {
+        max_instructions: cmd.max_instructions,
+        wall_timeout: Duration::from_secs(cmd.timeout),
+    };
+    let specs = prepared.specs();
+    let bar = ProgressBar::new(specs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} layers on {prefix} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(target.name.clone());
+    let (t, s, b, name) = (
+        target.clone(),
+        specs.clone(),
+        bar.clone(),
+        prepared.compiled.name.clone(),
+    );
+    let mut finished = tokio::task::spawn_blocking(move || {
+        crate::runner::run_specs(
+            &t,
+            &name,
+            &s,
+            elf,
+            built.suite_hash,
+            &limits,
+            power.as_ref(),
+            &mut |ev| match ev {
+                Event::CaseStart { id } => b.set_message(
+                    s.get(*id as usize)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                ),
+                Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
+                _ => {}
+            },
+        )
+    })
+    .await??;
+    bar.finish_and_clear();
+    for w in &finished.warnings {
+        eprintln!("warning: {w}");
+    }
+    let outputs = prepared.device_outputs(&finished.events);
+    let summary = prepared.summary(&outputs, &finished.events, footprint, &target);
+    let outputs_ok = summary.host_mismatches == 0
+        && summary
+            .reference
+            .as_ref()
+            .is_none_or(|r| r.mismatched.is_empty());
+    finished.result.model = Some(summary);
+    if !cmd.no_save {
+        let store = cmd.store.store(Some(&project));
+        super::run::save(&store, &project, &target, &cmd.build, &mut finished.result)?;
+    }
+    match cmd.format {
+        Format::Table => {
+            if let Some(text) = report::model::render(&finished.result) {
+                println!("{text}");
+            }
+            print_small_output(&outputs);
+        }
+        Format::Json => println!("{}", report::json::render(&finished.result)),
+    }
+    finished.eprint_failures(&target.name);
+    Ok(if finished.passed() && outputs_ok {
+        crate::exit::OK
+    } else {
+        crate::exit::BENCH_FAILED
+    })
+}
+
+/// The first input's output tensor, when it is small enough to read (a classifier's
+/// scores).
+fn print_small_output(outputs: &[Option<Vec<i8>>]) {
+    if let Some(Some(o)) = outputs.first() {
+        if o.len() <= 16 {
+            println!("output (int8): {o:?}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Whole models (`run --model`): import the `.tflite`, plan and compile it, run the graph
+//! on the host for every input, and after the device run turn its frames into the
+//! per-layer result, the output checks and the memory footprint.
+
+use crate::runner::CaseSpec;
+use anyhow::Context;
+use std::path::Path;
+use tinybench_device::protocol::Event;
+use tinybench_device::Footprint;
+use tinybench_kernels::case::Variant;
+use tinybench_kernels::checksum::fnv1a32;
+use tinybench_model::compile::HostRun;
+use tinybench_model::{Compiled, Model};
+use tinybench_results::{MemoryFootprint, ModelLayer, ModelSummary, ReferenceCheck};
+
+/// One input the device runs, with what is known of its output.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Name (dataset file, or `seed-N`).
+    pub name: String,
+    /// The input tensor.
+    pub data: Vec<i8>,
+    /// Label, from a labelled dataset.
+    pub label: Option<u32>,
+    /// Reference output (LiteRT), from the dataset's `expected/`.
+    pub expected: Option<Vec<i8>>,
+}
+
+/// A model ready to build and check.
+pub struct Prepared {
+    /// The imported model.
+    pub model: Model,
+    /// Its compiled form.
+    pub compiled: Compiled,
+    /// Inputs, in the order the firmware runs them.
+    pub inputs: Vec<Input>,
+    /// The host's run of the graph on each input.
+    pub host: Vec<HostRun>,
+}
+
+/// Read, import and compile a model; every error names the file and, for an operator,
+/// its index and type. Nothing is built.
+pub fn load(path: &Path, variant: Variant) -> anyhow::Result<(Model, Compiled)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+    let model = tinybench_model::import(&path.display().to_string(), &bytes)?;
+    let plan = tinybench_model::plan(&model);
+    let compiled = tinybench_model::compile(&model, &plan, variant);
+    Ok((model, compiled))
+}
+
+/// One deterministic input from `seed` (the kernels' pinned generator), for a run
+/// without a dataset.
+pub fn seeded_input(len: usize, seed: u32) -> Input {
+    let mut data = vec![0i8; len];
+    tinybench_kernels::rng::Rng::new(seed).fill_i8(&mut data);
+    Input {
+        name: format!("seed-{seed}"),
+        data,
+        label: None,
+        expected: None,
+    }
+}
+
+/// Run the graph on the host for every input.
+pub fn prepare(model: Model, compiled: Compiled, inputs: Vec<Input>) -> anyhow::Result<Prepared> {
+    let host = inputs
+        .iter()
+        .map(|i| {
+            compiled
+                .run_host(&i.data)
+                .map_err(|e| anyhow::anyhow!("host run of {} on {}: {e:?}", model.name, i.name))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Prepared {
+        model,
+        compiled,
+        inputs,
+        host,
+    })
+}
+
+impl Prepared {
+    /// Case 0 is the whole inference, case `i + 1` layer `i`, with the host's checksums
+    /// on the first input.
+    pub fn specs(&self) -> Vec<CaseSpec> {
+        let c = &self.compiled;
+        let first = &self.host[0];
+        let input = self.model.tensor(self.model.input).shape_text();
+        let output = self.model.tensor(self.model.output).shape_text();
+        let mut specs = vec![CaseSpec {
+            name: "inference".into(),
+            kernel: "model".into(),
+            shape: format!("{input} → {output}"),
+            variant: Some(variant_name(c.variant).into()),
+            macs: c.macs(),
+            host_checksum: fnv1a32(&first.output),
+        }];
+        specs.extend(
+            c.info
+                .iter()
+                .zip(&first.layer_checksums)
+                .map(|(l, &sum)| CaseSpec {
+                    name: format!("op{:02} {}", l.index, l.op),
+                    kernel: l.kernel.clone(),
+                    shape: l.shape.clone(),
+                    variant: None,
+                    macs: l.macs,
+                    host_checksum: sum,
+                }),
+        );
+        specs
+    }
+
+    /// Output tensor bytes per input, from the device's `TB out` frames.
+    pub fn device_outputs(&self, events: &[Event]) -> Vec<Option<Vec<i8>>> {
+        let n = self.compiled.output.len as usize;
+        let mut outs: Vec<Vec<Option<i8>>> = vec![vec![None; n]; self.inputs.len()];
+        for ev in events {
+            if let Event::OutputWord { input, at, word } = *ev {
+                let Some(out) = outs.get_mut(input as usize) else {
+                    continue;
+                };
+                for (k, b) in word.to_le_bytes().into_iter().enumerate() {
+                    if let Some(slot) = out.get_mut(at as usize + k) {
+                        *slot = Some(b as i8);
+                    }
+                }
+            }
+        }
+        outs.into_iter()
+            .map(|o| o.into_iter().collect::<Option<Vec<i8>>>())
+            .collect()
+    }
+
+    /// The model part of the result.
+    pub fn summary(
+        &self,
+        outputs: &[Option<Vec<i8>>],
+        events: &[Event],
+        footprint: Footprint,
+        target: &crate::config::target::Target,
+    ) -> ModelSummary {
+        let c = &self.compiled;
+        let host_mismatches = outputs
+            .iter()
+            .zip(&self.host)
+            .filter(|(d, h)| d.as_deref() != Some(&h.output[..]))
+            .count() as u32;
+        let with_expected: Vec<(&Input, &Option<Vec<i8>>)> = self
+            .inputs
+            .iter()
+            .zip(outputs)
+            .filter(|(i, _)| i.expected.is_some())
+            .collect();
+        let reference = (!with_expected.is_empty()).then(|| ReferenceCheck {
+            source: "dataset expected/ (LiteRT reference kernels)".into(),
+            checked: with_expected.len() as u32,
+            mismatched: with_expected
+                .iter()
+                .filter(|(i, d)| d.as_ref() != i.expected.as_ref())
+                .map(|(i, _)| i.name.clone())
+                .collect(),
+        });
+        let stack_used = events.iter().find_map(|e| match *e {
+            Event::Stack { used, .. } => Some(used as u64),
+            _ => None,
+        });
+        ModelSummary {
+            name: c.name.clone(),
+            sha256: self.model.sha256.clone(),
+            variant: variant_name(c.variant).into(),
+            macs: c.macs(),
+            arena_bytes: c.arena_bytes as u64,
+            scratch_bytes: 2 * c.scratch_elems as u64,
+            const_bytes: 4 * c.data.len() as u64,
+            layers: c
+                .info
+                .iter()
+                .map(|l| ModelLayer {
+                    index: l.index as u32,
+                    op: l.op.clone(),
+                    arena_bytes: l.arena_bytes as u64,
+                    scratch_bytes: l.scratch_bytes as u64,
+                    const_bytes: l.const_bytes as u64,
+                })
+                .collect(),
+            memory: MemoryFootprint {
+                text: footprint.text,
+                rodata: footprint.rodata,
+                data: footprint.data,
+                bss: footprint.bss,
+                stack_used,
+                flash_size: target.flash.size,
+                ram_size: target.ram.size,
+            },
+            inputs: self.inputs.len() as u32,
+            host_mismatches,
+            reference,
+            quality: None,
+        }
+    }
+}
+
+/// `reference` / `optimized`.
+pub fn variant_name(v: Variant) -> &'static str {
+    v.name()
+}
