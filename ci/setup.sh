@@ -41,3 +41,19 @@ if command -v rustup >/dev/null 2>&1; then
 else
   echo "ci/setup.sh: no rustup; firmware builds will use a build-std toolchain if present (tinybench doctor)" >&2
 fi
+
+# The LiteRT oracle (tools/litert/README.md): a Python venv at target/litert-venv with the
+# pinned requirements, for harness/tests/litert_oracle.rs. Rebuilt only when missing or
+# when requirements.txt changed (the stamp holds the sha256 of the one it was built from).
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=$root/target/litert-venv
+req=$root/tools/litert/requirements.txt
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  command -v python3 >/dev/null 2>&1 || { echo "ci/setup.sh: the LiteRT oracle needs python3 (3.9-3.13)" >&2; exit 1; }
+  echo "ci/setup.sh: creating $venv from $req" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  echo "$want" >"$venv/.requirements.sha256"
+fi

@@ -12,6 +12,7 @@ pub mod backend;
 pub mod baseline;
 pub mod cmd;
 pub mod config;
+pub mod dataset;
 pub mod energy;
 pub mod firmware;
 pub mod fleet;

@@ -20,6 +20,7 @@
 
 pub mod compare;
 mod kind;
+pub mod metrics;
 pub mod migrate;
 mod schema;
 pub mod stats;

@@ -1,0 +1,581 @@
+//! Labelled input datasets for whole models (issue 9): the dataset directory format of
+//! docs/models.md ("Dataset directory format") and its loader.
+//!
+//! `DIR/labels.csv` lists the samples (`file,label`), each a raw int8 input tensor under
+//! `DIR`; `DIR/expected/<file>` optionally holds the LiteRT reference output for it;
+//! `DIR/dataset.toml` optionally says which task and model the set is for. Every problem
+//! is an error naming the file (and the line of labels.csv), never a panic.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+/// What the labels mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Labels are class indices; the prediction is the argmax of the output.
+    Classification,
+    /// Labels are 0 (normal) or 1 (anomalous); the output yields an anomaly score.
+    Anomaly,
+}
+
+/// One input of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The input's path relative to the dataset directory, as written in labels.csv.
+    pub name: String,
+    /// The input tensor (NHWC, row-major), exactly the model's input length.
+    pub input: Vec<i8>,
+    /// The label, `None` for an unlabelled sample.
+    pub label: Option<u32>,
+    /// The reference output from `expected/<name>`, when the dataset has it.
+    pub expected: Option<Vec<i8>>,
+}
+
+/// A loaded dataset directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// The directory it was loaded from.
+    pub dir: PathBuf,
+    /// The task from dataset.toml, if the file says.
+    pub task: Option<Task>,
+    /// The samples in labels.csv order.
+    pub samples: Vec<Sample>,
+}
+
+/// The metadata of `DIR/dataset.toml`. Keys other than these are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct DatasetMeta {
+    /// The task the labels are for.
+    pub task: Option<Task>,
+    /// File name of the .tflite model the set is for.
+    pub model: Option<String>,
+    /// What produced the set.
+    pub generator: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+}
+
+/// Why a dataset directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("{}: no such file; a dataset directory needs one (see docs/models.md, \"Dataset directory format\")", .path.display())]
+    MissingLabels { path: PathBuf },
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", .path.display())]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{}:{line}: the header is \"{found}\", expected \"file,label\"", .path.display())]
+    BadHeader {
+        path: PathBuf,
+        line: u64,
+        found: String,
+    },
+    #[error("{}:{line}: expected 2 fields (file,label), found {fields}", .path.display())]
+    BadRow {
+        path: PathBuf,
+        line: u64,
+        fields: usize,
+    },
+    #[error("{}:{line}: the file name is empty", .path.display())]
+    EmptyName { path: PathBuf, line: u64 },
+    #[error("{}:{line}: label \"{label}\" of {file} is not a class index (a non-negative integer, or empty for no label)", .path.display())]
+    BadLabel {
+        path: PathBuf,
+        line: u64,
+        file: String,
+        label: String,
+    },
+    #[error("{}:{line}: {file} is not a relative path inside the dataset directory", .path.display())]
+    EscapingPath {
+        path: PathBuf,
+        line: u64,
+        file: String,
+    },
+    #[error("{}:{line}: {file} is listed again (first on line {first})", .path.display())]
+    Duplicate {
+        path: PathBuf,
+        line: u64,
+        file: String,
+        first: u64,
+    },
+    #[error("{}:{line}: cannot read {file}: {source}", .path.display())]
+    MissingInput {
+        path: PathBuf,
+        line: u64,
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {file} holds {len} bytes, the model's input needs {want}", .path.display())]
+    InputSize {
+        path: PathBuf,
+        line: u64,
+        file: String,
+        len: usize,
+        want: usize,
+    },
+    #[error("{}:{line}: {} (the expected output of {file}) holds {len} bytes, the model's output has {want}", .path.display(), .expected.display())]
+    ExpectedSize {
+        path: PathBuf,
+        line: u64,
+        file: String,
+        expected: PathBuf,
+        len: usize,
+        want: usize,
+    },
+    #[error("{}: lists no samples", .path.display())]
+    Empty { path: PathBuf },
+    #[error("{}: {message}", .path.display())]
+    Meta { path: PathBuf, message: String },
+}
+
+/// Read `DIR/dataset.toml`; `None` when the file does not exist.
+pub fn read_meta(dir: &Path) -> Result<Option<DatasetMeta>, DatasetError> {
+    let path = dir.join("dataset.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(DatasetError::Io { path, source }),
+    };
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| DatasetError::Meta {
+            path,
+            message: e.to_string().trim_end().to_string(),
+        })
+}
+
+/// Whether `file` is a plain relative path that stays inside the dataset directory. A
+/// lexical check (no `..`, no root, no drive prefix); symlinks inside `DIR` are followed.
+fn stays_inside(file: &str) -> bool {
+    let p = Path::new(file);
+    // Backslashes would be separators on Windows: refuse them everywhere.
+    !file.contains('\\')
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && p.components().any(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Where the expected output of input `file` lives, relative to the dataset directory:
+/// `inputs/` and `expected/` are parallel trees, so `inputs/006.bin` has
+/// `expected/006.bin`; an input outside `inputs/`, say `a/b.bin`, has `expected/a/b.bin`.
+pub fn expected_name(file: &str) -> PathBuf {
+    let p = Path::new(file);
+    let p = p.strip_prefix(".").unwrap_or(p);
+    Path::new("expected").join(p.strip_prefix("inputs").unwrap_or(p))
+}
+
+/// Read a whole file as int8; `Ok(None)` when it does not exist.
+fn read_i8(path: &Path) -> std::io::Result<Option<Vec<i8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b.into_iter().map(|b| b as i8).collect())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl Dataset {
+    /// Load the dataset in `dir` for a model whose input tensor is `input_len` bytes and
+    /// output tensor `output_len` bytes: every input must have exactly `input_len` bytes
+    /// and every expected output exactly `output_len`.
+    pub fn load(dir: &Path, input_len: usize, output_len: usize) -> Result<Dataset, DatasetError> {
+        let path = dir.join("labels.csv");
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DatasetError::MissingLabels { path })
+            }
+            Err(source) => return Err(DatasetError::Io { path, source }),
+        };
+        let task = read_meta(dir)?.and_then(|m| m.task);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(bytes.as_slice());
+        let mut samples = Vec::new();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut header_done = false;
+        for record in reader.records() {
+            let record = record.map_err(|e| DatasetError::Csv {
+                path: path.clone(),
+                line: e.position().map_or(0, |p| p.line()),
+                message: match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
+                    _ => e.to_string(),
+                },
+            })?;
+            let line = record.position().map_or(0, |p| p.line());
+            if !header_done {
+                header_done = true;
+                let mut fields: Vec<&str> = record.iter().collect();
+                if let Some(first) = fields.first_mut() {
+                    // A spreadsheet may save a byte order mark.
+                    *first = first.trim_start_matches('\u{feff}');
+                }
+                if fields != ["file", "label"] {
+                    return Err(DatasetError::BadHeader {
+                        path,
+                        line,
+                        found: fields.join(","),
+                    });
+                }
+                continue;
+            }
+            if record.len() != 2 {
+                return Err(DatasetError::BadRow {
+                    path,
+                    line,
+                    fields: record.len(),
+                });
+            }
+            let (file, label) = (&record[0], &record[1]);
+            if file.is_empty() {
+                return Err(DatasetError::EmptyName { path, line });
+            }
+            let file = file.to_string();
+            let label = match label {
+                "" => None,
+                l => Some(l.parse::<u32>().map_err(|_| DatasetError::BadLabel {
+                    path: path.clone(),
+                    line,
+                    file: file.clone(),
+                    label: l.to_string(),
+                })?),
+            };
+            if !stays_inside(&file) {
+                return Err(DatasetError::EscapingPath { path, line, file });
+            }
+            if let Some(&first) = seen.get(&file) {
+                return Err(DatasetError::Duplicate {
+                    path,
+                    line,
+                    file,
+                    first,
+                });
+            }
+            seen.insert(file.clone(), line);
+            let input = match std::fs::read(dir.join(&file)) {
+                Ok(b) => b.into_iter().map(|b| b as i8).collect::<Vec<i8>>(),
+                Err(source) => {
+                    return Err(DatasetError::MissingInput {
+                        path,
+                        line,
+                        file,
+                        source,
+                    })
+                }
+            };
+            if input.len() != input_len {
+                return Err(DatasetError::InputSize {
+                    path,
+                    line,
+                    file,
+                    len: input.len(),
+                    want: input_len,
+                });
+            }
+            let expected_path = dir.join(expected_name(&file));
+            let expected = read_i8(&expected_path).map_err(|source| DatasetError::Io {
+                path: expected_path,
+                source,
+            })?;
+            if let Some(e) = &expected {
+                if e.len() != output_len {
+                    return Err(DatasetError::ExpectedSize {
+                        path,
+                        line,
+                        len: e.len(),
+                        expected: expected_name(&file),
+                        file,
+                        want: output_len,
+                    });
+                }
+            }
+            samples.push(Sample {
+                name: file,
+                input,
+                label,
+                expected,
+            });
+        }
+        if !header_done {
+            return Err(DatasetError::BadHeader {
+                path,
+                line: 1,
+                found: String::new(),
+            });
+        }
+        if samples.is_empty() {
+            return Err(DatasetError::Empty { path });
+        }
+        Ok(Dataset {
+            dir: dir.to_path_buf(),
+            task,
+            samples,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset directory with `labels` as labels.csv and `files` (relative path, bytes).
+    fn dir_with(labels: Option<&str>, files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(l) = labels {
+            std::fs::write(dir.path().join("labels.csv"), l).unwrap();
+        }
+        for (name, bytes) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
+        dir
+    }
+
+    /// The error message of loading `dir` with input 4 bytes, output 2.
+    fn err(dir: &tempfile::TempDir) -> String {
+        Dataset::load(dir.path(), 4, 2).unwrap_err().to_string()
+    }
+
+    fn labels_path(dir: &tempfile::TempDir) -> String {
+        dir.path().join("labels.csv").display().to_string()
+    }
+
+    #[test]
+    fn loads_a_good_dataset() {
+        let dir = dir_with(
+            Some("file,label\ninputs/a.bin,3\n inputs/b.bin , \n./c.bin,0\n"),
+            &[
+                ("inputs/a.bin", &[0, 1, 0x80, 0xff]),
+                ("inputs/b.bin", &[5, 6, 7, 8]),
+                ("c.bin", &[9, 9, 9, 9]),
+                ("expected/a.bin", &[0x7f, 0x81]),
+                ("expected/c.bin", &[1, 2]),
+                (
+                    "dataset.toml",
+                    b"task = \"anomaly\"\nmodel = \"ad01_int8.tflite\"\nseed = 4\n",
+                ),
+            ],
+        );
+        let d = Dataset::load(dir.path(), 4, 2).unwrap();
+        assert_eq!(d.dir, dir.path());
+        assert_eq!(d.task, Some(Task::Anomaly));
+        assert_eq!(d.samples.len(), 3);
+        let a = &d.samples[0];
+        assert_eq!(a.name, "inputs/a.bin");
+        assert_eq!(a.input, vec![0, 1, -128, -1]);
+        assert_eq!(a.label, Some(3));
+        assert_eq!(a.expected, Some(vec![127, -127]));
+        // Whitespace is trimmed; an empty label is an unlabelled sample.
+        assert_eq!(d.samples[1].name, "inputs/b.bin");
+        assert_eq!((d.samples[1].label, &d.samples[1].expected), (None, &None));
+        assert_eq!(d.samples[2].label, Some(0));
+        assert_eq!(d.samples[2].expected, Some(vec![1, 2]));
+        let meta = read_meta(dir.path()).unwrap().unwrap();
+        assert_eq!(meta.model.as_deref(), Some("ad01_int8.tflite"));
+    }
+
+    #[test]
+    fn dataset_toml_is_optional_and_checked() {
+        let dir = dir_with(Some("file,label\na.bin,1\n"), &[("a.bin", &[1, 2, 3, 4])]);
+        assert_eq!(Dataset::load(dir.path(), 4, 2).unwrap().task, None);
+        assert_eq!(read_meta(dir.path()).unwrap(), None);
+        std::fs::write(dir.path().join("dataset.toml"), "task = \"regression\"\n").unwrap();
+        let e = err(&dir);
+        assert!(
+            e.contains("dataset.toml") && e.contains("regression"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join("dataset.toml"),
+            "task = \"classification\"\n",
+        )
+        .unwrap();
+        let d = Dataset::load(dir.path(), 4, 2).unwrap();
+        assert_eq!(d.task, Some(Task::Classification));
+    }
+
+    #[test]
+    fn missing_labels_csv() {
+        let dir = dir_with(None, &[("a.bin", &[1, 2, 3, 4])]);
+        let e = err(&dir);
+        assert!(e.starts_with(&labels_path(&dir)), "{e}");
+        assert!(
+            e.contains("no such file") && e.contains("docs/models.md"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_header() {
+        let dir = dir_with(Some("path,class\na.bin,1\n"), &[("a.bin", &[1, 2, 3, 4])]);
+        let e = err(&dir);
+        assert_eq!(
+            e,
+            format!(
+                "{}:1: the header is \"path,class\", expected \"file,label\"",
+                labels_path(&dir)
+            )
+        );
+        // An empty file has no header either.
+        let dir = dir_with(Some(""), &[]);
+        assert!(
+            err(&dir).contains(":1: the header is \"\""),
+            "{}",
+            err(&dir)
+        );
+        // A byte order mark before the header is fine.
+        let dir = dir_with(
+            Some("\u{feff}file,label\na.bin,1\n"),
+            &[("a.bin", &[1, 2, 3, 4])],
+        );
+        assert!(Dataset::load(dir.path(), 4, 2).is_ok());
+    }
+
+    #[test]
+    fn bad_rows_and_labels() {
+        let files: &[(&str, &[u8])] = &[("a.bin", &[1, 2, 3, 4])];
+        let dir = dir_with(Some("file,label\na.bin,1,extra\n"), files);
+        let e = err(&dir);
+        assert!(
+            e.ends_with(":2: expected 2 fields (file,label), found 3"),
+            "{e}"
+        );
+        let dir = dir_with(Some("file,label\na.bin,1\na.bin,2\n"), files);
+        let e = err(&dir);
+        assert!(
+            e.ends_with(":3: a.bin is listed again (first on line 2)"),
+            "{e}"
+        );
+        for bad in ["-1", "two", "1.5", "99999999999"] {
+            let dir = dir_with(Some(&format!("file,label\na.bin,{bad}\n")), files);
+            let e = err(&dir);
+            assert_eq!(
+                e,
+                format!(
+                    "{}:2: label \"{bad}\" of a.bin is not a class index (a non-negative integer, or empty for no label)",
+                    labels_path(&dir)
+                )
+            );
+        }
+        let dir = dir_with(Some("file,label\n,1\n"), files);
+        assert!(err(&dir).ends_with(":2: the file name is empty"));
+        let dir = dir_with(None, files);
+        std::fs::write(dir.path().join("labels.csv"), b"file,label\na\xff.bin,1\n").unwrap();
+        let e = err(&dir);
+        assert!(e.contains(":2: not UTF-8 text"), "{e}");
+    }
+
+    #[test]
+    fn paths_escaping_the_directory() {
+        let outer = tempfile::tempdir().unwrap();
+        std::fs::write(outer.path().join("secret.bin"), [1, 2, 3, 4]).unwrap();
+        let inner = outer.path().join("ds");
+        std::fs::create_dir(&inner).unwrap();
+        std::fs::create_dir(inner.join("sub")).unwrap();
+        let abs = outer.path().join("secret.bin").display().to_string();
+        for file in [
+            "../secret.bin",
+            "sub/../../secret.bin",
+            abs.as_str(),
+            "sub\\..\\..\\secret.bin",
+            ".",
+        ] {
+            std::fs::write(inner.join("labels.csv"), format!("file,label\n{file},0\n")).unwrap();
+            let e = Dataset::load(&inner, 4, 2).unwrap_err().to_string();
+            assert!(
+                e.ends_with(&format!(
+                    ":2: {file} is not a relative path inside the dataset directory"
+                )),
+                "{file}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_short_and_long_inputs() {
+        let dir = dir_with(Some("file,label\ninputs/006.bin,1\n"), &[]);
+        let e = err(&dir);
+        assert!(
+            e.starts_with(&format!(
+                "{}:2: cannot read inputs/006.bin: ",
+                labels_path(&dir)
+            )),
+            "{e}"
+        );
+        for (len, word) in [(3usize, "3"), (5, "5"), (0, "0")] {
+            let bytes = vec![0u8; len];
+            let dir = dir_with(
+                Some("file,label\nok.bin,0\ninputs/006.bin,1\n"),
+                &[("ok.bin", &[0, 0, 0, 0]), ("inputs/006.bin", &bytes)],
+            );
+            assert_eq!(
+                err(&dir),
+                format!(
+                    "{}:3: inputs/006.bin holds {word} bytes, the model's input needs 4",
+                    labels_path(&dir)
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn expected_files_mirror_inputs() {
+        assert_eq!(
+            expected_name("inputs/006.bin"),
+            Path::new("expected/006.bin")
+        );
+        assert_eq!(
+            expected_name("./inputs/x/1.bin"),
+            Path::new("expected/x/1.bin")
+        );
+        assert_eq!(expected_name("a/b.bin"), Path::new("expected/a/b.bin"));
+        assert_eq!(
+            expected_name("inputs2/b.bin"),
+            Path::new("expected/inputs2/b.bin")
+        );
+    }
+
+    #[test]
+    fn expected_output_of_the_wrong_size() {
+        let dir = dir_with(
+            Some("file,label\ninputs/a.bin,1\n"),
+            &[
+                ("inputs/a.bin", &[1, 2, 3, 4]),
+                ("expected/a.bin", &[1, 2, 3]),
+            ],
+        );
+        assert_eq!(
+            err(&dir),
+            format!(
+                "{}:2: expected/a.bin (the expected output of inputs/a.bin) holds 3 bytes, the model's output has 2",
+                labels_path(&dir)
+            )
+        );
+    }
+
+    #[test]
+    fn empty_dataset() {
+        let dir = dir_with(Some("file,label\n"), &[]);
+        assert_eq!(
+            err(&dir),
+            format!("{}: lists no samples", labels_path(&dir))
+        );
+        let dir = dir_with(Some("file,label\n\n\n"), &[]);
+        assert_eq!(
+            err(&dir),
+            format!("{}: lists no samples", labels_path(&dir))
+        );
+    }
+}
