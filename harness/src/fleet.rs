@@ -320,7 +320,9 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
         return Ok(crate::exit::OK);
     }
     let limits = RunLimits {
-        max_instructions: cmd.max_instructions,
+        max_instructions: cmd
+            .max_instructions
+            .unwrap_or(crate::cmd::run::SUITE_BUDGET),
         wall_timeout: Duration::from_secs(cmd.timeout),
     };
     let multi = MultiProgress::new();

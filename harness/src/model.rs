@@ -11,6 +11,7 @@ use tinybench_kernels::case::Variant;
 use tinybench_kernels::checksum::fnv1a32;
 use tinybench_model::compile::HostRun;
 use tinybench_model::{Compiled, Model};
+use tinybench_results::metrics::{self, QualityMetrics};
 use tinybench_results::{MemoryFootprint, ModelLayer, ModelSummary, ReferenceCheck};
 
 /// One input the device runs, with what is known of its output.
@@ -198,6 +199,67 @@ impl Prepared {
             reference,
             quality: None,
         }
+    }
+}
+
+impl Prepared {
+    /// Quality metrics of the labelled inputs, from the device's outputs: the argmax
+    /// (first maximum) for a classifier, the reconstruction error for an autoencoder.
+    /// `None` when no input has a label; an error when the device did not report the
+    /// output of a labelled input.
+    pub fn quality(
+        &self,
+        task: crate::dataset::Task,
+        outputs: &[Option<Vec<i8>>],
+    ) -> anyhow::Result<Option<QualityMetrics>> {
+        let mut labels = Vec::new();
+        let mut device = Vec::new();
+        for (input, out) in self.inputs.iter().zip(outputs) {
+            let Some(label) = input.label else { continue };
+            let out = out
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("the device sent no output for {}", input.name))?;
+            labels.push(label);
+            device.push((input, out));
+        }
+        if labels.is_empty() {
+            return Ok(None);
+        }
+        let mut q = match task {
+            crate::dataset::Task::Classification => {
+                let predicted: Vec<u32> = device
+                    .iter()
+                    .map(|(_, o)| {
+                        // First maximum, as numpy's argmax (the generator's convention).
+                        let max = o.iter().copied().max().unwrap_or(i8::MIN);
+                        o.iter().position(|&v| v == max).unwrap_or(0) as u32
+                    })
+                    .collect();
+                metrics::classification(&predicted, &labels, self.compiled.output.len)
+            }
+            crate::dataset::Task::Anomaly => {
+                let (i, o) = (
+                    self.model.tensor(self.model.input),
+                    self.model.tensor(self.model.output),
+                );
+                let scores: Vec<f64> = device
+                    .iter()
+                    .map(|(input, out)| {
+                        metrics::anomaly_score(
+                            &input.data,
+                            i.scale as f64,
+                            i.zero_point,
+                            out,
+                            o.scale as f64,
+                            o.zero_point,
+                        )
+                    })
+                    .collect();
+                metrics::anomaly(&scores, &labels, None)
+            }
+        };
+        q.samples = self.inputs.len();
+        Ok(Some(q))
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use tinybench::dataset::{Dataset, Task};
 use tinybench_results::metrics::{self, QualityMetrics};
@@ -21,12 +21,6 @@ const SETS: [(&str, Task, usize, usize, usize); 4] = [
 const AD_IN: (f64, i32) = (0.3910152316093445, 89);
 const AD_OUT: (f64, i32) = (0.36449846625328064, 96);
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("TINYBENCH_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| support::root().join("../shared/models/mlperf-tiny"))
-}
-
 #[test]
 fn shipped_datasets_match_litert_reference_kernels() {
     let root = support::root();
@@ -41,7 +35,7 @@ fn shipped_datasets_match_litert_reference_kernels() {
         .arg("tools/litert/make_datasets.py")
         .arg("--check")
         .arg("--models")
-        .arg(models_dir())
+        .arg(support::models_dir())
         .current_dir(&root)
         .output()
         .expect("the venv's python runs");

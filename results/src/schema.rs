@@ -90,7 +90,7 @@ pub struct ModelSummary {
     pub reference: Option<ReferenceCheck>,
     /// Quality metrics on a labelled dataset, computed from the device's outputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quality: Option<serde_json::Value>,
+    pub quality: Option<crate::metrics::QualityMetrics>,
 }
 
 /// One layer's row data besides its counts.

@@ -224,10 +224,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An int8 constant (weights) with its scales and zero points.
-    pub(crate) fn weights(
-        &self,
-        id: i32,
-    ) -> Result<Weights, ImportError> {
+    pub(crate) fn weights(&self, id: i32) -> Result<Weights, ImportError> {
         let t = self.raw(id)?;
         if t.type_() != tflite::TensorType::INT8 {
             return Err(self.err(format!(

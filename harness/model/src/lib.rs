@@ -12,6 +12,8 @@ pub mod compile;
 pub mod import;
 mod lower;
 pub mod plan;
+#[doc(hidden)]
+pub mod testing;
 
 pub use compile::{compile, Compiled, LayerInfo};
 pub use import::{import, Model};

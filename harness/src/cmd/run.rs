@@ -8,6 +8,9 @@ use std::time::Duration;
 use tinybench_device::protocol::Event;
 use tinybench_device::RunLimits;
 
+/// Default instruction budget of an emulated suite run.
+pub const SUITE_BUDGET: u64 = 500_000_000;
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -50,8 +53,10 @@ pub struct RunCmd {
     #[arg(long, value_enum, default_value = "none")]
     pub energy: Energy,
     /// Stop an emulated run after this many instructions (a hang becomes a timeout).
-    #[arg(long, default_value_t = 500_000_000, value_name = "N")]
-    pub max_instructions: u64,
+    /// Default: 500,000,000 for a suite; for `--model`, that plus 32 per MAC of every
+    /// inference the firmware runs.
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
     /// Stop a run after this many seconds of wall-clock time.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub timeout: u64,
@@ -92,7 +97,7 @@ impl RunCmd {
         let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
         let elf = std::fs::read(&built.elf)?;
         let limits = RunLimits {
-            max_instructions: self.max_instructions,
+            max_instructions: self.max_instructions.unwrap_or(SUITE_BUDGET),
             wall_timeout: Duration::from_secs(self.timeout),
         };
         let bar = ProgressBar::new(suite.cases.len() as u64);

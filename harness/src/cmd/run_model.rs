@@ -1,6 +1,7 @@
 //! `tinybench run --model`: one whole `.tflite` model on one target, layer by layer.
 
 use super::run::{Energy, Format, RunCmd};
+use crate::dataset::{Dataset, Task};
 use crate::firmware::gen::{self, ModelTiming};
 use crate::model::{self, Input};
 use crate::report;
@@ -55,18 +56,33 @@ impl VariantArg {
     }
 }
 
-fn inputs(opts: &ModelOpts, len: usize) -> anyhow::Result<Vec<Input>> {
-    match &opts.dataset {
-        None => Ok(vec![model::seeded_input(len, opts.seed)]),
-        Some(dir) => dataset_inputs(dir, len),
-    }
-}
-
-fn dataset_inputs(dir: &Path, len: usize) -> anyhow::Result<Vec<Input>> {
-    anyhow::bail!(
-        "{}: datasets are not wired in yet (input {len} bytes)",
-        dir.display()
-    )
+fn inputs(
+    opts: &ModelOpts,
+    len: usize,
+    out_len: usize,
+) -> anyhow::Result<(Vec<Input>, Option<Task>)> {
+    let Some(dir) = &opts.dataset else {
+        return Ok((vec![model::seeded_input(len, opts.seed)], None));
+    };
+    let d = Dataset::load(dir, len, out_len)?;
+    let inputs = d
+        .samples
+        .into_iter()
+        .map(|s| Input {
+            name: s.name,
+            data: s.input,
+            label: s.label,
+            expected: s.expected,
+        })
+        .collect();
+    // An autoencoder reproduces its input: without a stated task, same-sized input and
+    // output mean anomaly detection by reconstruction error.
+    let task = d.task.unwrap_or(if len == out_len {
+        Task::Anomaly
+    } else {
+        Task::Classification
+    });
+    Ok((inputs, Some(task)))
 }
 
 /// Run the verb's model mode.
@@ -80,7 +96,11 @@ pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
     // Everything that can be refused is refused before a build or a device: the model
     // (unsupported op or quantization), its inputs, and its fit in flash and RAM.
     let (m, compiled) = model::load(path, opts.variant.kernels())?;
-    let inputs = inputs(opts, compiled.input.len as usize)?;
+    let (inputs, task) = inputs(
+        opts,
+        compiled.input.len as usize,
+        compiled.output.len as usize,
+    )?;
     let prepared = model::prepare(m, compiled, inputs)?;
     let payload = gen::model(
         &prepared.compiled,
@@ -104,7 +124,13 @@ pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
     let elf = std::fs::read(&built.elf)?;
     let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
     let limits = RunLimits {
-        max_instructions: cmd.max_instructions,
+        max_instructions: cmd.max_instructions.unwrap_or_else(|| {
+            // Every inference the firmware runs: warm-up, timed, the layer pass and the
+            // other inputs. 32 instructions per MAC is over four times the slowest
+            // layer measured (7.2 per MAC, ResNet-8 on RV32IMAC).
+            let inferences = (opts.warmup + opts.reps) as u64 + prepared.inputs.len() as u64;
+            super::run::SUITE_BUDGET + 32 * prepared.compiled.macs() * inferences
+        }),
         wall_timeout: Duration::from_secs(cmd.timeout),
     };
     let specs = prepared.specs();
@@ -146,7 +172,13 @@ pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
         eprintln!("warning: {w}");
     }
     let outputs = prepared.device_outputs(&finished.events);
-    let summary = prepared.summary(&outputs, &finished.events, footprint, &target);
+    let mut summary = prepared.summary(&outputs, &finished.events, footprint, &target);
+    if let Some(task) = task {
+        match prepared.quality(task, &outputs) {
+            Ok(q) => summary.quality = q,
+            Err(e) => eprintln!("warning: no quality metrics: {e}"),
+        }
+    }
     let outputs_ok = summary.host_mismatches == 0
         && summary
             .reference

@@ -148,5 +148,26 @@ pub fn render(run: &RunResult) -> Option<String> {
             ));
         }
     }
+    if let Some(q) = &m.quality {
+        let f = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.4}"));
+        text.push_str(&format!(
+            "quality ({}, {} labelled of {} inputs, from the device's outputs): accuracy {}, precision {}, recall {}, F1 {}",
+            q.task,
+            q.labelled,
+            q.samples,
+            f(q.accuracy),
+            f(q.precision),
+            f(q.recall),
+            f(q.f1)
+        ));
+        if q.task == "anomaly" {
+            text.push_str(&format!(
+                ", ROC-AUC {}, threshold {}",
+                f(q.roc_auc),
+                f(q.threshold)
+            ));
+        }
+        text.push('\n');
+    }
     Some(text)
 }

@@ -40,6 +40,14 @@ pub fn tinybench_in(store: &Path, args: &[&str]) -> Output {
         .expect("tinybench runs")
 }
 
+/// The MLPerf Tiny models (read, never copied into the repository):
+/// `TINYBENCH_MODELS_DIR`, else `../shared/models/mlperf-tiny` beside the project root.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("TINYBENCH_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/models/mlperf-tiny"))
+}
+
 /// Lossy UTF-8 of captured output.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

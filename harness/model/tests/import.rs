@@ -1,0 +1,172 @@
+//! Import, planning and the host's run of the graph: the four MLPerf Tiny models against
+//! the LiteRT reference outputs shipped in suites/datasets, and refusals.
+
+use std::path::{Path, PathBuf};
+use tinybench_kernels::case::Variant;
+use tinybench_model::testing::single_op_model;
+use tinybench_model::{compile, import, plan, ImportError};
+use tract_tflite::tflite::{BuiltinOperator, TensorType};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The MLPerf Tiny models: `TINYBENCH_MODELS_DIR`, else `../shared/models/mlperf-tiny`
+/// beside the repository.
+fn models_dir() -> PathBuf {
+    std::env::var_os("TINYBENCH_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/models/mlperf-tiny"))
+}
+
+const MODELS: [(&str, &str); 4] = [
+    ("kws_ref_model", "kws"),
+    ("vww_96_int8", "vww"),
+    ("pretrainedResnet_quant", "ic"),
+    ("ad01_int8", "ad"),
+];
+
+fn read_i8(p: &Path) -> Vec<i8> {
+    std::fs::read(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .into_iter()
+        .map(|b| b as i8)
+        .collect()
+}
+
+fn load(name: &str) -> tinybench_model::Model {
+    let p = models_dir().join(format!("{name}.tflite"));
+    let bytes = std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the MLPerf Tiny models live in ../shared/models/mlperf-tiny or TINYBENCH_MODELS_DIR)",
+            p.display()
+        )
+    });
+    import(&p.display().to_string(), &bytes).unwrap()
+}
+
+#[test]
+fn host_graph_is_bit_exact_with_litert_on_every_shipped_input() {
+    for (name, set) in MODELS {
+        let model = load(name);
+        let plan = plan(&model);
+        let dir = root().join("suites/datasets").join(set);
+        let mut inputs: Vec<PathBuf> = std::fs::read_dir(dir.join("inputs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        inputs.sort();
+        assert!(!inputs.is_empty(), "{set}: no inputs");
+        for variant in [Variant::Reference, Variant::Optimized] {
+            let c = compile(&model, &plan, variant);
+            for input in &inputs {
+                let expected = read_i8(&dir.join("expected").join(input.file_name().unwrap()));
+                let got = c.run_host(&read_i8(input)).unwrap().output;
+                assert_eq!(got, expected, "{name} {variant:?} {}", input.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn plans_never_overlap_tensors_alive_at_the_same_time() {
+    for (name, _) in MODELS {
+        let model = load(name);
+        let plan = plan(&model);
+        let span = |t: usize| {
+            let o = plan.offsets[t].unwrap();
+            o..o + model.tensor(t).len()
+        };
+        for node in &model.nodes {
+            for &i in &node.inputs {
+                let (a, b) = (span(i), span(node.output));
+                let aliased = node.op == tinybench_kernels::graph::LayerOp::Reshape;
+                assert!(
+                    aliased || a.end <= b.start || b.end <= a.start,
+                    "{name} op {}: input {a:?} overlaps output {b:?}",
+                    node.index
+                );
+            }
+        }
+        // The peak can never be below the largest layer's own input + output.
+        let floor = model
+            .nodes
+            .iter()
+            .map(|n| {
+                n.inputs
+                    .iter()
+                    .map(|&t| model.tensor(t).len())
+                    .sum::<usize>()
+                    + model.tensor(n.output).len()
+            })
+            .max()
+            .unwrap();
+        assert!(
+            plan.arena_bytes >= floor,
+            "{name}: arena {} < {floor}",
+            plan.arena_bytes
+        );
+    }
+}
+
+#[test]
+fn arena_sizes_are_as_planned() {
+    // Deterministic: the greedy plan of each model, in bytes (a change here is a change
+    // of the planner, to be looked at).
+    let got: Vec<(&str, usize)> = MODELS
+        .iter()
+        .map(|(n, _)| (*n, plan(&load(n)).arena_bytes))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("kws_ref_model", 16000),
+            ("vww_96_int8", 64512),
+            ("pretrainedResnet_quant", 49152),
+            ("ad01_int8", 768)
+        ]
+    );
+}
+
+#[test]
+fn an_unsupported_operator_is_named_with_its_index() {
+    let bytes = single_op_model(BuiltinOperator::TANH, TensorType::INT8);
+    let err = import("tiny.tflite", &bytes).unwrap_err();
+    assert!(
+        matches!(err, ImportError::UnsupportedOp { index: 0, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("op 0 (TANH) is not supported"), "{text}");
+    assert!(text.contains("tiny.tflite"), "{text}");
+}
+
+#[test]
+fn a_float_model_is_refused_naming_the_tensor() {
+    let bytes = single_op_model(BuiltinOperator::RESHAPE, TensorType::FLOAT32);
+    let text = import("f.tflite", &bytes).unwrap_err().to_string();
+    assert!(text.contains("op 0 (RESHAPE)"), "{text}");
+    assert!(text.contains("FLOAT32"), "{text}");
+}
+
+#[test]
+fn garbage_is_not_a_model() {
+    let text = import("junk.tflite", b"definitely not a flatbuffer")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.starts_with("junk.tflite: not a TFLite model"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_supported_single_op_model_runs_on_the_host() {
+    let bytes = single_op_model(BuiltinOperator::RESHAPE, TensorType::INT8);
+    let model = import("r.tflite", &bytes).unwrap();
+    let c = compile(&model, &plan(&model), Variant::Reference);
+    assert_eq!(
+        c.run_host(&[1, -2, 3, -4]).unwrap().output,
+        vec![1, -2, 3, -4]
+    );
+}

@@ -1,0 +1,268 @@
+//! Whole models end to end (issue 9): the four MLPerf Tiny int8 models run in the
+//! emulator on a Cortex-M4 and an RV32IMAC, bit-exact against LiteRT's reference kernels
+//! on the shipped inputs, with a per-layer table, totals and footprint; models that do
+//! not fit or use an unsupported op are refused before anything is built.
+
+mod support;
+
+use serde_json::Value;
+use std::path::PathBuf;
+use support::{models_dir, root, text, tinybench};
+
+const MODELS: [(&str, &str, usize); 4] = [
+    // (file stem, dataset, layers)
+    ("kws_ref_model", "kws", 13),
+    ("vww_96_int8", "vww", 31),
+    ("pretrainedResnet_quant", "ic", 16),
+    ("ad01_int8", "ad", 10),
+];
+
+fn model_path(stem: &str) -> String {
+    let p = models_dir().join(format!("{stem}.tflite"));
+    assert!(
+        p.is_file(),
+        "{} is missing: the MLPerf Tiny models live in ../shared/models/mlperf-tiny (or set TINYBENCH_MODELS_DIR)",
+        p.display()
+    );
+    p.display().to_string()
+}
+
+fn metrics_json(set: &str) -> Value {
+    let p = root()
+        .join("suites/datasets")
+        .join(set)
+        .join("metrics.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Run every model on `target` with its dataset and check the JSON result.
+fn all_models_on(target: &str) {
+    for (stem, set, layers) in MODELS {
+        let dataset = root().join("suites/datasets").join(set);
+        let out = tinybench(&[
+            "run",
+            "--target",
+            target,
+            "--model",
+            &model_path(stem),
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--format",
+            "json",
+            "--no-save",
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stem} on {target}: {err}");
+        let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let m = &run["model"];
+        let ctx = format!("{stem} on {target}");
+        // Bit-exact against LiteRT's reference kernels, and against the host's graph.
+        let reference = &m["reference"];
+        let inputs = std::fs::read_dir(dataset.join("inputs")).unwrap().count();
+        assert_eq!(reference["checked"], inputs, "{ctx}");
+        assert_eq!(reference["mismatched"], Value::Array(vec![]), "{ctx}");
+        assert_eq!(m["host_mismatches"], 0, "{ctx}");
+        // Case 0 is the inference, then one case per layer, every one checked.
+        let cases = run["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), layers + 1, "{ctx}");
+        assert_eq!(m["layers"].as_array().unwrap().len(), layers, "{ctx}");
+        for c in cases {
+            assert_eq!(c["status"]["status"], "ok", "{ctx}: {}", c["name"]);
+        }
+        assert_eq!(run["count_kind"], "instructions-emulated", "{ctx}");
+        // The layers account for the inference: their sum is below it by no more than
+        // the loop around them (counts are exact in the emulator).
+        let median = |c: &Value| c["summary"]["median"].as_u64().unwrap();
+        let total = median(&cases[0]);
+        let layer_sum: u64 = cases[1..].iter().map(median).sum();
+        assert!(
+            layer_sum <= total && total - layer_sum < total / 100,
+            "{ctx}: {layer_sum} vs {total}"
+        );
+        // Footprint from the ELF and the painted stack.
+        let mem = &m["memory"];
+        assert!(
+            mem["rodata"].as_u64().unwrap() >= m["const_bytes"].as_u64().unwrap(),
+            "{ctx}"
+        );
+        assert!(
+            mem["bss"].as_u64().unwrap() >= m["arena_bytes"].as_u64().unwrap(),
+            "{ctx}"
+        );
+        let stack = mem["stack_used"].as_u64().expect("painted stack reported");
+        assert!((64..8192).contains(&stack), "{ctx}: stack {stack}");
+        // Quality metrics from the device's outputs equal the generator's (LiteRT's).
+        let want = metrics_json(set);
+        for k in [
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "roc_auc",
+            "threshold",
+        ] {
+            let (g, w) = (&m["quality"][k], &want[k]);
+            match (g.as_f64(), w.as_f64()) {
+                (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "{ctx} {k}: {g} vs {w}"),
+                _ => assert_eq!(g, w, "{ctx} {k}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn mlperf_tiny_models_are_bit_exact_on_cortex_m4() {
+    all_models_on("sim-cortex-m4");
+}
+
+#[test]
+fn mlperf_tiny_models_are_bit_exact_on_rv32imac() {
+    all_models_on("sim-rv32imac");
+}
+
+#[test]
+fn table_has_a_row_per_layer_totals_and_footprint() {
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--model",
+        &model_path("kws_ref_model"),
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--no-save",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for want in [
+        "counts are instructions, emulated",
+        "op00",
+        "DEPTHWISE_CONV_2D",
+        "op12",
+        "SOFTMAX",
+        "count/MAC",
+        "share",
+        "arena B",
+        "scratch B",
+        "inference: median",
+        "flash:",
+        ".rodata",
+        "RAM:",
+        "by painting",
+        "✔ all 1 output(s) equal the host's run",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+}
+
+fn small_target(dir: &std::path::Path, flash_kib: u32, ram_kib: u32) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("targets/sim-cortex-m4.toml"))
+        .unwrap()
+        .replace("size_kib = 1024", &format!("size_kib = {flash_kib}"))
+        .replace("size_kib = 256", &format!("size_kib = {ram_kib}"))
+        .replace("name = \"sim-cortex-m4\"", "name = \"sim-small\"");
+    let p = dir.join("sim-small.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_model_that_does_not_fit_is_refused_with_the_numbers_before_building() {
+    let dir = tempfile::tempdir().unwrap();
+    // VWW: 235 KiB of weights do not fit 128 KiB of flash.
+    let t = small_target(dir.path(), 128, 256);
+    let out = tinybench(&[
+        "run",
+        "--target",
+        t.to_str().unwrap(),
+        "--model",
+        &model_path("vww_96_int8"),
+        "--no-save",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("model `vww_96_int8` needs"), "{err}");
+    assert!(err.contains("bytes of flash"), "{err}");
+    assert!(err.contains("sim-small has 131072"), "{err}");
+    assert!(!err.contains("firmware for"), "built anyway: {err}");
+    // Its 63 KiB arena does not fit 32 KiB of RAM.
+    let t = small_target(dir.path(), 1024, 32);
+    let out = tinybench(&[
+        "run",
+        "--target",
+        t.to_str().unwrap(),
+        "--model",
+        &model_path("vww_96_int8"),
+        "--no-save",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bytes of RAM (64512 for the tensor arena"),
+        "{err}"
+    );
+    assert!(err.contains("sim-small has 32768"), "{err}");
+}
+
+#[test]
+fn a_model_with_an_unsupported_op_fails_naming_it() {
+    use tinybench_model::testing::{single_op_model, tflite};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("tanh.tflite");
+    std::fs::write(
+        &p,
+        single_op_model(tflite::BuiltinOperator::TANH, tflite::TensorType::INT8),
+    )
+    .unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--model",
+        p.to_str().unwrap(),
+        "--no-save",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("op 0 (TANH) is not supported"), "{err}");
+    assert!(!err.contains("firmware for"), "built anyway: {err}");
+}
+
+#[test]
+fn a_wrong_output_on_the_device_fails_the_run() {
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--model",
+        &model_path("ad01_int8"),
+        "--dataset",
+        root().join("suites/datasets/ad").to_str().unwrap(),
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--no-save",
+        "--firmware-feature",
+        "selftest-wrong-output",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        stdout,
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("✘ 1 of 12 output(s) differ from the host's run"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("differ from dataset expected/"), "{stdout}");
+}
