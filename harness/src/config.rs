@@ -2,6 +2,7 @@
 //! struct (unknown keys rejected), then validated into a checked type; every error names
 //! the file, the line and the field.
 
+pub mod model_suite;
 pub mod suite;
 pub mod target;
 

@@ -111,11 +111,35 @@ impl Project {
             .collect()
     }
 
-    /// Every suite file, loaded (errors kept per file).
+    /// Every kernel suite file, loaded (errors kept per file); model suites are
+    /// [`Project::model_suite`]'s.
     pub fn all_suites(&self) -> Vec<Result<Suite, ConfigError>> {
         toml_names(&self.suites_dir())
             .iter()
+            .filter(|n| !self.is_model_suite(n))
             .map(|n| self.suite(n))
             .collect()
+    }
+
+    fn is_model_suite(&self, name: &str) -> bool {
+        std::fs::read_to_string(self.suite_path(name))
+            .is_ok_and(|t| crate::config::model_suite::is_model_suite(&t))
+    }
+
+    /// The model suite `name` names, or `None` when it is a kernel suite (or missing:
+    /// [`Project::suite`] says so).
+    pub fn model_suite(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::config::model_suite::ModelSuite>, ConfigError> {
+        use crate::config::model_suite::{is_model_suite, models_dir, ModelSuite};
+        let path = self.suite_path(name);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        if !is_model_suite(&text) {
+            return Ok(None);
+        }
+        ModelSuite::parse(&path, &text, &models_dir(&self.root)).map(Some)
     }
 }

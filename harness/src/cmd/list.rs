@@ -74,6 +74,20 @@ impl ListCmd {
                         }
                     }
                 }
+                for name in crate::config::toml_names(&project.suites_dir()) {
+                    match project.model_suite(&name) {
+                        Ok(Some(m)) => b.push_record([
+                            m.name.clone(),
+                            format!("{} models", m.models.len()),
+                            m.description.clone(),
+                        ]),
+                        Ok(None) => {}
+                        Err(e) => {
+                            bad += 1;
+                            eprintln!("error: {e}");
+                        }
+                    }
+                }
             }
         }
         let mut table: Table = b.build();

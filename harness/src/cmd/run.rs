@@ -82,6 +82,9 @@ impl RunCmd {
             return super::run_model::run(&self, path).await;
         }
         let project = self.project.project()?;
+        if let Some(models) = project.model_suite(&self.suite)? {
+            return super::run_model::run_suite(&self, &models).await;
+        }
         if crate::fleet::wanted(&project, &self.target, &self.fleet)? {
             return crate::fleet::run(&project, &self).await;
         }

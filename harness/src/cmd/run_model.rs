@@ -24,17 +24,17 @@ pub struct ModelOpts {
     /// runs one input drawn from `--seed`.
     #[arg(long, value_name = "DIR", requires = "model")]
     pub dataset: Option<std::path::PathBuf>,
-    /// Kernel variant the model's layers run.
-    #[arg(long, value_enum, default_value = "optimized", requires = "model")]
+    /// Kernel variant the model's layers run (`--model` or a model suite).
+    #[arg(long, value_enum, default_value = "optimized")]
     pub variant: VariantArg,
-    /// Timed whole inferences (`--model`).
-    #[arg(long, default_value_t = 3, value_name = "N", requires = "model")]
+    /// Timed whole inferences (`--model` or a model suite).
+    #[arg(long, default_value_t = 3, value_name = "N")]
     pub reps: u16,
-    /// Untimed inferences before them (`--model`).
-    #[arg(long, default_value_t = 1, value_name = "N", requires = "model")]
+    /// Untimed inferences before them (`--model` or a model suite).
+    #[arg(long, default_value_t = 1, value_name = "N")]
     pub warmup: u16,
     /// Seed of the input when there is no `--dataset`.
-    #[arg(long, default_value_t = 1, requires = "model")]
+    #[arg(long, default_value_t = 1)]
     pub seed: u32,
 }
 
@@ -58,10 +58,11 @@ impl VariantArg {
 
 fn inputs(
     opts: &ModelOpts,
+    dataset: Option<&Path>,
     len: usize,
     out_len: usize,
 ) -> anyhow::Result<(Vec<Input>, Option<Task>)> {
-    let Some(dir) = &opts.dataset else {
+    let Some(dir) = dataset else {
         return Ok((vec![model::seeded_input(len, opts.seed)], None));
     };
     let d = Dataset::load(dir, len, out_len)?;
@@ -85,8 +86,26 @@ fn inputs(
     Ok((inputs, Some(task)))
 }
 
+/// Run every model of a model suite (`run --suite mlperf-tiny`), one after the other;
+/// the exit status is the worst of theirs.
+pub async fn run_suite(
+    cmd: &RunCmd,
+    suite: &crate::config::model_suite::ModelSuite,
+) -> anyhow::Result<u8> {
+    let mut worst = crate::exit::OK;
+    for m in &suite.models {
+        eprintln!("== {} / {}: {}", suite.name, m.name, m.file.display());
+        worst = worst.max(run_one(cmd, &m.file, m.dataset.as_deref()).await?);
+    }
+    Ok(worst)
+}
+
 /// Run the verb's model mode.
 pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
+    run_one(cmd, path, cmd.model.dataset.as_deref()).await
+}
+
+async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::Result<u8> {
     let project = cmd.project.project()?;
     if cmd.target.len() > 1 {
         anyhow::bail!("--model runs on one target at a time; give one --target");
@@ -98,6 +117,7 @@ pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
     let (m, compiled) = model::load(path, opts.variant.kernels())?;
     let (inputs, task) = inputs(
         opts,
+        dataset,
         compiled.input.len as usize,
         compiled.output.len as usize,
     )?;
