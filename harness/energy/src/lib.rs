@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod model;
+pub mod ppk2;
+pub mod ppk2_serial;
 mod trace;
 
 pub use trace::{integrate, Estimate, Sample, Trace, TraceError, TraceIssue, Window};
