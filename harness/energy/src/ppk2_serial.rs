@@ -52,6 +52,11 @@ pub fn find_port(port: Option<&str>) -> Result<String, Ppk2Error> {
     if let Some(p) = port {
         return Ok(p.to_string());
     }
+    // serialport scans /sys/class/tty on Linux without libudev and panics when it is
+    // missing (some containers): no sysfs, no USB serial ports to find.
+    if cfg!(target_os = "linux") && !std::path::Path::new("/sys/class/tty").is_dir() {
+        return Err(Ppk2Error::NotFound);
+    }
     let ports = serialport::available_ports().map_err(|source| Ppk2Error::Port {
         port: "(listing ports)".into(),
         source,
