@@ -110,10 +110,17 @@ pub struct Recording {
     pub calibration: Calibration,
 }
 
-/// A running capture: a thread reading the stream into the parser.
+/// A running capture: a thread reading the stream into the parser. Dropped without
+/// [`Capture::finish`] (the run failed), it still tells the thread to stop.
 pub struct Capture {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Result<Recording, Ppk2Error>>,
+    thread: Option<JoinHandle<Result<Recording, Ppk2Error>>>,
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Capture {
@@ -160,15 +167,19 @@ impl Capture {
                 calibration,
             })
         });
-        Ok(Capture { stop, thread })
+        Ok(Capture {
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// Stop streaming and return what was recorded.
-    pub fn finish(self) -> Result<Recording, Ppk2Error> {
+    pub fn finish(mut self) -> Result<Recording, Ppk2Error> {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("PPK2 reader thread panicked").into()))
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            _ => Err(std::io::Error::other("PPK2 reader thread panicked").into()),
+        }
     }
 }
 
