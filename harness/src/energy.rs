@@ -95,7 +95,8 @@ impl Plan {
     pub fn firmware_feature(&self) -> Option<String> {
         match self {
             Plan::Monitor(m) => Some(format!("power-{}", m.monitor.chip.name().to_lowercase())),
-            _ => None,
+            Plan::Ppk2 { .. } => Some("power-marker".into()),
+            Plan::Model(_) => None,
         }
     }
 }
@@ -158,6 +159,12 @@ pub fn plan(energy: &Energy, target: &Target) -> Result<Option<Plan>, EnergyErro
                     target.name
                 ))
             })?;
+            if wiring.marker.is_none() {
+                return Err(EnergyError::Config(format!(
+                    "targets/{}.toml has no [power.ppk2.marker] (the registers that drive {}): docs/energy.md",
+                    target.name, wiring.marker_pin
+                )));
+            }
             let port = tinybench_energy::ppk2_serial::find_port(port.as_deref())?;
             Some(Plan::Ppk2 { port, wiring })
         }

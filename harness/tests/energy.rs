@@ -93,8 +93,22 @@ fn measured_energy_on_a_board_names_what_is_missing_before_building() {
     // serial port with its USB id), so the run stops before building and says so.
     let dir = tempfile::tempdir().unwrap();
     let board = std::fs::read_to_string(support::root().join("targets/nrf52840.toml")).unwrap();
-    let with_ppk2 = format!("{board}\n[power.ppk2]\nmarker_pin = \"P0.13\"\n");
+    let wiring = "[power.ppk2]\nmarker_pin = \"P0.13\"\n";
+    let regs = "[power.ppk2.marker]\ninit = [[0x50000518, 0, 0x2000]]\nset = [0x50000508, 0x2000]\nclear = [0x5000050C, 0x2000]\n";
     let path = dir.path().join("nrf52840.toml");
+    // Without the marker registers the firmware could not drive the pin: named first.
+    std::fs::write(&path, format!("{board}\n{wiring}")).unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        path.to_str().unwrap(),
+        "--energy",
+        "ppk2",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("has no [power.ppk2.marker]"), "{err}");
+    let with_ppk2 = format!("{board}\n{wiring}{regs}");
     std::fs::write(&path, with_ppk2).unwrap();
     let p = path.to_str().unwrap();
     let out = tinybench(&["run", "--target", p, "--energy", "ppk2"]);

@@ -94,6 +94,16 @@ struct RawPpk2 {
     marker_pin: String,
     logic_port: Option<u8>,
     vdd_mv: Option<u16>,
+    marker: Option<RawMarker>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMarker {
+    #[serde(default)]
+    init: Vec<[u64; 3]>,
+    set: [u64; 2],
+    clear: [u64; 2],
 }
 
 #[derive(Deserialize)]
@@ -188,6 +198,41 @@ pub struct Ppk2Wiring {
     pub logic_port: u8,
     /// Source voltage the PPK2 supplies the board with, mV.
     pub vdd_mv: u16,
+    /// The registers that drive the pin (`[power.ppk2.marker]`), if the file gives them.
+    pub marker: Option<MarkerRegs>,
+}
+
+/// Register writes that drive the marker pin, compiled into the firmware (feature
+/// `power-marker`): `init` is read-modify-write `(address, bits to clear, bits to set)`
+/// (clock enable, pin direction); `set`/`clear` are plain writes `(address, value)`
+/// (e.g. nRF OUTSET/OUTCLR, STM32 BSRR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkerRegs {
+    /// Start-up writes.
+    pub init: Vec<(u32, u32, u32)>,
+    /// Drive the pin high.
+    pub set: (u32, u32),
+    /// Drive it low.
+    pub clear: (u32, u32),
+}
+
+impl MarkerRegs {
+    /// The generated `marker.rs` the firmware includes.
+    pub fn rust(&self) -> String {
+        let init: Vec<String> = self
+            .init
+            .iter()
+            .map(|(a, c, s)| format!("({a:#010x}, {c:#010x}, {s:#010x})"))
+            .collect();
+        format!(
+            "pub const MARKER_INIT: &[(u32, u32, u32)] = &[{}];\npub const MARKER_SET: (u32, u32) = ({:#010x}, {:#010x});\npub const MARKER_CLEAR: (u32, u32) = ({:#010x}, {:#010x});\n",
+            init.join(", "),
+            self.set.0,
+            self.set.1,
+            self.clear.0,
+            self.clear.1
+        )
+    }
 }
 
 impl Target {
@@ -317,10 +362,35 @@ impl Target {
                         if let Some((f, msg)) = field {
                             return Err(src.error(Some(span), Some(f), msg));
                         }
+                        let word = |v: u64| u32::try_from(v).ok();
+                        let marker = match w.marker {
+                            None => None,
+                            Some(m) => {
+                                let init: Option<Vec<(u32, u32, u32)>> = m
+                                    .init
+                                    .iter()
+                                    .map(|[a, c, s]| Some((word(*a)?, word(*c)?, word(*s)?)))
+                                    .collect();
+                                let pair = |[a, v]: [u64; 2]| Some((word(a)?, word(v)?));
+                                match (init, pair(m.set), pair(m.clear)) {
+                                    (Some(init), Some(set), Some(clear)) if set.0 != 0 && clear.0 != 0 => {
+                                        Some(MarkerRegs { init, set, clear })
+                                    }
+                                    _ => {
+                                        return Err(src.error(
+                                            Some(span),
+                                            Some("power.ppk2.marker"),
+                                            "marker registers: addresses and values must be 32-bit, set and clear addresses non-zero",
+                                        ))
+                                    }
+                                }
+                            }
+                        };
                         Some(Ppk2Wiring {
                             marker_pin: w.marker_pin,
                             logic_port,
                             vdd_mv,
+                            marker,
                         })
                     }
                 };
@@ -460,9 +530,30 @@ kind = "emulator"
             Ppk2Wiring {
                 marker_pin: "P0.13".into(),
                 logic_port: 0,
-                vdd_mv: 3000
+                vdd_mv: 3000,
+                marker: None,
             }
         );
+        let regs = format!(
+            "{text}[power.ppk2.marker]\ninit = [[0x50000518, 0, 0x2000]]\nset = [0x50000508, 0x2000]\nclear = [0x5000050C, 0x2000]\n"
+        );
+        let m = parse(&regs)
+            .unwrap()
+            .power
+            .unwrap()
+            .ppk2
+            .unwrap()
+            .marker
+            .unwrap();
+        assert_eq!(m.set, (0x5000_0508, 0x2000));
+        assert!(
+            m.rust()
+                .contains("MARKER_CLEAR: (u32, u32) = (0x5000050c, 0x00002000)"),
+            "{}",
+            m.rust()
+        );
+        let e = parse(&regs.replace("0x50000508", "0x150000508")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("power.ppk2.marker"), "{e}");
         let bad = text.replace("ina226", "ina999");
         let e = parse(&bad).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("power.monitor.kind"), "{e}");

@@ -269,6 +269,7 @@ mod tests {
             marker_pin: "P0.13".into(),
             logic_port: 0,
             vdd_mv: 3000,
+            marker: None,
         };
         let (e, issues) = ppk2_windows(&s, &p.lost, p.invalid, &w, &[0, 1]).unwrap();
         // 9 mA · 3 V for 2 ms and 3 ms: 54 µJ and 81 µJ, within the stated bound.

@@ -135,12 +135,21 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     std::fs::create_dir_all(&gen_dir).map_err(io("creating", &gen_dir))?;
     write_if_changed(&gen_dir.join("suite.rs"), &suite_rs)?;
     write_if_changed(&gen_dir.join("memory.x"), &memory_x)?;
+    // PPK2 marker pin registers (feature power-marker), when the target file has them.
+    let marker_rs = t
+        .power
+        .as_ref()
+        .and_then(|p| p.ppk2.as_ref()?.marker.as_ref())
+        .map(|m| m.rust())
+        .unwrap_or_default();
+    write_if_changed(&gen_dir.join("marker.rs"), &marker_rs)?;
 
     let fw = req.project.join("targets").join("firmware");
     let mut h = Sha256::new();
     for part in [
         suite_rs.as_str(),
         memory_x.as_str(),
+        marker_rs.as_str(),
         t.triple.as_str(),
         req.toolchain.version.as_str(),
     ] {

@@ -63,6 +63,8 @@ pub fn run(id: u16, case: &Case) {
     for rep in 0..case.reps {
         #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
         crate::power::sample();
+        #[cfg(feature = "power-marker")]
+        crate::marker::high();
         let t0 = arch::read_counter();
         let r = case::run(black_box(op), black_box(variant), &mut ws);
         // --- selftest-slow-fc (issue 8): a fixed extra cost inside the timed region of
@@ -75,6 +77,8 @@ pub fn run(id: u16, case: &Case) {
         }
         // --- end selftest-slow-fc
         let t1 = arch::read_counter();
+        #[cfg(feature = "power-marker")]
+        crate::marker::low();
         black_box(&r);
         #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
         {

@@ -19,6 +19,8 @@ use defmt_rtt as _;
 
 mod arch;
 mod cases;
+#[cfg(feature = "power-marker")]
+mod marker;
 #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
 mod power;
 
@@ -43,6 +45,8 @@ fn main() -> ! {
     arch::init_counter();
     #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
     power::init();
+    #[cfg(feature = "power-marker")]
+    marker::init();
     defmt::println!(
         "TB hello schema={=u16} suite={=u32} cases={=u16}",
         SCHEMA,
