@@ -1,15 +1,202 @@
-//! Energy per case: the emulator's modeled-cycle timeline and a target's datasheet figure
-//! go through the same sample pipeline a measurement would (`tinybench-energy`).
+//! Energy per case, one pipeline for every source (`tinybench-energy`): a trace of power
+//! samples and one window per timed repetition on the same clock, integrated per window.
+//!
+//! * `--energy model`: the emulator's modeled-cycle timeline and the target's datasheet
+//!   figure synthesise the samples ("energy, modeled (datasheet …)").
+//! * `--energy ina226` / `ina219`: the firmware's `TB power` readings and `TB region`
+//!   starts, on the cycle-counter clock ([`measured`]; "energy, measured (INA226)").
+//! * `--energy ppk2[:PORT]`: a PPK2 stream, windows from its logic port ([`measured`];
+//!   "energy, measured (PPK2)").
 
-use crate::config::target::Target;
+pub mod measured;
+
+use crate::config::target::{Ppk2Wiring, Target};
 use crate::runner::Region;
 use std::collections::BTreeMap;
 use tinybench_energy::model::PowerModel;
+use tinybench_energy::ppk2_serial::{Capture, Ppk2Error, Recording};
 use tinybench_energy::{integrate, Trace, TraceError, Window};
 use tinybench_results::CaseEnergy;
 
 /// Synthesised sample rate: what a PPK2 delivers (100 kS/s).
 const SAMPLE_RATE_HZ: f64 = 100e3;
+
+/// What `--energy` asked for: `none`, `model`, `ppk2[:PORT]`, `ina226`, `ina219`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Energy {
+    /// No energy figures.
+    None,
+    /// The target's datasheet figure applied to the modeled cycles.
+    Model,
+    /// A PPK2 on the host; `None` finds its port.
+    Ppk2(Option<String>),
+    /// The INA226/INA219 named, on the board (firmware feature `power-<kind>`).
+    Monitor(String),
+}
+
+impl std::str::FromStr for Energy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Energy, String> {
+        Ok(match s {
+            "none" => Energy::None,
+            "model" => Energy::Model,
+            "ppk2" => Energy::Ppk2(None),
+            "ina226" | "ina219" => Energy::Monitor(s.to_string()),
+            _ => match s.strip_prefix("ppk2:") {
+                Some(port) if !port.is_empty() => Energy::Ppk2(Some(port.to_string())),
+                _ => {
+                    return Err(format!(
+                        "`{s}`: use none, model, ppk2, ppk2:PORT (e.g. ppk2:/dev/ttyACM0), ina226 or ina219"
+                    ))
+                }
+            },
+        })
+    }
+}
+
+/// Why energy figures cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EnergyError {
+    /// The target file lacks what the source needs.
+    #[error("{0}")]
+    Config(String),
+    /// A measured source on an emulated target.
+    #[error("no power monitor on an emulated target ({0}); use --energy model")]
+    Emulated(String),
+    /// The PPK2 could not be found or driven.
+    #[error(transparent)]
+    Ppk2(#[from] Ppk2Error),
+    /// The samples could not be integrated.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// Samples, markers and timed regions do not line up.
+    #[error("{0}")]
+    Pairing(String),
+}
+
+/// Everything a source needs, checked before the firmware is built.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Datasheet model.
+    Model(PowerModel),
+    /// A monitor on the board, read by the firmware.
+    Monitor(measured::MonitorPlan),
+    /// A PPK2 at `port`, wired as the target file says.
+    Ppk2 {
+        /// Serial port.
+        port: String,
+        /// Wiring.
+        wiring: Ppk2Wiring,
+    },
+}
+
+impl Plan {
+    /// The firmware feature this source needs, if any.
+    pub fn firmware_feature(&self) -> Option<String> {
+        match self {
+            Plan::Monitor(m) => Some(format!("power-{}", m.monitor.chip.name().to_lowercase())),
+            Plan::Ppk2 { .. } => Some("power-marker".into()),
+            Plan::Model(_) => None,
+        }
+    }
+}
+
+/// A plan with what was recorded during the run.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Datasheet model.
+    Model(PowerModel),
+    /// Monitor readings come with the firmware's events.
+    Monitor(measured::MonitorPlan),
+    /// The PPK2 stream recorded while the firmware ran.
+    Ppk2(Box<Recording>, Ppk2Wiring),
+}
+
+/// Check that `energy` can be measured or modeled on `target`; for a PPK2, find it.
+pub fn plan(energy: &Energy, target: &Target) -> Result<Option<Plan>, EnergyError> {
+    if matches!(energy, Energy::Ppk2(_) | Energy::Monitor(_)) && target.is_emulated() {
+        return Err(EnergyError::Emulated(target.name.clone()));
+    }
+    let power = || {
+        target.power.as_ref().ok_or_else(|| {
+            EnergyError::Config(format!(
+                "targets/{}.toml has no [power] section: add run_ua_per_mhz, supply_v and source (the datasheet figure and where it is from)",
+                target.name
+            ))
+        })
+    };
+    Ok(match energy {
+        Energy::None => None,
+        Energy::Model => Some(Plan::Model(model_for(target).map_err(EnergyError::Config)?)),
+        Energy::Monitor(kind) => {
+            let m = power()?.monitor.ok_or_else(|| {
+                EnergyError::Config(format!(
+                    "targets/{}.toml has no [power.monitor] (kind = \"{kind}\", shunt_ohm = …): docs/energy.md",
+                    target.name
+                ))
+            })?;
+            if !m.chip.name().eq_ignore_ascii_case(kind) {
+                return Err(EnergyError::Config(format!(
+                    "--energy {kind}, but targets/{}.toml's power.monitor.kind is {}",
+                    target.name,
+                    m.chip.name().to_lowercase()
+                )));
+            }
+            Some(Plan::Monitor(measured::MonitorPlan {
+                monitor: m,
+                clock_hz: target.clock_hz as f64,
+                counter_bits: if target.counter().starts_with("SysTick") {
+                    24
+                } else {
+                    32
+                },
+            }))
+        }
+        Energy::Ppk2(port) => {
+            let wiring = power()?.ppk2.clone().ok_or_else(|| {
+                EnergyError::Config(format!(
+                    "targets/{}.toml has no [power.ppk2] (marker_pin = \"…\"): docs/energy.md",
+                    target.name
+                ))
+            })?;
+            if wiring.marker.is_none() {
+                return Err(EnergyError::Config(format!(
+                    "targets/{}.toml has no [power.ppk2.marker] (the registers that drive {}): docs/energy.md",
+                    target.name, wiring.marker_pin
+                )));
+            }
+            let port = tinybench_energy::ppk2_serial::find_port(port.as_deref())?;
+            Some(Plan::Ppk2 { port, wiring })
+        }
+    })
+}
+
+/// A source that records while the firmware runs (the PPK2) is started here.
+pub struct Running(Option<Plan>, Option<Capture>);
+
+/// Start recording, if the plan records.
+pub fn start(plan: Option<Plan>) -> Result<Running, EnergyError> {
+    let capture = match &plan {
+        Some(Plan::Ppk2 { port, wiring }) => Some(Capture::start(port, wiring.vdd_mv)?),
+        _ => None,
+    };
+    Ok(Running(plan, capture))
+}
+
+impl Running {
+    /// Stop recording; what the analysis needs.
+    pub fn finish(self) -> Result<Option<Input>, EnergyError> {
+        Ok(match (self.0, self.1) {
+            (None, _) => None,
+            (Some(Plan::Model(m)), _) => Some(Input::Model(m)),
+            (Some(Plan::Monitor(m)), _) => Some(Input::Monitor(m)),
+            (Some(Plan::Ppk2 { wiring, .. }), Some(c)) => {
+                Some(Input::Ppk2(Box::new(c.finish()?), wiring))
+            }
+            (Some(Plan::Ppk2 { .. }), None) => None,
+        })
+    }
+}
 
 /// The datasheet model of a target, or an error naming the file to fix.
 pub fn model_for(target: &Target) -> Result<PowerModel, String> {
@@ -27,35 +214,62 @@ pub fn model_for(target: &Target) -> Result<PowerModel, String> {
     })
 }
 
-/// Energy per inference of every case, from its timed regions: each region's energy by
-/// integrating a trace synthesised from the model over the region's window on the
-/// modeled-cycle clock, minus the median empty-region energy. Also returns the trace's
-/// issues in words.
+/// Energy per case and issues in words, from a datasheet model: a trace synthesised from
+/// the model over the modeled-cycle timeline, one window per timed region.
 pub fn per_case(
     model: &PowerModel,
     regions: &[Region],
 ) -> Result<(BTreeMap<u32, CaseEnergy>, Vec<String>), TraceError> {
     let end = regions.iter().map(|r| r.end).max().unwrap_or(0) + 1;
     let trace = Trace::new(model.synthesise(end, SAMPLE_RATE_HZ))?;
+    let windows: Vec<Timed> = regions
+        .iter()
+        .map(|r| Timed {
+            case: r.case,
+            window: Window {
+                start: model.seconds(r.start),
+                end: model.seconds(r.end.max(r.start + 1)),
+            },
+            extra_bound: 0.0,
+        })
+        .collect();
+    per_window(&trace, &windows)
+}
+
+/// One timed region on a trace's clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timed {
+    /// The case it timed, or `None` for an empty (overhead) region.
+    pub case: Option<u32>,
+    /// Its window.
+    pub window: Window,
+    /// Error bound to add beyond the sampling (e.g. edge uncertainty), joules.
+    pub extra_bound: f64,
+}
+
+/// Integrate every window; per case, subtract the median empty-region energy (0 when
+/// the source has no empty regions).
+pub fn per_window(
+    trace: &Trace,
+    windows: &[Timed],
+) -> Result<(BTreeMap<u32, CaseEnergy>, Vec<String>), TraceError> {
     let issues = trace
         .issues
         .iter()
         .map(|i| format!("energy trace: {i:?}"))
         .collect();
-    let window = |r: &Region| Window {
-        start: model.seconds(r.start),
-        end: model.seconds(r.end.max(r.start + 1)),
-    };
     let mut overhead = Vec::new();
     let mut cases: BTreeMap<u32, Vec<(f64, f64, f64)>> = BTreeMap::new();
-    for r in regions {
-        let e = integrate(&trace, window(r))?;
+    for r in windows {
+        let e = integrate(trace, r.window)?;
         match r.case {
             None => overhead.push(e.joules),
-            Some(id) => cases
-                .entry(id)
-                .or_default()
-                .push((e.joules, e.avg_watts, e.bound)),
+            Some(id) => {
+                cases
+                    .entry(id)
+                    .or_default()
+                    .push((e.joules, e.avg_watts, e.bound + r.extra_bound))
+            }
         }
     }
     overhead.sort_by(f64::total_cmp);
@@ -122,5 +336,21 @@ mod tests {
             "{got} vs {direct_uj}"
         );
         assert!((e[&0].avg_power_mw - 9.984).abs() < 1e-9);
+    }
+
+    #[test]
+    fn energy_option_parses_and_rejects() {
+        assert_eq!("model".parse::<Energy>(), Ok(Energy::Model));
+        assert_eq!("ppk2".parse::<Energy>(), Ok(Energy::Ppk2(None)));
+        assert_eq!(
+            "ppk2:/dev/ttyACM0".parse::<Energy>(),
+            Ok(Energy::Ppk2(Some("/dev/ttyACM0".into())))
+        );
+        assert_eq!(
+            "ina226".parse::<Energy>(),
+            Ok(Energy::Monitor("ina226".into()))
+        );
+        assert!("ppk2:".parse::<Energy>().is_err());
+        assert!("ina999".parse::<Energy>().unwrap_err().contains("ina226"));
     }
 }

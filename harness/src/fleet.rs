@@ -182,8 +182,8 @@ pub struct JobSpec {
     pub limits: RunLimits,
     /// How the board finds its probe.
     pub probe_opts: ProbeOpts,
-    /// Energy model, when asked for.
-    pub power: Option<tinybench_energy::model::PowerModel>,
+    /// Energy source, when asked for.
+    pub energy: Option<crate::energy::Plan>,
 }
 
 /// One device's run as a [`Job`]: open the device, run the firmware, analyse. An `Err`
@@ -197,7 +197,7 @@ pub fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
         suite_hash,
         limits,
         probe_opts,
-        power,
+        energy,
     } = spec;
     Job {
         name: target.name.clone(),
@@ -224,6 +224,7 @@ pub fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
                 }),
             };
             let mut device = backend::open_with(&target, &probe_opts, sinks)?;
+            let recording = crate::energy::start(energy)?;
             let s = &suite;
             let out = run_firmware(
                 device.as_mut(),
@@ -242,6 +243,7 @@ pub fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
                 },
             )?;
             bar.finish_and_clear();
+            let energy = recording.finish()?;
             Ok(runner::analyse(
                 &target,
                 &suite.name,
@@ -249,7 +251,7 @@ pub fn device_job(spec: JobSpec, bar: ProgressBar) -> Job<Finished> {
                 suite_hash,
                 sha,
                 out,
-                power.as_ref(),
+                energy.as_ref(),
             ))
         }),
     }
@@ -286,12 +288,8 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
     // Energy figures asked for but impossible: say so before building anything.
     let mut powers = std::collections::HashMap::new();
     for t in &targets {
-        let power = match cmd.energy {
-            crate::cmd::run::Energy::None => None,
-            crate::cmd::run::Energy::Model => {
-                Some(crate::energy::model_for(t).map_err(anyhow::Error::msg)?)
-            }
-        };
+        let power =
+            crate::energy::plan(&cmd.energy, t).map_err(|e| anyhow::anyhow!("{}: {e}", t.name))?;
         powers.insert(t.name.clone(), power);
     }
     let probe_opts = opts.probe_opts(runner_attach_attempts(opts));
@@ -311,7 +309,12 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
     }
     let mut built = Vec::new();
     for t in &targets {
-        built.push(crate::cmd::build::firmware(project, t, &suite, &cmd.build).await?);
+        let mut build = cmd.build.clone();
+        let feature = powers
+            .get(&t.name)
+            .and_then(|p| p.as_ref()?.firmware_feature());
+        build.firmware_features.extend(feature);
+        built.push(crate::cmd::build::firmware(project, t, &suite, &build).await?);
     }
     if opts.build_only {
         for b in &built {
@@ -338,7 +341,7 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
             suite_hash: b.suite_hash,
             limits,
             probe_opts: probe_opts.clone(),
-            power,
+            energy: power,
         };
         jobs.push(device_job(spec, bar));
     }

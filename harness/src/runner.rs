@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tinybench_device::protocol::Event;
 use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome, RunOutput};
-use tinybench_energy::model::PowerModel;
 use tinybench_results::{stats, CaseResult, CaseStatus, RunResult, SCHEMA_VERSION};
 
 /// A finished run: the result and how the firmware ended.
@@ -93,7 +92,7 @@ pub fn run(
     elf: Vec<u8>,
     suite_hash: u32,
     limits: &RunLimits,
-    power: Option<&PowerModel>,
+    energy: Option<crate::energy::Plan>,
     on_event: &mut dyn FnMut(&Event),
 ) -> anyhow::Result<Finished> {
     let specs = suite_specs(suite);
@@ -104,7 +103,7 @@ pub fn run(
         elf,
         suite_hash,
         limits,
-        power,
+        energy,
         on_event,
     )
 }
@@ -119,7 +118,7 @@ pub fn run_specs(
     elf: Vec<u8>,
     suite_hash: u32,
     limits: &RunLimits,
-    power: Option<&PowerModel>,
+    energy: Option<crate::energy::Plan>,
     on_event: &mut dyn FnMut(&Event),
 ) -> anyhow::Result<Finished> {
     let firmware_sha256: String = Sha256::digest(&elf)
@@ -128,7 +127,9 @@ pub fn run_specs(
         .collect();
     let image = FirmwareImage::parse(elf)?;
     let mut device = crate::backend::open(target)?;
+    let recording = crate::energy::start(energy)?;
     let out = run_firmware(device.as_mut(), &image, Some(suite_hash), limits, on_event)?;
+    let energy = recording.finish()?;
     Ok(analyse(
         target,
         name,
@@ -136,7 +137,7 @@ pub fn run_specs(
         suite_hash,
         firmware_sha256,
         out,
-        power,
+        energy.as_ref(),
     ))
 }
 
@@ -148,7 +149,7 @@ pub fn analyse(
     suite_hash: u32,
     firmware_sha256: String,
     out: RunOutput,
-    power: Option<&PowerModel>,
+    energy_input: Option<&crate::energy::Input>,
 ) -> Finished {
     let mut overhead_samples = Vec::new();
     let mut raw: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
@@ -181,27 +182,17 @@ pub fn analyse(
     warnings.extend(out.protocol_errors.iter().map(|e| e.to_string()));
     let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
     let modeled = modeled_pairs(&out, &mut warnings);
-    let mut energy = match (power, &modeled) {
-        (Some(p), Some(m)) => match crate::energy::per_case(p, &m.regions) {
-            Ok((e, issues)) => {
-                warnings.extend(issues);
-                Some(e)
-            }
-            Err(e) => {
-                warnings.push(format!("no energy figures: {e}"));
-                None
-            }
-        },
-        (Some(_), None) => {
-            warnings.push(
-                "no energy figures: the energy model needs cycle counts at each counter read"
-                    .into(),
-            );
-            None
+    let (mut energy, energy_source) = match energy_for(energy_input, &out, modeled.as_ref()) {
+        Ok(Some(((e, issues), label))) => {
+            warnings.extend(issues);
+            (Some(e), Some(label))
         }
-        _ => None,
+        Ok(None) => (None, None),
+        Err(e) => {
+            warnings.push(format!("no energy figures: {e}"));
+            (None, None)
+        }
     };
-    let energy_source = energy.as_ref().and(power).map(|p| p.source().label());
     let modeled_overhead = modeled
         .as_ref()
         .and_then(|m| m.overhead().into_iter().min());
@@ -278,6 +269,34 @@ pub fn analyse(
         warnings,
         events: out.events,
     }
+}
+
+/// Energy per case, its issues and its label, from whichever source the run had.
+fn energy_for(
+    input: Option<&crate::energy::Input>,
+    out: &RunOutput,
+    modeled: Option<&Modeled>,
+) -> Result<Option<(crate::energy::measured::PerCase, String)>, String> {
+    use crate::energy::{measured, Input};
+    let Some(input) = input else {
+        return Ok(None);
+    };
+    let ((e, issues), label) = match input {
+        Input::Model(p) => {
+            let m = modeled.ok_or("the energy model needs cycle counts at each counter read")?;
+            let r = crate::energy::per_case(p, &m.regions).map_err(|e| e.to_string())?;
+            (r, p.source().label())
+        }
+        Input::Monitor(plan) => (
+            measured::monitor(plan, &out.events).map_err(|e| e.to_string())?,
+            plan.monitor.source().label(),
+        ),
+        Input::Ppk2(rec, wiring) => (
+            measured::ppk2(rec, wiring, &out.events).map_err(|e| e.to_string())?,
+            tinybench_energy::Source::Measured("PPK2".into()).label(),
+        ),
+    };
+    Ok(Some(((e, issues), label)))
 }
 
 /// One timed region on the modeled-cycle timeline.

@@ -71,3 +71,54 @@ fn energy_model_without_a_power_figure_names_the_file() {
     );
     assert!(!err.contains("firmware for"), "built before failing: {err}");
 }
+
+#[test]
+fn measured_energy_on_the_emulator_fails_fast_and_says_use_model() {
+    for source in ["ppk2", "ppk2:/dev/ttyACM0", "ina226"] {
+        let out = tinybench(&["run", "--target", "sim-cortex-m4", "--energy", source]);
+        assert_eq!(out.status.code(), Some(2), "{source}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no power monitor on an emulated target")
+                && err.contains("--energy model"),
+            "{source}: {err}"
+        );
+        assert!(!err.contains("firmware for"), "built before failing: {err}");
+    }
+}
+
+#[test]
+fn measured_energy_on_a_board_names_what_is_missing_before_building() {
+    // A copy of the nrf52840 target with PPK2 wiring: no PPK2 is attached here (no
+    // serial port with its USB id), so the run stops before building and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let board = std::fs::read_to_string(support::root().join("targets/nrf52840.toml")).unwrap();
+    let wiring = "[power.ppk2]\nmarker_pin = \"P0.13\"\n";
+    let regs = "[power.ppk2.marker]\ninit = [[0x50000518, 0, 0x2000]]\nset = [0x50000508, 0x2000]\nclear = [0x5000050C, 0x2000]\n";
+    let path = dir.path().join("nrf52840.toml");
+    // Without the marker registers the firmware could not drive the pin: named first.
+    std::fs::write(&path, format!("{board}\n{wiring}")).unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        path.to_str().unwrap(),
+        "--energy",
+        "ppk2",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("has no [power.ppk2.marker]"), "{err}");
+    let with_ppk2 = format!("{board}\n{wiring}{regs}");
+    std::fs::write(&path, with_ppk2).unwrap();
+    let p = path.to_str().unwrap();
+    let out = tinybench(&["run", "--target", p, "--energy", "ppk2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no PPK2 attached"), "{err}");
+    assert!(!err.contains("firmware for"), "built before failing: {err}");
+    // The shipped file has no monitor section: ina226 names the section to add.
+    let out = tinybench(&["run", "--target", "nrf52840", "--energy", "ina226"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("has no [power.monitor]"), "{err}");
+}

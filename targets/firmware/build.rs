@@ -23,6 +23,16 @@ fn main() {
         println!("cargo:rerun-if-changed={}", p.display());
         fs::copy(&p, out.join(f)).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
     }
+    // PPK2 marker registers (feature power-marker); builds without them get none.
+    let marker = gen.join("marker.rs");
+    println!("cargo:rerun-if-changed={}", marker.display());
+    let text = fs::read_to_string(&marker).unwrap_or_default();
+    let text = if text.trim().is_empty() {
+        "pub const MARKER_INIT: &[(u32, u32, u32)] = &[];\npub const MARKER_SET: (u32, u32) = (0, 0);\npub const MARKER_CLEAR: (u32, u32) = (0, 0);\n".to_string()
+    } else {
+        text
+    };
+    fs::write(out.join("marker.rs"), text).unwrap_or_else(|e| panic!("writing marker.rs: {e}"));
     println!("cargo:rustc-link-search={}", out.display());
     let target = env::var("TARGET").unwrap();
     println!("cargo:rustc-check-cfg=cfg(armv6m)");

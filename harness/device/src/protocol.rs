@@ -48,6 +48,13 @@ pub enum Event {
     HardFault { pc: u32, lr: u32, xpsr: u32 },
     /// RISC-V firmware trapped: `mcause`, `mepc`, `mtval`.
     Trap { cause: u32, pc: u32, tval: u32 },
+    /// A power-monitor reading (firmware feature `power-ina226`/`power-ina219`): counter
+    /// value at the read, raw shunt-voltage and bus-voltage registers.
+    Power { t: u32, shunt: u32, bus: u32 },
+    /// The power monitor could not be read at counter value `t`.
+    PowerError { t: u32 },
+    /// Counter value at the start of a timed repetition (power-monitor builds).
+    Region { id: u32, rep: u32, t0: u32 },
     /// Any other frame (a log line): shown, not interpreted.
     Log(String),
 }
@@ -164,6 +171,26 @@ impl Event {
                     tval: n(2)?,
                 }
             }
+            "TB power t={} shunt={} bus={}" => {
+                arity(3)?;
+                Event::Power {
+                    t: n(0)?,
+                    shunt: n(1)?,
+                    bus: n(2)?,
+                }
+            }
+            "TB power-error t={}" => {
+                arity(1)?;
+                Event::PowerError { t: n(0)? }
+            }
+            "TB region id={} rep={} t0={}" => {
+                arity(3)?;
+                Event::Region {
+                    id: n(0)?,
+                    rep: n(1)?,
+                    t0: n(2)?,
+                }
+            }
             s if s.starts_with("TB ") => return Err(bad()),
             _ => Event::Log(f.message.clone()),
         })
@@ -211,6 +238,40 @@ mod tests {
         );
         assert!(Event::from_frame(&f).is_err());
         let f = frame("TB unknown {}", vec![ArgValue::Uint(2)]);
+        assert!(Event::from_frame(&f).is_err());
+    }
+
+    #[test]
+    fn power_monitor_frames_parse() {
+        let f = frame(
+            "TB power t={} shunt={} bus={}",
+            vec![
+                ArgValue::Uint(7),
+                ArgValue::Uint(0xfff6),
+                ArgValue::Uint(2400),
+            ],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Power {
+                t: 7,
+                shunt: 0xfff6,
+                bus: 2400
+            }
+        );
+        let f = frame(
+            "TB region id={} rep={} t0={}",
+            vec![ArgValue::Uint(1), ArgValue::Uint(2), ArgValue::Uint(3)],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Region {
+                id: 1,
+                rep: 2,
+                t0: 3
+            }
+        );
+        let f = frame("TB power-error t={}", vec![]);
         assert!(Event::from_frame(&f).is_err());
     }
 

@@ -5,12 +5,16 @@
 //! [`integrate`] gives the energy inside each window by the trapezoid rule, interpolating
 //! at the window edges, with an error [`Estimate::bound`] from the sampling.
 //! [`model::PowerModel`] synthesises a trace from a datasheet figure so the emulator runs the
-//! same pipeline; every result carries its [`Source`] ("measured (PPK2)", "modeled
+//! same pipeline; [`ppk2`] decodes a PPK2 stream and [`ina`] INA226/INA219 registers sent
+//! by the firmware. Every result carries its [`Source`] ("measured (PPK2)", "modeled
 //! (datasheet …)") so sources are never mixed silently.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ina;
 pub mod model;
+pub mod ppk2;
+pub mod ppk2_serial;
 mod trace;
 
 pub use trace::{integrate, Estimate, Sample, Trace, TraceError, TraceIssue, Window};

@@ -331,7 +331,7 @@ impl CiCmd {
                 suite_hash: built.suite_hash,
                 limits,
                 probe_opts: probe_opts.clone(),
-                power,
+                energy: power,
             },
             bar,
         );

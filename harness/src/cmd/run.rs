@@ -20,14 +20,8 @@ pub enum Format {
     Json,
 }
 
-/// Energy source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Energy {
-    /// No energy figures.
-    None,
-    /// The target's datasheet figure applied to the (modeled or hardware) cycles.
-    Model,
-}
+/// Energy source (`--energy`): none, model, ppk2[:PORT], ina226, ina219.
+pub use crate::energy::Energy;
 
 /// Run a suite on a target and print the results.
 ///
@@ -49,8 +43,11 @@ pub struct RunCmd {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Energy per inference: `model` turns cycles into µJ with the target file's datasheet
-    /// figure ([power] section), labelled "energy, modeled (datasheet …)".
-    #[arg(long, value_enum, default_value = "none")]
+    /// figure ([power] section), labelled "energy, modeled (datasheet …)"; on a board,
+    /// `ppk2[:PORT]` measures with a PPK2 ([power.ppk2] wiring) and `ina226`/`ina219` with a
+    /// monitor on the board ([power.monitor]), labelled "energy, measured (…)".
+    /// docs/energy.md.
+    #[arg(long, default_value = "none", value_name = "SOURCE")]
     pub energy: Energy,
     /// Stop an emulated run after this many instructions (a hang becomes a timeout).
     /// Default: 500,000,000 for a suite; for `--model`, that plus 32 per MAC of every
@@ -77,9 +74,9 @@ pub struct RunCmd {
 
 impl RunCmd {
     /// Run the verb.
-    pub async fn run(self) -> anyhow::Result<u8> {
-        if let Some(path) = &self.model.model {
-            return super::run_model::run(&self, path).await;
+    pub async fn run(mut self) -> anyhow::Result<u8> {
+        if let Some(path) = self.model.model.clone() {
+            return super::run_model::run(&self, &path).await;
         }
         let project = self.project.project()?;
         if let Some(models) = project.model_suite(&self.suite)? {
@@ -92,11 +89,10 @@ impl RunCmd {
         let suite = project.suite(&self.suite)?;
         // Fail before building when nothing could run the firmware, or when the energy
         // figures asked for cannot be made.
+        let power = crate::energy::plan(&self.energy, &target)?;
         drop(crate::backend::open(&target)?);
-        let power = match self.energy {
-            Energy::None => None,
-            Energy::Model => Some(crate::energy::model_for(&target).map_err(anyhow::Error::msg)?),
-        };
+        let feature = power.as_ref().and_then(|p| p.firmware_feature());
+        self.build.firmware_features.extend(feature);
         let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
         let elf = std::fs::read(&built.elf)?;
         let limits = RunLimits {
@@ -117,7 +113,7 @@ impl RunCmd {
                 elf,
                 built.suite_hash,
                 &limits,
-                power.as_ref(),
+                power,
                 &mut |ev| match ev {
                     Event::CaseStart { id } => b.set_message(
                         s.cases

@@ -1,6 +1,6 @@
 //! `tinybench run --model`: one whole `.tflite` model on one target, layer by layer.
 
-use super::run::{Energy, Format, RunCmd};
+use super::run::{Format, RunCmd};
 use crate::dataset::{Dataset, Task};
 use crate::firmware::gen::{self, ModelTiming};
 use crate::model::{self, Input};
@@ -136,10 +136,18 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     );
     crate::firmware::build::check_fit(&target, &payload)?;
     drop(crate::backend::open(&target)?);
-    let power = match cmd.energy {
-        Energy::None => None,
-        Energy::Model => Some(crate::energy::model_for(&target).map_err(anyhow::Error::msg)?),
-    };
+    let energy = crate::energy::plan(&cmd.energy, &target)?;
+    if energy
+        .as_ref()
+        .is_some_and(|p| p.firmware_feature().is_some())
+    {
+        // The model firmware does not drive the PPK2 marker pin or read a power
+        // monitor around its layers yet: say so rather than print no numbers.
+        anyhow::bail!(
+            "--energy {:?} with --model is not supported yet (the model firmware sends no measured-energy markers); use --energy model",
+            cmd.energy
+        );
+    }
     let built = super::build::firmware_for(&project, &target, &payload, &cmd.build).await?;
     let elf = std::fs::read(&built.elf)?;
     let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
@@ -174,7 +182,7 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
             elf,
             built.suite_hash,
             &limits,
-            power.as_ref(),
+            energy,
             &mut |ev| match ev {
                 Event::CaseStart { id } => b.set_message(
                     s.get(*id as usize)

@@ -199,6 +199,14 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         write_if_changed(&gen_dir.join(name), bytes)?;
     }
     write_if_changed(&gen_dir.join("memory.x"), memory_x.as_bytes())?;
+    // PPK2 marker pin registers (feature power-marker), when the target file has them.
+    let marker_rs = t
+        .power
+        .as_ref()
+        .and_then(|p| p.ppk2.as_ref()?.marker.as_ref())
+        .map(|m| m.rust())
+        .unwrap_or_default();
+    write_if_changed(&gen_dir.join("marker.rs"), marker_rs.as_bytes())?;
 
     let fw = req.project.join("targets").join("firmware");
     let mut h = Sha256::new();
@@ -209,6 +217,7 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     }
     for part in [
         memory_x.as_str(),
+        marker_rs.as_str(),
         t.triple.as_str(),
         req.toolchain.version.as_str(),
     ] {

@@ -145,7 +145,18 @@ impl HtmlReport {
             esc(kind),
             runs.len()
         ));
-        o.push_str("<table class=\"latest\"><tr><th>case</th><th>kernel</th><th>shape</th><th>MACs</th><th>median</th><th>per MAC</th><th>vs previous run</th><th>verdict</th><th>checksum</th></tr>\n");
+        // Energy (issue 7): one column, only when the run has one source, named above it.
+        let energy = latest.run.energy_source.as_deref();
+        if let Some(label) = energy {
+            o.push_str(&format!(
+                "<p class=\"energy-source\">µJ/inference: <b>{}</b>, median ± sampling bound.</p>\n",
+                esc(label)
+            ));
+        }
+        o.push_str(&format!(
+            "<table class=\"latest\"><tr><th>case</th><th>kernel</th><th>shape</th><th>MACs</th><th>median</th><th>per MAC</th>{}<th>vs previous run</th><th>verdict</th><th>checksum</th></tr>\n",
+            if energy.is_some() { "<th>µJ/inference</th>" } else { "" }
+        ));
         let last_cmp = comparisons.last();
         for c in &latest.run.cases {
             let change = last_cmp.and_then(|cmp| cmp.cases.iter().find(|x| x.name == c.name));
@@ -164,8 +175,16 @@ impl HtmlReport {
                 ),
                 None => ("—".into(), "—".into()),
             };
+            let energy_cell = match (energy, &c.energy) {
+                (None, _) => String::new(),
+                (Some(_), Some(e)) => format!(
+                    "<td class=\"num\">{:.3} ±{:.3}</td>",
+                    e.median_uj, e.bound_uj
+                ),
+                (Some(_), None) => "<td class=\"num\">—</td>".into(),
+            };
             o.push_str(&format!(
-                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{median}</td><td class=\"num\">{per_mac}</td><td class=\"num\">{}</td><td class=\"verdict\">{}</td><td>{}</td></tr>\n",
+                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{median}</td><td class=\"num\">{per_mac}</td>{energy_cell}<td class=\"num\">{}</td><td class=\"verdict\">{}</td><td>{}</td></tr>\n",
                 esc(&c.name),
                 esc(&c.kernel),
                 esc(&c.shape),
@@ -267,5 +286,71 @@ impl Report for HtmlReport {
 
     fn finish(&mut self) -> String {
         std::mem::take(&mut self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinybench_results::{stats, CaseEnergy, CaseResult, CaseStatus, CountKind, RunResult};
+
+    fn stored(energy: Option<f64>) -> StoredRun {
+        let samples = [100u64, 100];
+        let case = CaseResult {
+            name: "fc".into(),
+            kernel: "fully_connected".into(),
+            shape: "1x16→8".into(),
+            variant: None,
+            macs: 128,
+            raw_samples: samples.to_vec(),
+            samples: samples.to_vec(),
+            summary: stats::summarize(&samples),
+            modeled_samples: vec![],
+            modeled_summary: None,
+            energy: energy.map(|uj| CaseEnergy {
+                per_inference_uj: vec![uj, uj],
+                median_uj: uj,
+                avg_power_mw: 9.984,
+                bound_uj: 0.002,
+            }),
+            device_checksum: Some(7),
+            host_checksum: 7,
+            status: CaseStatus::Ok,
+        };
+        StoredRun {
+            id: "r1".into(),
+            run: RunResult {
+                schema_version: tinybench_results::SCHEMA_VERSION,
+                tinybench_version: "0".into(),
+                target: "t".into(),
+                core: "cortex-m4".into(),
+                backend: "emulator".into(),
+                suite: "s".into(),
+                suite_hash: "0".into(),
+                firmware_sha256: String::new(),
+                unix_time: 0,
+                count_kind: CountKind::InstructionsEmulated,
+                overhead_samples: vec![1],
+                overhead: 1,
+                cases: vec![case],
+                meta: Default::default(),
+                cycle_model: None,
+                energy_source: energy.map(|_| "energy, measured (PPK2)".to_string()),
+                modeled_overhead: None,
+            },
+        }
+    }
+
+    #[test]
+    fn energy_column_only_with_a_source_and_labelled_by_it() {
+        let mut r = HtmlReport::new(0.02);
+        r.history(&[stored(Some(0.3147))], &[]);
+        let html = r.finish();
+        assert!(html.contains("<th>µJ/inference</th>"), "{html}");
+        assert!(html.contains("0.315 ±0.002"), "{html}");
+        assert!(html.contains("energy, measured (PPK2)"), "{html}");
+        let mut r = HtmlReport::new(0.02);
+        r.history(&[stored(None)], &[]);
+        assert!(!r.finish().contains("µJ/inference"));
     }
 }

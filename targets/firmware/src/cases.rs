@@ -61,6 +61,10 @@ pub fn run(id: u16, case: &Case) {
         }
     }
     for rep in 0..case.reps {
+        #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+        crate::power::sample();
+        #[cfg(feature = "power-marker")]
+        crate::marker::high();
         let t0 = arch::read_counter();
         let r = case::run(black_box(op), black_box(variant), &mut ws);
         // --- selftest-slow-fc (issue 8): a fixed extra cost inside the timed region of
@@ -73,7 +77,14 @@ pub fn run(id: u16, case: &Case) {
         }
         // --- end selftest-slow-fc
         let t1 = arch::read_counter();
+        #[cfg(feature = "power-marker")]
+        crate::marker::low();
         black_box(&r);
+        #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+        {
+            crate::power::region(id, rep, t0);
+            crate::power::sample();
+        }
         defmt::println!(
             "TB sample id={=u16} rep={=u16} count={=u32}",
             id,
