@@ -337,6 +337,7 @@ mod tests {
                 cycle_model: None,
                 energy_source: energy.map(|_| "energy, measured (PPK2)".to_string()),
                 modeled_overhead: None,
+                model: None,
             },
         }
     }
