@@ -137,6 +137,8 @@ fn table_has_a_row_per_layer_totals_and_footprint() {
         "--warmup",
         "0",
         "--no-save",
+        "--energy",
+        "model",
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -156,6 +158,8 @@ fn table_has_a_row_per_layer_totals_and_footprint() {
         "RAM:",
         "by painting",
         "✔ all 1 output(s) equal the host's run",
+        "µJ: energy, modeled (datasheet",
+        "µJ ±",
     ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
     }

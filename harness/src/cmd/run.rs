@@ -99,32 +99,11 @@ impl RunCmd {
             max_instructions: self.max_instructions.unwrap_or(SUITE_BUDGET),
             wall_timeout: Duration::from_secs(self.timeout),
         };
-        let bar = ProgressBar::new(suite.cases.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} cases on {prefix} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_prefix(target.name.clone());
-        let (t, s, b) = (target.clone(), suite.clone(), bar.clone());
+        let names = suite.cases.iter().map(|c| c.name.clone()).collect();
+        let (bar, mut on_event) = progress(&target.name, "cases", names);
+        let (t, s) = (target.clone(), suite.clone());
         let mut finished = tokio::task::spawn_blocking(move || {
-            runner::run(
-                &t,
-                &s,
-                elf,
-                built.suite_hash,
-                &limits,
-                power,
-                &mut |ev| match ev {
-                    Event::CaseStart { id } => b.set_message(
-                        s.cases
-                            .get(*id as usize)
-                            .map(|c| c.name.clone())
-                            .unwrap_or_default(),
-                    ),
-                    Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
-                    _ => {}
-                },
-            )
+            runner::run(&t, &s, elf, built.suite_hash, &limits, power, &mut on_event)
         })
         .await??;
         bar.finish_and_clear();
@@ -149,6 +128,33 @@ impl RunCmd {
             crate::exit::BENCH_FAILED
         })
     }
+}
+
+/// A progress bar over `names` (cases, or a model's inference and layers) on `target`,
+/// and the event handler that moves it: the current name on each `case` frame, one step
+/// per checksum or kernel error.
+pub(super) fn progress(
+    target: &str,
+    unit: &str,
+    names: Vec<String>,
+) -> (ProgressBar, impl FnMut(&Event) + Send + 'static) {
+    let bar = ProgressBar::new(names.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {unit} on {{prefix}} {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(target.to_string());
+    let b = bar.clone();
+    let on_event = move |ev: &Event| match ev {
+        Event::CaseStart { id } => {
+            b.set_message(names.get(*id as usize).cloned().unwrap_or_default())
+        }
+        Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
+        _ => {}
+    };
+    (bar, on_event)
 }
 
 /// The host baseline side by side (issue 6), when the suite has one; a stale or

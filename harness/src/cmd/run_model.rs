@@ -5,10 +5,8 @@ use crate::dataset::{Dataset, Task};
 use crate::firmware::gen::{self, ModelTiming};
 use crate::model::{self, Input};
 use crate::report;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::time::Duration;
-use tinybench_device::protocol::Event;
 use tinybench_device::{FirmwareImage, RunLimits};
 
 /// Model options of `run`.
@@ -162,36 +160,19 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
         wall_timeout: Duration::from_secs(cmd.timeout),
     };
     let specs = prepared.specs();
-    let bar = ProgressBar::new(specs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} layers on {prefix} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_prefix(target.name.clone());
-    let (t, s, b, name) = (
-        target.clone(),
-        specs.clone(),
-        bar.clone(),
-        prepared.compiled.name.clone(),
-    );
+    let names = specs.iter().map(|c| c.name.clone()).collect();
+    let (bar, mut on_event) = super::run::progress(&target.name, "layers", names);
+    let (t, name) = (target.clone(), prepared.compiled.name.clone());
     let mut finished = tokio::task::spawn_blocking(move || {
         crate::runner::run_specs(
             &t,
             &name,
-            &s,
+            &specs,
             elf,
             built.suite_hash,
             &limits,
             energy,
-            &mut |ev| match ev {
-                Event::CaseStart { id } => b.set_message(
-                    s.get(*id as usize)
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default(),
-                ),
-                Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
-                _ => {}
-            },
+            &mut on_event,
         )
     })
     .await??;

@@ -1,6 +1,6 @@
 //! The per-layer table of a whole-model run, and its footprint and check lines.
 
-use tabled::settings::{object::Columns, Alignment, Style};
+use tabled::settings::{location::ByColumnName, object::Columns, Alignment, Remove, Style};
 use tabled::{Table, Tabled};
 use tinybench_results::RunResult;
 
@@ -17,6 +17,8 @@ struct Row {
     share: String,
     #[tabled(rename = "cycles, modeled")]
     modeled: String,
+    #[tabled(rename = "µJ")]
+    energy: String,
     #[tabled(rename = "arena B")]
     arena: u64,
     #[tabled(rename = "scratch B")]
@@ -57,6 +59,10 @@ pub fn render(run: &RunResult) -> Option<String> {
             modeled: c
                 .modeled_summary
                 .map_or("—".into(), |s| s.median.to_string()),
+            energy: c
+                .energy
+                .as_ref()
+                .map_or("—".into(), |e| format!("{:.3}", e.median_uj)),
             arena: l.arena_bytes,
             scratch: l.scratch_bytes,
             check: super::table::status_mark(&c.status),
@@ -64,16 +70,22 @@ pub fn render(run: &RunResult) -> Option<String> {
     }
     let mut table = Table::new(rows);
     table.with(Style::rounded());
-    table.modify(Columns::new(3..10), Alignment::right());
+    table.modify(Columns::new(3..11), Alignment::right());
+    if run.energy_source.is_none() {
+        table.with(Remove::column(ByColumnName::new("µJ")));
+    }
     let inf = &run.cases[0];
     let mut text = format!(
-        "model {} ({} layers, {} MACs, {} kernels) on {} — counts are {}\n{table}\n",
+        "model {} ({} layers, {} MACs, {} kernels) on {} — counts are {}{}\n{table}\n",
         m.name,
         m.layers.len(),
         m.macs,
         m.variant,
         run.target,
-        run.count_kind.label()
+        run.count_kind.label(),
+        run.energy_source
+            .as_deref()
+            .map_or(String::new(), |s| format!("; µJ: {s}"))
     );
     if let Some(s) = inf.summary {
         text.push_str(&format!(
