@@ -69,7 +69,19 @@ impl Project {
 
     /// A suite by name (or by path to a `.toml`).
     pub fn suite(&self, name: &str) -> Result<Suite, ConfigError> {
-        Suite::load(&self.existing(&self.suites_dir(), "suite", name)?)
+        let path = self.existing(&self.suites_dir(), "suite", name)?;
+        if self.is_model_suite(name) {
+            return Err(ConfigError {
+                path,
+                line: None,
+                column: None,
+                field: Some("model".into()),
+                message: format!(
+                    "is a model suite (whole .tflite models): run it with `tinybench run --suite {name}`; this command takes a kernel suite"
+                ),
+            });
+        }
+        Suite::load(&path)
     }
 
     /// The file `name` names in `dir`, or an error listing what `dir` holds.
