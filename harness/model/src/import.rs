@@ -351,8 +351,8 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
             ))),
         }
     };
-    let input = one(graph.inputs(), "input")?;
-    let output = one(graph.outputs(), "output")?;
+    let mut input = one(graph.inputs(), "input")?;
+    let mut output = one(graph.outputs(), "output")?;
     let mut tensors: Vec<Option<Tensor>> = vec![None; n_tensors];
     let mut nodes = Vec::new();
     for index in 0..ops.len() {
@@ -384,6 +384,26 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
             index,
             op_name,
         };
+        let ins: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
+        let outs: Vec<i32> = op.outputs().map(|v| v.iter().collect()).unwrap_or_default();
+        // Float edges: a QUANTIZE of the model's float input, or a DEQUANTIZE into its
+        // float output, stays with the caller. The int8 tensor behind it becomes the
+        // model's input (or output): inputs are given, and outputs compared, quantized.
+        let float = |t: i32| {
+            ctx.raw(t)
+                .is_ok_and(|t| t.type_() == tflite::TensorType::FLOAT32)
+        };
+        match (ctx.op_name.as_str(), &ins[..], &outs[..]) {
+            ("QUANTIZE", &[i], &[o]) if i as usize == input && float(i) => {
+                input = o as usize;
+                continue;
+            }
+            ("DEQUANTIZE", &[i], &[o]) if o as usize == output && float(o) => {
+                output = i as usize;
+                continue;
+            }
+            _ => {}
+        }
         if !SUPPORTED_OPS.contains(&ctx.op_name.as_str()) {
             return Err(ImportError::UnsupportedOp {
                 path: path.to_string(),
@@ -391,8 +411,6 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
                 op: ctx.op_name.clone(),
             });
         }
-        let ins: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
-        let outs: Vec<i32> = op.outputs().map(|v| v.iter().collect()).unwrap_or_default();
         let [out_id] = outs[..] else {
             return Err(ctx.err(format!("{} outputs; one expected", outs.len())));
         };

@@ -40,7 +40,7 @@ pub enum ImportError {
     },
     /// An operator tinybench has no kernel for.
     #[error(
-        "{path}: op {index} ({op}) is not supported; tinybench maps {}",
+        "{path}: op {index} ({op}) is not supported; tinybench maps {} (and QUANTIZE/DEQUANTIZE at the model's float input and output)",
         import::SUPPORTED_OPS.join(", ")
     )]
     UnsupportedOp {

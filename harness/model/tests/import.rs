@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use tinybench_kernels::case::Variant;
-use tinybench_model::testing::single_op_model;
+use tinybench_model::testing::{chain_model, single_op_model};
 use tinybench_model::{compile, import, plan, ImportError};
 use tract_tflite::tflite::{BuiltinOperator, TensorType};
 
@@ -147,6 +147,27 @@ fn a_float_model_is_refused_naming_the_tensor() {
     let text = import("f.tflite", &bytes).unwrap_err().to_string();
     assert!(text.contains("op 0 (RESHAPE)"), "{text}");
     assert!(text.contains("FLOAT32"), "{text}");
+}
+
+#[test]
+fn float_edges_are_left_to_the_caller_and_inner_quantize_is_refused() {
+    use BuiltinOperator as B;
+    use TensorType as T;
+    // float → QUANTIZE → int8 → RESHAPE → int8 → DEQUANTIZE → float
+    let bytes = chain_model(
+        &[B::QUANTIZE, B::RESHAPE, B::DEQUANTIZE],
+        &[T::FLOAT32, T::INT8, T::INT8, T::FLOAT32],
+    );
+    let model = import("edges.tflite", &bytes).unwrap();
+    assert_eq!(model.nodes.len(), 1);
+    assert_eq!(model.nodes[0].op_name, "RESHAPE");
+    assert_eq!((model.input, model.output), (1, 2));
+    let c = compile(&model, &plan(&model), Variant::Reference);
+    assert_eq!(c.run_host(&[5, 6, 7, 8]).unwrap().output, vec![5, 6, 7, 8]);
+    // A QUANTIZE between int8 tensors (a requantization inside the graph) is not an edge.
+    let bytes = chain_model(&[B::RESHAPE, B::QUANTIZE], &[T::INT8, T::INT8, T::INT8]);
+    let text = import("inner.tflite", &bytes).unwrap_err().to_string();
+    assert!(text.contains("op 1 (QUANTIZE) is not supported"), "{text}");
 }
 
 #[test]
