@@ -270,3 +270,32 @@ fn a_wrong_output_on_the_device_fails_the_run() {
     );
     assert!(stdout.contains("differ from dataset expected/"), "{stdout}");
 }
+
+#[test]
+fn model_firmware_reads_the_power_monitor_around_every_timed_region() {
+    // Built with the INA226 driver (no bus in the emulator: every read fails and says so),
+    // each timed region is bracketed by two monitor readings, each reading the counter
+    // once. kws: 8 overhead regions (2 reads each, never bracketed), the inference and 13
+    // layers (2 + 2 reads each), and one reading of the failed initialisation:
+    // 16 + 14 · 4 + 1 = 73 reads for 22 regions.
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--model",
+        &model_path("kws_ref_model"),
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--no-save",
+        "--firmware-feature",
+        "power-ina226",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("73 counter reads for 22 timed regions"),
+        "{err}"
+    );
+}

@@ -135,18 +135,14 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     crate::firmware::build::check_fit(&target, &payload)?;
     drop(crate::backend::open(&target)?);
     let energy = crate::energy::plan(&cmd.energy, &target)?;
-    if energy
-        .as_ref()
-        .is_some_and(|p| p.firmware_feature().is_some())
-    {
-        // The model firmware does not drive the PPK2 marker pin or read a power
-        // monitor around its layers yet: say so rather than print no numbers.
-        anyhow::bail!(
-            "--energy {:?} with --model is not supported yet (the model firmware sends no measured-energy markers); use --energy model",
-            cmd.energy
-        );
-    }
-    let built = super::build::firmware_for(&project, &target, &payload, &cmd.build).await?;
+    // A measured source needs the firmware to mark each timed region (PPK2 pin, power
+    // monitor readings): the model firmware's inferences and layers are marked as a
+    // suite's repetitions are.
+    let mut build = cmd.build.clone();
+    build
+        .firmware_features
+        .extend(energy.as_ref().and_then(|p| p.firmware_feature()));
+    let built = super::build::firmware_for(&project, &target, &payload, &build).await?;
     let elf = std::fs::read(&built.elf)?;
     let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
     let limits = RunLimits {
@@ -196,7 +192,7 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     finished.result.model = Some(summary);
     if !cmd.no_save {
         let store = cmd.store.store(Some(&project));
-        super::run::save(&store, &project, &target, &cmd.build, &mut finished.result)?;
+        super::run::save(&store, &project, &target, &build, &mut finished.result)?;
     }
     match cmd.format {
         Format::Table => {

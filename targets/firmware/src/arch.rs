@@ -138,7 +138,12 @@ mod imp {
         let cause = riscv::register::mcause::read().bits() as u32;
         let pc = riscv::register::mepc::read() as u32;
         let tval = riscv::register::mtval::read() as u32;
-        defmt::println!("TB trap cause={=u32} pc={=u32} tval={=u32}", cause, pc, tval);
+        defmt::println!(
+            "TB trap cause={=u32} pc={=u32} tval={=u32}",
+            cause,
+            pc,
+            tval
+        );
         crate::tinybench_fault()
     }
 }

@@ -1,6 +1,6 @@
 //! The case types the generated `suite.rs` instantiates, and running one case.
 
-use crate::{arch, suite};
+use crate::{suite, timed};
 use core::hint::black_box;
 use tinybench_kernels::case::{self, Op, Variant, Workspace};
 use tinybench_kernels::checksum::fnv1a32;
@@ -61,35 +61,25 @@ pub fn run(id: u16, case: &Case) {
         }
     }
     for rep in 0..case.reps {
-        #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
-        crate::power::sample();
-        #[cfg(feature = "power-marker")]
-        crate::marker::high();
-        let t0 = arch::read_counter();
-        let r = case::run(black_box(op), black_box(variant), &mut ws);
-        // --- selftest-slow-fc (issue 8): a fixed extra cost inside the timed region of
-        // the larger FC cases, so compare has a known regression to find.
-        #[cfg(feature = "selftest-slow-fc")]
-        if matches!(op, Op::FullyConnected { .. }) && op.macs() > 1000 {
-            for i in 0..2000u32 {
-                black_box(i);
+        let (count, r) = timed::region(id, rep, || {
+            let r = case::run(black_box(op), black_box(variant), &mut ws);
+            // --- selftest-slow-fc (issue 8): a fixed extra cost inside the timed region
+            // of the larger FC cases, so compare has a known regression to find.
+            #[cfg(feature = "selftest-slow-fc")]
+            if matches!(op, Op::FullyConnected { .. }) && op.macs() > 1000 {
+                for i in 0..2000u32 {
+                    black_box(i);
+                }
             }
-        }
-        // --- end selftest-slow-fc
-        let t1 = arch::read_counter();
-        #[cfg(feature = "power-marker")]
-        crate::marker::low();
+            // --- end selftest-slow-fc
+            r
+        });
         black_box(&r);
-        #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
-        {
-            crate::power::region(id, rep, t0);
-            crate::power::sample();
-        }
         defmt::println!(
             "TB sample id={=u16} rep={=u16} count={=u32}",
             id,
             rep,
-            arch::elapsed(t0, t1)
+            count
         );
     }
     #[cfg(feature = "selftest-wrong-output")]

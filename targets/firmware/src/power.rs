@@ -63,12 +63,9 @@ impl<I: I2c> Monitor<I> {
     pub fn sample(&mut self) {
         let t = arch::read_counter();
         match (self.register(REG_SHUNT), self.register(REG_BUS)) {
-            (Ok(shunt), Ok(bus)) => defmt::println!(
-                "TB power t={=u32} shunt={=u16} bus={=u16}",
-                t,
-                shunt,
-                bus
-            ),
+            (Ok(shunt), Ok(bus)) => {
+                defmt::println!("TB power t={=u32} shunt={=u16} bus={=u16}", t, shunt, bus)
+            }
             _ => defmt::println!("TB power-error t={=u32}", t),
         }
     }

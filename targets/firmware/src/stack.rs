@@ -17,13 +17,11 @@ extern "C" {
 }
 
 fn bounds() -> (usize, usize) {
-    // SAFETY: only the addresses of the linker symbols are taken, never their values.
-    unsafe {
-        (
-            core::ptr::addr_of!(__sheap) as usize,
-            core::ptr::addr_of!(_stack_start) as usize,
-        )
-    }
+    // Only the addresses of the linker symbols are taken, never their values.
+    (
+        core::ptr::addr_of!(__sheap) as usize,
+        core::ptr::addr_of!(_stack_start) as usize,
+    )
 }
 
 /// Paint the unused stack. Call first thing in `main`.

@@ -1,0 +1,28 @@
+//! One timed region, the same for benchmark cases and model layers: the two counter
+//! reads tight around the work, and around them (only when those features are on) the
+//! power monitor's readings (`power-ina226`/`power-ina219`) and the PPK2 marker pin
+//! (`power-marker`), so a measured energy source sees every timed region the same way.
+
+use crate::arch;
+
+/// Run `work` as timed repetition `rep` of case `id`: the elapsed count and its result.
+#[inline(always)]
+pub fn region<R>(id: u16, rep: u16, work: impl FnOnce() -> R) -> (u32, R) {
+    #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+    crate::power::sample();
+    #[cfg(feature = "power-marker")]
+    crate::marker::high();
+    let t0 = arch::read_counter();
+    let r = work();
+    let t1 = arch::read_counter();
+    #[cfg(feature = "power-marker")]
+    crate::marker::low();
+    #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+    {
+        crate::power::region(id, rep, t0);
+        crate::power::sample();
+    }
+    // Only the power monitor's frames name the region.
+    let _ = (id, rep);
+    (arch::elapsed(t0, t1), r)
+}
