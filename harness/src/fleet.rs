@@ -347,8 +347,19 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
     }
     // Boards stop themselves at the wall-clock limit; this bounds a hung probe call.
     let deadline = limits.wall_timeout + Duration::from_secs(120);
-    let results = run_parallel(jobs, deadline).await;
+    let mut results = run_parallel(jobs, deadline).await;
     multi.clear().ok();
+    // Every finished run is stored, as a single-target run is; a device error leaves
+    // nothing to keep.
+    if !cmd.no_save {
+        let store = cmd.store.store(Some(project));
+        for (name, r) in results.iter_mut() {
+            let target = targets.iter().find(|t| &t.name == name);
+            if let (Ok(f), Some(t)) = (r.as_mut(), target) {
+                crate::cmd::run::save(&store, project, t, &cmd.build, &mut f.result)?;
+            }
+        }
+    }
     Ok(report(&results, cmd.format))
 }
 

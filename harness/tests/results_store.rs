@@ -390,3 +390,38 @@ fn killed_run_and_interrupted_writes_leave_the_store_loadable() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_run_on_several_targets_stores_one_run_per_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tinybench_in(
+        dir.path(),
+        &[
+            "run",
+            "--target",
+            "sim-cortex-m4",
+            "--target",
+            "sim-cortex-m3",
+            "--suite",
+            "smoke",
+        ],
+    );
+    ok(&out);
+    let mut targets: Vec<String> = list(dir.path()).into_iter().map(|e| e.target).collect();
+    targets.sort();
+    assert_eq!(targets, ["sim-cortex-m3", "sim-cortex-m4"]);
+    // --no-save keeps the store as it was.
+    let out = tinybench_in(
+        dir.path(),
+        &[
+            "run",
+            "--target",
+            "sim-cortex-m4",
+            "--target",
+            "sim-cortex-m3",
+            "--no-save",
+        ],
+    );
+    ok(&out);
+    assert_eq!(list(dir.path()).len(), 2);
+}
