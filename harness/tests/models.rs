@@ -7,6 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::path::PathBuf;
+use std::process::Output;
 use support::{models_dir, root, text, tinybench};
 
 const MODELS: [(&str, &str, usize); 4] = [
@@ -27,6 +28,13 @@ fn model_path(stem: &str) -> String {
     p.display().to_string()
 }
 
+/// `tinybench run --target <target> --model <model> --no-save` and `extra`.
+fn run_model(target: &str, model: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--target", target, "--model", model, "--no-save"];
+    args.extend_from_slice(extra);
+    tinybench(&args)
+}
+
 fn metrics_json(set: &str) -> Value {
     let p = root()
         .join("suites/datasets")
@@ -39,22 +47,20 @@ fn metrics_json(set: &str) -> Value {
 fn all_models_on(target: &str) {
     for (stem, set, layers) in MODELS {
         let dataset = root().join("suites/datasets").join(set);
-        let out = tinybench(&[
-            "run",
-            "--target",
+        let out = run_model(
             target,
-            "--model",
             &model_path(stem),
-            "--dataset",
-            dataset.to_str().unwrap(),
-            "--reps",
-            "1",
-            "--warmup",
-            "0",
-            "--format",
-            "json",
-            "--no-save",
-        ]);
+            &[
+                "--dataset",
+                dataset.to_str().unwrap(),
+                "--reps",
+                "1",
+                "--warmup",
+                "0",
+                "--format",
+                "json",
+            ],
+        );
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stem} on {target}: {err}");
         let run: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -126,20 +132,11 @@ fn mlperf_tiny_models_are_bit_exact_on_rv32imac() {
 
 #[test]
 fn table_has_a_row_per_layer_totals_and_footprint() {
-    let out = tinybench(&[
-        "run",
-        "--target",
+    let out = run_model(
         "sim-cortex-m4",
-        "--model",
         &model_path("kws_ref_model"),
-        "--reps",
-        "1",
-        "--warmup",
-        "0",
-        "--no-save",
-        "--energy",
-        "model",
-    ]);
+        &["--reps", "1", "--warmup", "0", "--energy", "model"],
+    );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     for want in [
@@ -181,14 +178,7 @@ fn a_model_that_does_not_fit_is_refused_with_the_numbers_before_building() {
     let dir = tempfile::tempdir().unwrap();
     // VWW: 235 KiB of weights do not fit 128 KiB of flash.
     let t = small_target(dir.path(), 128, 256);
-    let out = tinybench(&[
-        "run",
-        "--target",
-        t.to_str().unwrap(),
-        "--model",
-        &model_path("vww_96_int8"),
-        "--no-save",
-    ]);
+    let out = run_model(t.to_str().unwrap(), &model_path("vww_96_int8"), &[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("model `vww_96_int8` needs"), "{err}");
@@ -197,14 +187,7 @@ fn a_model_that_does_not_fit_is_refused_with_the_numbers_before_building() {
     assert!(!err.contains("firmware for"), "built anyway: {err}");
     // Its 63 KiB arena does not fit 32 KiB of RAM.
     let t = small_target(dir.path(), 1024, 32);
-    let out = tinybench(&[
-        "run",
-        "--target",
-        t.to_str().unwrap(),
-        "--model",
-        &model_path("vww_96_int8"),
-        "--no-save",
-    ]);
+    let out = run_model(t.to_str().unwrap(), &model_path("vww_96_int8"), &[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -224,14 +207,7 @@ fn a_model_with_an_unsupported_op_fails_naming_it() {
         single_op_model(tflite::BuiltinOperator::TANH, tflite::TensorType::INT8),
     )
     .unwrap();
-    let out = tinybench(&[
-        "run",
-        "--target",
-        "sim-cortex-m4",
-        "--model",
-        p.to_str().unwrap(),
-        "--no-save",
-    ]);
+    let out = run_model("sim-cortex-m4", p.to_str().unwrap(), &[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("op 0 (TANH) is not supported"), "{err}");
@@ -240,22 +216,20 @@ fn a_model_with_an_unsupported_op_fails_naming_it() {
 
 #[test]
 fn a_wrong_output_on_the_device_fails_the_run() {
-    let out = tinybench(&[
-        "run",
-        "--target",
+    let out = run_model(
         "sim-cortex-m4",
-        "--model",
         &model_path("ad01_int8"),
-        "--dataset",
-        root().join("suites/datasets/ad").to_str().unwrap(),
-        "--reps",
-        "1",
-        "--warmup",
-        "0",
-        "--no-save",
-        "--firmware-feature",
-        "selftest-wrong-output",
-    ]);
+        &[
+            "--dataset",
+            root().join("suites/datasets/ad").to_str().unwrap(),
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--firmware-feature",
+            "selftest-wrong-output",
+        ],
+    );
     let stdout = text(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -278,20 +252,18 @@ fn model_firmware_reads_the_power_monitor_around_every_timed_region() {
     // once. kws: 8 overhead regions (2 reads each, never bracketed), the inference and 13
     // layers (2 + 2 reads each), and one reading of the failed initialisation:
     // 16 + 14 · 4 + 1 = 73 reads for 22 regions.
-    let out = tinybench(&[
-        "run",
-        "--target",
+    let out = run_model(
         "sim-cortex-m4",
-        "--model",
         &model_path("kws_ref_model"),
-        "--reps",
-        "1",
-        "--warmup",
-        "0",
-        "--no-save",
-        "--firmware-feature",
-        "power-ina226",
-    ]);
+        &[
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--firmware-feature",
+            "power-ina226",
+        ],
+    );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
