@@ -92,7 +92,7 @@ impl Prepared {
             name: "inference".into(),
             kernel: "model".into(),
             shape: format!("{input} → {output}"),
-            variant: Some(variant_name(c.variant).into()),
+            variant: Some(c.variant.name().into()),
             macs: c.macs(),
             host_checksum: fnv1a32(&first.output),
         }];
@@ -169,7 +169,7 @@ impl Prepared {
         ModelSummary {
             name: c.name.clone(),
             sha256: self.model.sha256.clone(),
-            variant: variant_name(c.variant).into(),
+            variant: c.variant.name().into(),
             macs: c.macs(),
             arena_bytes: c.arena_bytes as u64,
             scratch_bytes: 2 * c.scratch_elems as u64,
@@ -200,9 +200,7 @@ impl Prepared {
             quality: None,
         }
     }
-}
 
-impl Prepared {
     /// Quality metrics of the labelled inputs, from the device's outputs: the argmax
     /// (first maximum) for a classifier, the reconstruction error for an autoencoder.
     /// `None` when no input has a label; an error when the device did not report the
@@ -261,9 +259,4 @@ impl Prepared {
         q.samples = self.inputs.len();
         Ok(Some(q))
     }
-}
-
-/// `reference` / `optimized`.
-pub fn variant_name(v: Variant) -> &'static str {
-    v.name()
 }

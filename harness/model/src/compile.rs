@@ -4,7 +4,7 @@
 
 use crate::import::Model;
 use crate::plan::Plan;
-use tinybench_kernels::case::{Op, Variant};
+use tinybench_kernels::case::Variant;
 use tinybench_kernels::checksum::fnv1a32;
 use tinybench_kernels::graph::{run_layer, Layer, LayerOp, Span};
 use tinybench_kernels::KernelError;
@@ -197,12 +197,5 @@ impl Compiled {
             layer_checksums,
             output: arena[range(self.output)].to_vec(),
         })
-    }
-
-    /// Whether any layer runs an op with an optimized implementation.
-    pub fn has_optimized(&self) -> bool {
-        self.layers
-            .iter()
-            .any(|l| matches!(l.op, LayerOp::Kernel(op) if Op::has_optimized(&op)))
     }
 }
