@@ -8,6 +8,14 @@
 # Idempotent: installs only what is missing. Without root (or sudo) it prints the command.
 set -euo pipefail
 
+# A full test run (debug build, firmware for every core, the release binary) writes about
+# NEED_GB to target/; a full disk shows up later as a baffling "linking with cc failed".
+NEED_GB=8
+free_kb=$(df -Pk "$(dirname "$0")/.." | awk 'NR==2 {print $4}')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((NEED_GB * 1024 * 1024)) ]; then
+  echo "ci/setup.sh: warning: only $((free_kb / 1024 / 1024)) GiB free here; a full build and test run needs about ${NEED_GB} GiB" >&2
+fi
+
 need_apt=()
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
