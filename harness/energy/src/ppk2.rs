@@ -347,6 +347,63 @@ impl Parser {
     }
 }
 
+/// The PPK2 switches its shunt (measurement range) by itself as the current changes, and
+/// the first few samples after a switch carry a transient of the switch, not of the board.
+/// Nordic's Power Profiler app smooths them; this is the same idea, written from its
+/// documented settings ("samples to smooth" and a smoothing coefficient for ranges 1–4 and
+/// one for range 5): an exponential moving average of the current runs over every sample,
+/// and for `samples` samples starting at a range switch the average replaces the raw value.
+/// Everywhere else the raw value is kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpikeFilter {
+    /// Samples smoothed from each range switch on (0 turns the filter off).
+    pub samples: u32,
+    /// Smoothing coefficient in ranges 0–3 (weight of the new sample).
+    pub alpha: f64,
+    /// Smoothing coefficient in range 4, the highest-current shunt.
+    pub alpha_top: f64,
+}
+
+impl SpikeFilter {
+    /// The Power Profiler app's defaults: 3 samples, 0.18 and 0.06.
+    pub const DEFAULT: SpikeFilter = SpikeFilter {
+        samples: 3,
+        alpha: 0.18,
+        alpha_top: 0.06,
+    };
+
+    /// Smooth `samples` in place; returns (range switches, samples replaced).
+    pub fn apply(&self, samples: &mut [Ppk2Sample]) -> (u64, u64) {
+        let (mut switches, mut replaced) = (0u64, 0u64);
+        let mut avg: Option<f64> = None;
+        let mut left = 0u32;
+        let mut range = None;
+        for s in samples.iter_mut() {
+            if range.is_some_and(|r| r != s.range) {
+                switches += 1;
+                left = self.samples;
+            }
+            range = Some(s.range);
+            let a = if usize::from(s.range) == RANGES - 1 {
+                self.alpha_top
+            } else {
+                self.alpha
+            };
+            let next = match avg {
+                Some(m) => a * s.microamps + (1.0 - a) * m,
+                None => s.microamps,
+            };
+            avg = Some(next);
+            if left > 0 {
+                left -= 1;
+                s.microamps = next;
+                replaced += 1;
+            }
+        }
+        (switches, replaced)
+    }
+}
+
 /// Power samples (watts at `supply_v`) for the integration pipeline.
 pub fn to_power(samples: &[Ppk2Sample], supply_v: f64) -> Vec<Sample> {
     samples
@@ -438,6 +495,66 @@ mod tests {
         assert_eq!(Command::Stop.bytes(), vec![0x07]);
         assert_eq!(Command::GetMetadata.bytes(), vec![0x19]);
         assert_eq!(Command::DutPower(true).bytes(), vec![0x0c, 1]);
+    }
+
+    fn at(index: u64, range: u8, microamps: f64) -> Ppk2Sample {
+        Ppk2Sample {
+            index,
+            microamps,
+            range,
+            logic: 0,
+        }
+    }
+
+    #[test]
+    fn spike_filter_smooths_only_the_samples_after_a_range_switch() {
+        // 100 µA in range 1 for 10 samples, then range 2: a 1100 µA switching spike, then
+        // 100 µA again. The filter averages the spike and the two samples after it.
+        let mut s: Vec<Ppk2Sample> = (0..10).map(|i| at(i, 1, 100.0)).collect();
+        s.push(at(10, 2, 1100.0));
+        s.extend((11..20).map(|i| at(i, 2, 100.0)));
+        let raw = s.clone();
+        let (switches, replaced) = SpikeFilter::DEFAULT.apply(&mut s);
+        assert_eq!((switches, replaced), (1, 3));
+        // The average was 100 before the spike: 0.18·1100 + 0.82·100 = 280.
+        assert!(
+            (s[10].microamps - 280.0).abs() < 1e-9,
+            "{}",
+            s[10].microamps
+        );
+        // Then it decays towards 100: 0.18·100 + 0.82·280 = 247.6.
+        assert!(
+            (s[11].microamps - 247.6).abs() < 1e-9,
+            "{}",
+            s[11].microamps
+        );
+        assert!(s[12].microamps < s[11].microamps && s[12].microamps > 100.0);
+        // Outside the three samples nothing changes.
+        for i in (0..10).chain(13..20) {
+            assert_eq!(s[i], raw[i], "sample {i}");
+        }
+    }
+
+    #[test]
+    fn spike_filter_leaves_a_stream_without_switches_alone_and_can_be_off() {
+        let mut s: Vec<Ppk2Sample> = (0..50).map(|i| at(i, 4, (i * 37 % 11) as f64)).collect();
+        let raw = s.clone();
+        assert_eq!(SpikeFilter::DEFAULT.apply(&mut s), (0, 0));
+        assert_eq!(s, raw);
+        let mut t = raw.clone();
+        t[20].range = 3;
+        let off = SpikeFilter {
+            samples: 0,
+            ..SpikeFilter::DEFAULT
+        };
+        assert_eq!(off.apply(&mut t), (2, 0));
+        assert!(t.iter().zip(&raw).all(|(a, b)| a.microamps == b.microamps));
+        // Range 4 uses its own coefficient: the switch back to 4 at sample 21 averages
+        // with 0.06.
+        let mut u = raw.clone();
+        u[20].range = 3;
+        SpikeFilter::DEFAULT.apply(&mut u);
+        assert_ne!(u[21].microamps, raw[21].microamps);
     }
 
     #[test]
