@@ -82,10 +82,10 @@ pub fn prepare(model: Model, compiled: Compiled, inputs: Vec<Input>) -> anyhow::
 
 impl Prepared {
     /// Case 0 is the whole inference, case `i + 1` layer `i`, with the host's checksums
-    /// on the first input.
-    pub fn specs(&self) -> Vec<CaseSpec> {
+    /// on input `first`, the first one the firmware runs.
+    pub fn specs(&self, first: usize) -> Vec<CaseSpec> {
         let c = &self.compiled;
-        let first = &self.host[0];
+        let first = &self.host[first];
         let input = self.model.tensor(self.model.input).shape_text();
         let output = self.model.tensor(self.model.output).shape_text();
         let mut specs = vec![CaseSpec {
@@ -112,13 +112,14 @@ impl Prepared {
         specs
     }
 
-    /// Output tensor bytes per input, from the device's `TB out` frames.
-    pub fn device_outputs(&self, events: &[Event]) -> Vec<Option<Vec<i8>>> {
+    /// Output tensor bytes per input, from the `TB out` frames of a firmware whose first
+    /// input is input `first` (inputs it did not run stay `None`).
+    pub fn device_outputs(&self, events: &[Event], first: usize) -> Vec<Option<Vec<i8>>> {
         let n = self.compiled.output.len as usize;
         let mut outs: Vec<Vec<Option<i8>>> = vec![vec![None; n]; self.inputs.len()];
         for ev in events {
             if let Event::OutputWord { input, at, word } = *ev {
-                let Some(out) = outs.get_mut(input as usize) else {
+                let Some(out) = outs.get_mut(first + input as usize) else {
                     continue;
                 };
                 for (k, b) in word.to_le_bytes().into_iter().enumerate() {

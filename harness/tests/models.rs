@@ -271,3 +271,49 @@ fn model_firmware_reads_the_power_monitor_around_every_timed_region() {
         "{err}"
     );
 }
+
+#[test]
+fn a_dataset_larger_than_one_firmware_runs_in_several_with_the_same_results() {
+    // KWS's 8 inputs, 3 per firmware: three builds, every output still bit-exact
+    // against LiteRT and the same quality metrics as one firmware gives.
+    let dataset = root().join("suites/datasets/kws");
+    let out = run_model(
+        "sim-cortex-m4",
+        &model_path("kws_ref_model"),
+        &[
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--inputs-per-build",
+            "3",
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for want in [
+        "firmware 1/3: inputs 1–3 of 8",
+        "firmware 2/3: inputs 4–6 of 8",
+        "firmware 3/3: inputs 7–8 of 8",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in\n{err}");
+    }
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &run["model"];
+    assert_eq!(m["inputs"], 8);
+    assert_eq!(m["reference"]["checked"], 8);
+    assert_eq!(m["reference"]["mismatched"], Value::Array(vec![]));
+    assert_eq!(m["host_mismatches"], 0);
+    let want = metrics_json("kws");
+    for k in ["accuracy", "precision", "recall", "f1"] {
+        let (g, w) = (m["quality"][k].as_f64(), want[k].as_f64());
+        assert!(
+            (g.unwrap() - w.unwrap()).abs() < 1e-9,
+            "{k}: {g:?} vs {w:?}"
+        );
+    }
+}

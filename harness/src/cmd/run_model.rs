@@ -34,6 +34,11 @@ pub struct ModelOpts {
     /// Seed of the input when there is no `--dataset`.
     #[arg(long, default_value_t = 1)]
     pub seed: u32,
+    /// Most `--dataset` inputs compiled into one firmware. The inputs live in flash next
+    /// to the weights; a dataset larger than that runs as several firmwares, one after
+    /// the other (the first one is timed). Default: as many as fit the target's flash.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub inputs_per_build: Option<u32>,
 }
 
 /// `--variant`.
@@ -120,19 +125,19 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
         compiled.output.len as usize,
     )?;
     let prepared = model::prepare(m, compiled, inputs)?;
-    let payload = gen::model(
-        &prepared.compiled,
-        &prepared
-            .inputs
-            .iter()
-            .map(|i| i.data.clone())
-            .collect::<Vec<_>>(),
-        ModelTiming {
-            warmup: opts.warmup,
-            reps: opts.reps,
-        },
+    let batches = batches(
+        &target,
+        prepared.compiled.data_bytes().len() as u64,
+        prepared.compiled.input.len as u64,
+        prepared.inputs.len(),
+        opts.inputs_per_build,
     );
-    crate::firmware::build::check_fit(&target, &payload)?;
+    let timing = ModelTiming {
+        warmup: opts.warmup,
+        reps: opts.reps,
+    };
+    let first = payload(&prepared, batches[0].clone(), timing);
+    crate::firmware::build::check_fit(&target, &first)?;
     drop(crate::backend::open(&target)?);
     let energy = crate::energy::plan(&cmd.energy, &target)?;
     // A measured source needs the firmware to mark each timed region (PPK2 pin, power
@@ -142,41 +147,39 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     build
         .firmware_features
         .extend(energy.as_ref().and_then(|p| p.firmware_feature()));
-    let built = super::build::firmware_for(&project, &target, &payload, &build).await?;
-    let elf = std::fs::read(&built.elf)?;
-    let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
-    let limits = RunLimits {
-        max_instructions: cmd.max_instructions.unwrap_or_else(|| {
-            // Every inference the firmware runs: warm-up, timed, the layer pass and the
-            // other inputs. 32 instructions per MAC is over four times the slowest
-            // layer measured (7.2 per MAC, ResNet-8 on RV32IMAC).
-            let inferences = (opts.warmup + opts.reps) as u64 + prepared.inputs.len() as u64;
-            super::run::SUITE_BUDGET + 32 * prepared.compiled.macs() * inferences
-        }),
-        wall_timeout: Duration::from_secs(cmd.timeout),
-    };
-    let specs = prepared.specs();
-    let names = specs.iter().map(|c| c.name.clone()).collect();
-    let (bar, mut on_event) = super::run::progress(&target.name, "layers", names);
-    let (t, name) = (target.clone(), prepared.compiled.name.clone());
-    let mut finished = tokio::task::spawn_blocking(move || {
-        crate::runner::run_specs(
-            &t,
-            &name,
-            &specs,
-            elf,
-            built.suite_hash,
-            &limits,
-            energy,
-            &mut on_event,
+    let (mut finished, footprint) = build_and_run(
+        cmd, &project, &target, &build, &prepared, &batches, 0, first, energy,
+    )
+    .await?;
+    let mut outputs = prepared.device_outputs(&finished.events, 0);
+    // The rest of a large dataset: firmwares that run their inputs once, untimed but
+    // checked layer by layer on their own first input like the first firmware.
+    let mut rest_ok = true;
+    for (k, range) in batches.iter().enumerate().skip(1) {
+        let untimed = ModelTiming { warmup: 0, reps: 1 };
+        let p = payload(&prepared, range.clone(), untimed);
+        let (more, _) = build_and_run(
+            cmd, &project, &target, &build, &prepared, &batches, k, p, None,
         )
-    })
-    .await??;
-    bar.finish_and_clear();
-    for w in &finished.warnings {
-        eprintln!("warning: {w}");
+        .await?;
+        if !more.passed() {
+            more.eprint_failures(&format!(
+                "{} (firmware {}/{})",
+                target.name,
+                k + 1,
+                batches.len()
+            ));
+            rest_ok = false;
+        }
+        for (o, got) in outputs
+            .iter_mut()
+            .zip(prepared.device_outputs(&more.events, range.start))
+        {
+            if got.is_some() {
+                *o = got;
+            }
+        }
     }
-    let outputs = prepared.device_outputs(&finished.events);
     let mut summary = prepared.summary(&outputs, &finished.events, footprint, &target);
     if let Some(task) = task {
         match prepared.quality(task, &outputs) {
@@ -204,11 +207,110 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
         Format::Json => println!("{}", report::json::render(&finished.result)),
     }
     finished.eprint_failures(&target.name);
-    Ok(if finished.passed() && outputs_ok {
+    Ok(if finished.passed() && rest_ok && outputs_ok {
         crate::exit::OK
     } else {
         crate::exit::BENCH_FAILED
     })
+}
+
+/// Split `n` inputs into the firmwares that run them: each holds the weights (`blob`
+/// bytes) and as many `input_len`-byte inputs as fit the flash left by the code reserve,
+/// or `per_build` when given. At least one input per firmware; one that does not even fit
+/// a single input is refused by the fit check with the numbers.
+fn batches(
+    target: &crate::config::target::Target,
+    blob: u64,
+    input_len: u64,
+    n: usize,
+    per_build: Option<u32>,
+) -> Vec<std::ops::Range<usize>> {
+    let reserve = crate::firmware::build::FLASH_RESERVE + blob;
+    let fit = target.flash.size.saturating_sub(reserve) / input_len.max(1);
+    let per = per_build.map_or(fit, u64::from).clamp(1, n.max(1) as u64) as usize;
+    (0..n.max(1))
+        .step_by(per)
+        .map(|s| s..(s + per).min(n.max(1)))
+        .collect()
+}
+
+fn payload(
+    prepared: &model::Prepared,
+    range: std::ops::Range<usize>,
+    timing: ModelTiming,
+) -> crate::firmware::gen::Payload {
+    let inputs: Vec<Vec<i8>> = prepared.inputs[range]
+        .iter()
+        .map(|i| i.data.clone())
+        .collect();
+    gen::model(&prepared.compiled, &inputs, timing)
+}
+
+/// Build one firmware of the run and run it: firmware `k` of `batches`, whose first
+/// input is `batches[k].start`.
+#[allow(clippy::too_many_arguments)]
+async fn build_and_run(
+    cmd: &RunCmd,
+    project: &crate::project::Project,
+    target: &crate::config::target::Target,
+    build: &super::BuildOpts,
+    prepared: &model::Prepared,
+    batches: &[std::ops::Range<usize>],
+    k: usize,
+    payload: crate::firmware::gen::Payload,
+    energy: Option<crate::energy::Plan>,
+) -> anyhow::Result<(crate::runner::Finished, tinybench_device::Footprint)> {
+    let range = &batches[k];
+    if batches.len() > 1 {
+        eprintln!(
+            "firmware {}/{}: inputs {}–{} of {}",
+            k + 1,
+            batches.len(),
+            range.start + 1,
+            range.end,
+            prepared.inputs.len()
+        );
+    }
+    let built = super::build::firmware_for(project, target, &payload, build).await?;
+    let elf = std::fs::read(&built.elf)?;
+    let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
+    let timing = if k == 0 {
+        (cmd.model.warmup + cmd.model.reps) as u64
+    } else {
+        1
+    };
+    let limits = RunLimits {
+        max_instructions: cmd.max_instructions.unwrap_or_else(|| {
+            // Every inference the firmware runs: warm-up, timed, the layer pass and its
+            // inputs. 32 instructions per MAC is over four times the slowest layer
+            // measured (7.2 per MAC, ResNet-8 on RV32IMAC).
+            let inferences = timing + range.len() as u64;
+            super::run::SUITE_BUDGET + 32 * prepared.compiled.macs() * inferences
+        }),
+        wall_timeout: Duration::from_secs(cmd.timeout),
+    };
+    let specs = prepared.specs(range.start);
+    let names = specs.iter().map(|c| c.name.clone()).collect();
+    let (bar, mut on_event) = super::run::progress(&target.name, "layers", names);
+    let (t, name) = (target.clone(), prepared.compiled.name.clone());
+    let finished = tokio::task::spawn_blocking(move || {
+        crate::runner::run_specs(
+            &t,
+            &name,
+            &specs,
+            elf,
+            built.suite_hash,
+            &limits,
+            energy,
+            &mut on_event,
+        )
+    })
+    .await??;
+    bar.finish_and_clear();
+    for w in &finished.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok((finished, footprint))
 }
 
 /// The first input's output tensor, when it is small enough to read (a classifier's
@@ -218,5 +320,38 @@ fn print_small_output(outputs: &[Option<Vec<i8>>]) {
         if o.len() <= 16 {
             println!("output (int8): {o:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches;
+    use crate::config::target::Target;
+
+    fn target(flash_kib: u32) -> Target {
+        let text = format!(
+            "name = \"sim-x\"\ncore = \"cortex-m4\"\ntriple = \"thumbv7em-none-eabihf\"\n\
+             clock_hz = 64_000_000\n[memory]\nflash = {{ origin = 0x0, size_kib = {flash_kib} }}\n\
+             ram = {{ origin = 0x20000000, size_kib = 256 }}\n[connection]\nkind = \"emulator\"\n"
+        );
+        Target::parse(std::path::Path::new("targets/sim-x.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn inputs_are_split_by_what_fits_the_flash_or_by_the_option() {
+        // 64 KiB flash, 32 KiB reserved for code, 30000 bytes of weights: 2768 bytes
+        // left, room for 2 inputs of 1000 bytes.
+        let t = target(64);
+        assert_eq!(batches(&t, 30_000, 1000, 5, None), vec![0..2, 2..4, 4..5]);
+        // Everything fits: one firmware, as before.
+        assert_eq!(batches(&t, 30_000, 100, 5, None), vec![0..5]);
+        // The option wins, within the dataset's size.
+        assert_eq!(batches(&t, 30_000, 100, 5, Some(3)), vec![0..3, 3..5]);
+        assert_eq!(batches(&t, 30_000, 100, 5, Some(9)), vec![0..5]);
+        // Not even one input fits: one input per firmware, and the fit check refuses
+        // the first one with the numbers.
+        assert_eq!(batches(&t, 40_000, 1000, 2, None), vec![0..1, 1..2]);
+        // A run without a dataset has one input.
+        assert_eq!(batches(&t, 30_000, 1000, 1, None), vec![0..1]);
     }
 }

@@ -14,7 +14,7 @@ const RAM_RESERVE: u64 = 8 * 1024;
 
 /// Flash the firmware's code takes besides a model's constants: the measured model
 /// firmware is 20–40 KiB of code (kernels, defmt, runtime); checked again by the linker.
-const FLASH_RESERVE: u64 = 32 * 1024;
+pub const FLASH_RESERVE: u64 = 32 * 1024;
 
 /// What to build.
 pub struct BuildRequest<'a> {
