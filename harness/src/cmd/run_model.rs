@@ -141,7 +141,7 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     let mut build = cmd.build.clone();
     build
         .firmware_features
-        .extend(energy.as_ref().and_then(|p| p.firmware_feature()));
+        .extend(energy.iter().flat_map(|p| p.firmware_features()));
     let built = super::build::firmware_for(&project, &target, &payload, &build).await?;
     let elf = std::fs::read(&built.elf)?;
     let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
