@@ -10,7 +10,7 @@
 
 pub mod measured;
 
-use crate::config::target::{Ppk2Wiring, Target};
+use crate::config::target::{Connection, Ppk2Wiring, Target};
 use crate::runner::Region;
 use std::collections::BTreeMap;
 use tinybench_energy::model::PowerModel;
@@ -72,6 +72,48 @@ pub enum EnergyError {
     /// Samples, markers and timed regions do not line up.
     #[error("{0}")]
     Pairing(String),
+    /// A monitor on a board whose I2C bus the firmware cannot drive.
+    #[error(
+        "no I2C bus glue for board {board}{chip}; supported: {supported}. The firmware could not \
+         read the monitor (every reading would be a power-error); see docs/energy.md"
+    )]
+    NoBusGlue {
+        /// Target name.
+        board: String,
+        /// ` (chip …)` when the target names one.
+        chip: String,
+        /// Boards that have glue.
+        supported: &'static str,
+    },
+}
+
+/// A board's I2C bus glue in the firmware, for the monitor (`targets/firmware/src/power/bus.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusGlue {
+    /// The nRF52840's TWIM0 (firmware feature `i2c-nrf52840`).
+    Nrf52840,
+}
+
+impl BusGlue {
+    /// The boards that have glue, for messages.
+    pub const SUPPORTED: &'static str = "nrf52840";
+
+    /// The glue for a target's chip (its probe-rs chip name), if the firmware has one.
+    pub fn for_target(t: &Target) -> Option<BusGlue> {
+        match &t.connection {
+            Connection::Probe { chip } if chip.to_ascii_lowercase().starts_with("nrf52840") => {
+                Some(BusGlue::Nrf52840)
+            }
+            _ => None,
+        }
+    }
+
+    /// The firmware feature that compiles it in.
+    pub fn feature(self) -> &'static str {
+        match self {
+            BusGlue::Nrf52840 => "i2c-nrf52840",
+        }
+    }
 }
 
 /// Everything a source needs, checked before the firmware is built.
@@ -79,8 +121,8 @@ pub enum EnergyError {
 pub enum Plan {
     /// Datasheet model.
     Model(PowerModel),
-    /// A monitor on the board, read by the firmware.
-    Monitor(measured::MonitorPlan),
+    /// A monitor on the board, read by the firmware over the board's I2C glue.
+    Monitor(measured::MonitorPlan, BusGlue),
     /// A PPK2 at `port`, wired as the target file says.
     Ppk2 {
         /// Serial port.
@@ -91,12 +133,16 @@ pub enum Plan {
 }
 
 impl Plan {
-    /// The firmware feature this source needs, if any.
-    pub fn firmware_feature(&self) -> Option<String> {
+    /// The firmware features this source needs: the monitor's driver and the board's
+    /// I2C glue, or the PPK2 marker pin.
+    pub fn firmware_features(&self) -> Vec<String> {
         match self {
-            Plan::Monitor(m) => Some(format!("power-{}", m.monitor.chip.name().to_lowercase())),
-            Plan::Ppk2 { .. } => Some("power-marker".into()),
-            Plan::Model(_) => None,
+            Plan::Monitor(m, glue) => vec![
+                format!("power-{}", m.monitor.chip.name().to_lowercase()),
+                glue.feature().to_string(),
+            ],
+            Plan::Ppk2 { .. } => vec!["power-marker".into()],
+            Plan::Model(_) => Vec::new(),
         }
     }
 }
@@ -129,6 +175,15 @@ pub fn plan(energy: &Energy, target: &Target) -> Result<Option<Plan>, EnergyErro
         Energy::None => None,
         Energy::Model => Some(Plan::Model(model_for(target).map_err(EnergyError::Config)?)),
         Energy::Monitor(kind) => {
+            // Without the board's bus glue every reading fails: refuse before building.
+            let glue = BusGlue::for_target(target).ok_or_else(|| EnergyError::NoBusGlue {
+                board: target.name.clone(),
+                chip: match &target.connection {
+                    Connection::Probe { chip } => format!(" (chip {chip})"),
+                    Connection::Emulator => String::new(),
+                },
+                supported: BusGlue::SUPPORTED,
+            })?;
             let m = power()?.monitor.ok_or_else(|| {
                 EnergyError::Config(format!(
                     "targets/{}.toml has no [power.monitor] (kind = \"{kind}\", shunt_ohm = …): docs/energy.md",
@@ -142,15 +197,25 @@ pub fn plan(energy: &Energy, target: &Target) -> Result<Option<Plan>, EnergyErro
                     m.chip.name().to_lowercase()
                 )));
             }
-            Some(Plan::Monitor(measured::MonitorPlan {
-                monitor: m,
-                clock_hz: target.clock_hz as f64,
-                counter_bits: if target.counter().starts_with("SysTick") {
-                    24
-                } else {
-                    32
+            if power()?.monitor_bus.is_none() {
+                return Err(EnergyError::Config(format!(
+                    "targets/{}.toml's [power.monitor] has no sda/scl: the I2C pins the {kind} is on, \
+                     e.g. sda = \"P0.26\", scl = \"P0.27\" on the nRF52840-DK (docs/energy.md)",
+                    target.name
+                )));
+            }
+            Some(Plan::Monitor(
+                measured::MonitorPlan {
+                    monitor: m,
+                    clock_hz: target.clock_hz as f64,
+                    counter_bits: if target.counter().starts_with("SysTick") {
+                        24
+                    } else {
+                        32
+                    },
                 },
-            }))
+                glue,
+            ))
         }
         Energy::Ppk2(port) => {
             let wiring = power()?.ppk2.clone().ok_or_else(|| {
@@ -189,7 +254,7 @@ impl Running {
         Ok(match (self.0, self.1) {
             (None, _) => None,
             (Some(Plan::Model(m)), _) => Some(Input::Model(m)),
-            (Some(Plan::Monitor(m)), _) => Some(Input::Monitor(m)),
+            (Some(Plan::Monitor(m, _)), _) => Some(Input::Monitor(m)),
             (Some(Plan::Ppk2 { wiring, .. }), Some(c)) => {
                 Some(Input::Ppk2(Box::new(c.finish()?), wiring))
             }
@@ -336,6 +401,50 @@ mod tests {
             "{got} vs {direct_uj}"
         );
         assert!((e[&0].avg_power_mw - 9.984).abs() < 1e-9);
+    }
+
+    fn board(file: &str, text: &str, extra: &str) -> Target {
+        Target::parse(
+            std::path::Path::new(&format!("targets/{file}.toml")),
+            &format!("{text}\n{extra}"),
+        )
+        .unwrap()
+    }
+
+    const MONITOR: &str = "[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\n";
+    const PINS: &str = "sda = \"P0.26\"\nscl = \"P0.27\"\n";
+
+    #[test]
+    fn monitor_needs_the_boards_bus_glue_and_its_pins() {
+        let ina = Energy::Monitor("ina226".into());
+        // A board without glue is refused before anything is built, even with pins.
+        let stm = include_str!("../../targets/stm32f411.toml");
+        let e = plan(&ina, &board("stm32f411", stm, &format!("{MONITOR}{PINS}"))).unwrap_err();
+        assert!(matches!(e, EnergyError::NoBusGlue { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "no I2C bus glue for board stm32f411 (chip STM32F411RETx); supported: nrf52840"
+            ),
+            "{msg}"
+        );
+        // The nRF52840 has glue: without pins the error names the missing fields ...
+        let nrf = include_str!("../../targets/nrf52840.toml");
+        let e = plan(&ina, &board("nrf52840", nrf, MONITOR)).unwrap_err();
+        assert!(e.to_string().contains("has no sda/scl"), "{e}");
+        // ... with them the build gets the driver and the TWIM glue.
+        let p = plan(&ina, &board("nrf52840", nrf, &format!("{MONITOR}{PINS}")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.firmware_features(), ["power-ina226", "i2c-nrf52840"]);
+        // The shipped file has no [power.monitor]: that is said, not the glue.
+        let e = plan(&ina, &board("nrf52840", nrf, "")).unwrap_err();
+        assert!(e.to_string().contains("has no [power.monitor]"), "{e}");
+        // Other sources need no glue.
+        let p = plan(&Energy::Model, &board("stm32f411", stm, ""))
+            .unwrap()
+            .unwrap();
+        assert!(p.firmware_features().is_empty());
     }
 
     #[test]

@@ -310,10 +310,10 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
     let mut built = Vec::new();
     for t in &targets {
         let mut build = cmd.build.clone();
-        let feature = powers
+        let features = powers
             .get(&t.name)
-            .and_then(|p| p.as_ref()?.firmware_feature());
-        build.firmware_features.extend(feature);
+            .and_then(|p| Some(p.as_ref()?.firmware_features()));
+        build.firmware_features.extend(features.unwrap_or_default());
         built.push(crate::cmd::build::firmware(project, t, &suite, &build).await?);
     }
     if opts.build_only {

@@ -161,3 +161,51 @@ fn every_board_target_builds_and_reports_its_footprint() {
         "{err}"
     );
 }
+
+/// `--energy ina226` on an nRF52840 builds the INA226 driver with the TWIM0 bus glue,
+/// pins from the target file (named apart from the shipped nrf52840 so parallel tests
+/// do not share its generated files); a board without glue is refused before building.
+#[test]
+fn nrf52840_builds_with_ina226_twim_glue_and_boards_without_glue_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let monitor =
+        "\n[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\nsda = \"P0.26\"\nscl = \"P0.27\"\n";
+    let shipped = |name: &str| std::fs::read_to_string(support::root().join(name)).unwrap();
+    let nrf = dir.path().join("nrf52840-ina226.toml");
+    let renamed = shipped("targets/nrf52840.toml")
+        .replace("name = \"nrf52840\"", "name = \"nrf52840-ina226\"");
+    std::fs::write(&nrf, format!("{renamed}{monitor}")).unwrap();
+    let ina226 = |t: &Path| {
+        let t = t.to_str().unwrap();
+        tinybench(&["run", "--target", t, "--energy", "ina226", "--build-only"])
+    };
+    let out = ina226(&nrf);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    // Fat LTO inlines the driver; its DWARF linkage name stays (debug = 2 in release).
+    let driver = b"Twim0$u20$as$u20$embedded_hal..i2c..I2c$GT$11transaction";
+    let has = |elf: &[u8], s: &[u8]| elf.windows(s.len()).any(|w| w == s);
+    assert!(has(&elf, driver), "no TWIM driver in the INA226 build");
+    // The plain board build has neither the driver nor the PAC.
+    let out = tinybench(&["run", "--target", "nrf52840", "--build-only"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plain = std::fs::read(text(&out.stdout).trim()).unwrap();
+    assert!(!has(&plain, b"Twim0") && !has(&plain, b"nrf52840_pac"));
+
+    let stm = dir.path().join("stm32f411.toml");
+    std::fs::write(
+        &stm,
+        format!("{}{monitor}", shipped("targets/stm32f411.toml")),
+    )
+    .unwrap();
+    let out = ina226(&stm);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "no I2C bus glue for board stm32f411 (chip STM32F411RETx); supported: nrf52840"
+        ),
+        "{err}"
+    );
+    assert!(text(&out.stdout).trim().is_empty(), "nothing is built");
+}

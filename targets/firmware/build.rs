@@ -33,6 +33,21 @@ fn main() {
         text
     };
     fs::write(out.join("marker.rs"), text).unwrap_or_else(|e| panic!("writing marker.rs: {e}"));
+    // The I2C bus glue's pins (feature i2c-<board>): `pub const SDA/SCL: (u8, u8)`,
+    // generated from the target file's [power.monitor] sda/scl.
+    let i2c = gen.join("i2c.rs");
+    println!("cargo:rerun-if-changed={}", i2c.display());
+    if env::var_os("CARGO_FEATURE_I2C_NRF52840").is_some() {
+        let text = fs::read_to_string(&i2c).unwrap_or_default();
+        if !text.contains("SDA") || !text.contains("SCL") {
+            panic!(
+                "feature i2c-nrf52840 needs {} with SDA and SCL: tinybench generates it from \
+                 the target file's [power.monitor] sda/scl",
+                i2c.display()
+            );
+        }
+        fs::write(out.join("i2c.rs"), text).unwrap_or_else(|e| panic!("writing i2c.rs: {e}"));
+    }
     println!("cargo:rustc-link-search={}", out.display());
     let target = env::var("TARGET").unwrap();
     println!("cargo:rustc-check-cfg=cfg(armv6m)");

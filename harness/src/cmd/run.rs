@@ -91,8 +91,10 @@ impl RunCmd {
         // figures asked for cannot be made.
         let power = crate::energy::plan(&self.energy, &target)?;
         drop(crate::backend::open(&target)?);
-        let feature = power.as_ref().and_then(|p| p.firmware_feature());
-        self.build.firmware_features.extend(feature);
+        let features = power.as_ref().map(|p| p.firmware_features());
+        self.build
+            .firmware_features
+            .extend(features.unwrap_or_default());
         let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
         let elf = std::fs::read(&built.elf)?;
         let limits = RunLimits {

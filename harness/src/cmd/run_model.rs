@@ -146,7 +146,7 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     let mut build = cmd.build.clone();
     build
         .firmware_features
-        .extend(energy.as_ref().and_then(|p| p.firmware_feature()));
+        .extend(energy.iter().flat_map(|p| p.firmware_features()));
     let (mut finished, footprint) = build_and_run(
         cmd, &project, &target, &build, &prepared, &batches, 0, first, energy,
     )

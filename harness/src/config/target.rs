@@ -5,6 +5,10 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use std::path::Path;
 
+mod power;
+use power::RawPower;
+pub use power::{I2cPins, MarkerRegs, Pin, Power, Ppk2Wiring};
+
 /// The cores tinybench knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -69,41 +73,6 @@ struct RawTarget {
     memory: RawMemory,
     connection: Spanned<RawConnection>,
     power: Option<Spanned<RawPower>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPower {
-    run_ua_per_mhz: f64,
-    supply_v: f64,
-    source: String,
-    monitor: Option<Spanned<RawMonitor>>,
-    ppk2: Option<Spanned<RawPpk2>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMonitor {
-    kind: String,
-    shunt_ohm: f64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPpk2 {
-    marker_pin: String,
-    logic_port: Option<u8>,
-    vdd_mv: Option<u16>,
-    marker: Option<RawMarker>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMarker {
-    #[serde(default)]
-    init: Vec<[u64; 3]>,
-    set: [u64; 2],
-    clear: [u64; 2],
 }
 
 #[derive(Deserialize)]
@@ -173,68 +142,6 @@ pub struct Target {
     pub power: Option<Power>,
 }
 
-/// A datasheet run-mode power figure.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Power {
-    /// Run-mode current per MHz, µA/MHz.
-    pub run_ua_per_mhz: f64,
-    /// Supply voltage the figure is given at.
-    pub supply_v: f64,
-    /// Citation: document, section, conditions.
-    pub source: String,
-    /// An INA226/INA219 on the board's I2C bus (`[power.monitor]`).
-    pub monitor: Option<tinybench_energy::ina::Monitor>,
-    /// How a PPK2 is wired to this board (`[power.ppk2]`).
-    pub ppk2: Option<Ppk2Wiring>,
-}
-
-/// How a PPK2 is wired to a board (`[power.ppk2]`; docs/energy.md).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ppk2Wiring {
-    /// The board pin the firmware drives high around each timed region, as the board
-    /// names it (e.g. `P0.13`).
-    pub marker_pin: String,
-    /// The PPK2 logic-port input that pin is wired to (0 = D0).
-    pub logic_port: u8,
-    /// Source voltage the PPK2 supplies the board with, mV.
-    pub vdd_mv: u16,
-    /// The registers that drive the pin (`[power.ppk2.marker]`), if the file gives them.
-    pub marker: Option<MarkerRegs>,
-}
-
-/// Register writes that drive the marker pin, compiled into the firmware (feature
-/// `power-marker`): `init` is read-modify-write `(address, bits to clear, bits to set)`
-/// (clock enable, pin direction); `set`/`clear` are plain writes `(address, value)`
-/// (e.g. nRF OUTSET/OUTCLR, STM32 BSRR).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarkerRegs {
-    /// Start-up writes.
-    pub init: Vec<(u32, u32, u32)>,
-    /// Drive the pin high.
-    pub set: (u32, u32),
-    /// Drive it low.
-    pub clear: (u32, u32),
-}
-
-impl MarkerRegs {
-    /// The generated `marker.rs` the firmware includes.
-    pub fn rust(&self) -> String {
-        let init: Vec<String> = self
-            .init
-            .iter()
-            .map(|(a, c, s)| format!("({a:#010x}, {c:#010x}, {s:#010x})"))
-            .collect();
-        format!(
-            "pub const MARKER_INIT: &[(u32, u32, u32)] = &[{}];\npub const MARKER_SET: (u32, u32) = ({:#010x}, {:#010x});\npub const MARKER_CLEAR: (u32, u32) = ({:#010x}, {:#010x});\n",
-            init.join(", "),
-            self.set.0,
-            self.set.1,
-            self.clear.0,
-            self.clear.1
-        )
-    }
-}
-
 impl Target {
     /// Load and validate `path`.
     pub fn load(path: &Path) -> Result<Target, ConfigError> {
@@ -294,114 +201,7 @@ impl Target {
         }
         let power = match raw.power {
             None => None,
-            Some(p) => {
-                let span = p.span();
-                let p = p.into_inner();
-                let ok = p.run_ua_per_mhz > 0.0
-                    && p.run_ua_per_mhz < 10_000.0
-                    && p.supply_v > 0.5
-                    && p.supply_v < 6.0;
-                if !ok || p.source.trim().is_empty() {
-                    return Err(src.error(
-                        Some(span),
-                        Some("power"),
-                        "needs run_ua_per_mhz in (0, 10000), supply_v in (0.5, 6) and a non-empty source",
-                    ));
-                }
-                let monitor = match p.monitor {
-                    None => None,
-                    Some(m) => {
-                        let span = m.span();
-                        let m = m.into_inner();
-                        let chip = match m.kind.as_str() {
-                            "ina226" => tinybench_energy::ina::Chip::Ina226,
-                            "ina219" => tinybench_energy::ina::Chip::Ina219,
-                            _ => {
-                                return Err(src.error(
-                                    Some(span),
-                                    Some("power.monitor.kind"),
-                                    format!("unknown monitor `{}`; use ina226 or ina219", m.kind),
-                                ))
-                            }
-                        };
-                        if !(m.shunt_ohm > 0.0 && m.shunt_ohm <= 100.0) {
-                            return Err(src.error(
-                                Some(span),
-                                Some("power.monitor.shunt_ohm"),
-                                "shunt_ohm must be in (0, 100] Ω",
-                            ));
-                        }
-                        Some(tinybench_energy::ina::Monitor {
-                            chip,
-                            shunt_ohm: m.shunt_ohm,
-                        })
-                    }
-                };
-                let ppk2 = match p.ppk2 {
-                    None => None,
-                    Some(w) => {
-                        let span = w.span();
-                        let w = w.into_inner();
-                        let vdd_mv = w.vdd_mv.unwrap_or((p.supply_v * 1000.0).round() as u16);
-                        let logic_port = w.logic_port.unwrap_or(0);
-                        let field = if logic_port > 7 {
-                            Some(("power.ppk2.logic_port", "logic_port must be 0–7 (D0–D7)"))
-                        } else if !tinybench_energy::ppk2::VDD_MV.contains(&vdd_mv) {
-                            Some((
-                                "power.ppk2.vdd_mv",
-                                "vdd_mv must be 800–5000 (the PPK2's range)",
-                            ))
-                        } else if w.marker_pin.trim().is_empty() {
-                            Some((
-                                "power.ppk2.marker_pin",
-                                "marker_pin must name the board pin",
-                            ))
-                        } else {
-                            None
-                        };
-                        if let Some((f, msg)) = field {
-                            return Err(src.error(Some(span), Some(f), msg));
-                        }
-                        let word = |v: u64| u32::try_from(v).ok();
-                        let marker = match w.marker {
-                            None => None,
-                            Some(m) => {
-                                let init: Option<Vec<(u32, u32, u32)>> = m
-                                    .init
-                                    .iter()
-                                    .map(|[a, c, s]| Some((word(*a)?, word(*c)?, word(*s)?)))
-                                    .collect();
-                                let pair = |[a, v]: [u64; 2]| Some((word(a)?, word(v)?));
-                                match (init, pair(m.set), pair(m.clear)) {
-                                    (Some(init), Some(set), Some(clear)) if set.0 != 0 && clear.0 != 0 => {
-                                        Some(MarkerRegs { init, set, clear })
-                                    }
-                                    _ => {
-                                        return Err(src.error(
-                                            Some(span),
-                                            Some("power.ppk2.marker"),
-                                            "marker registers: addresses and values must be 32-bit, set and clear addresses non-zero",
-                                        ))
-                                    }
-                                }
-                            }
-                        };
-                        Some(Ppk2Wiring {
-                            marker_pin: w.marker_pin,
-                            logic_port,
-                            vdd_mv,
-                            marker,
-                        })
-                    }
-                };
-                Some(Power {
-                    run_ua_per_mhz: p.run_ua_per_mhz,
-                    supply_v: p.supply_v,
-                    source: p.source,
-                    monitor,
-                    ppk2,
-                })
-            }
+            Some(p) => Some(power::validate(&src, p)?),
         };
         let connection = match raw.connection.into_inner() {
             RawConnection::Emulator => Connection::Emulator,
@@ -514,56 +314,6 @@ kind = "emulator"
         assert!(e.to_string().contains("speed"), "{e}");
         let e = parse(&GOOD.replace("cortex-m4", "cortex-m99")).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
-    }
-
-    const POWER: &str = "[power]\nrun_ua_per_mhz = 52.0\nsupply_v = 3.0\nsource = \"x\"\n";
-
-    #[test]
-    fn power_monitor_and_ppk2_wiring_parse_then_validate() {
-        let text = format!(
-            "{GOOD}{POWER}[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\n[power.ppk2]\nmarker_pin = \"P0.13\"\n"
-        );
-        let p = parse(&text).unwrap().power.unwrap();
-        assert_eq!(p.monitor.unwrap().shunt_ohm, 0.1);
-        assert_eq!(
-            p.ppk2.unwrap(),
-            Ppk2Wiring {
-                marker_pin: "P0.13".into(),
-                logic_port: 0,
-                vdd_mv: 3000,
-                marker: None,
-            }
-        );
-        let regs = format!(
-            "{text}[power.ppk2.marker]\ninit = [[0x50000518, 0, 0x2000]]\nset = [0x50000508, 0x2000]\nclear = [0x5000050C, 0x2000]\n"
-        );
-        let m = parse(&regs)
-            .unwrap()
-            .power
-            .unwrap()
-            .ppk2
-            .unwrap()
-            .marker
-            .unwrap();
-        assert_eq!(m.set, (0x5000_0508, 0x2000));
-        assert!(
-            m.rust()
-                .contains("MARKER_CLEAR: (u32, u32) = (0x5000050c, 0x00002000)"),
-            "{}",
-            m.rust()
-        );
-        let e = parse(&regs.replace("0x50000508", "0x150000508")).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("power.ppk2.marker"), "{e}");
-        let bad = text.replace("ina226", "ina999");
-        let e = parse(&bad).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("power.monitor.kind"), "{e}");
-        assert!(e.to_string().contains("sim-x.toml"), "{e}");
-        let e = parse(&text.replace("0.1\n", "0.0\n")).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("power.monitor.shunt_ohm"), "{e}");
-        let e = parse(&format!("{text}logic_port = 9\n")).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("power.ppk2.logic_port"), "{e}");
-        let e = parse(&format!("{text}vdd_mv = 6000\n")).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("power.ppk2.vdd_mv"), "{e}");
     }
 
     #[test]

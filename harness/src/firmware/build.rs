@@ -207,6 +207,15 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .map(|m| m.rust())
         .unwrap_or_default();
     write_if_changed(&gen_dir.join("marker.rs"), marker_rs.as_bytes())?;
+    // The power monitor's I2C pins (the board's bus glue, feature i2c-<board>), when the
+    // target file has them.
+    let i2c_rs = t
+        .power
+        .as_ref()
+        .and_then(|p| p.monitor_bus.as_ref())
+        .map(|b| b.rust())
+        .unwrap_or_default();
+    write_if_changed(&gen_dir.join("i2c.rs"), i2c_rs.as_bytes())?;
 
     let fw = req.project.join("targets").join("firmware");
     let mut h = Sha256::new();
@@ -218,6 +227,7 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     for part in [
         memory_x.as_str(),
         marker_rs.as_str(),
+        i2c_rs.as_str(),
         t.triple.as_str(),
         req.toolchain.version.as_str(),
     ] {

@@ -17,9 +17,10 @@
 //! averages over its conversion time (INA226 set to 140 µs here; INA219 at its reset
 //! 532 µs), so a reading describes the last conversion before the read.
 //!
-//! The I2C bus is an `embedded_hal::i2c::I2c` from [`bus`]. **No board has its bus glue
-//! yet**: without one, [`bus::Bus`] is [`NoBus`], every read fails and the firmware sends
-//! `TB power-error t={=u32}`, which the host reports.
+//! The I2C bus is an `embedded_hal::i2c::I2c` from [`bus`]: the nRF52840's TWIM0 with
+//! feature `i2c-nrf52840` (never run on hardware). On a board without glue, [`bus::Bus`]
+//! is [`NoBus`], every read fails and the firmware sends `TB power-error t={=u32}`, which
+//! the host reports.
 
 use crate::arch;
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, Operation};
@@ -72,6 +73,7 @@ impl<I: I2c> Monitor<I> {
 }
 
 /// A bus that is not there: every transfer fails. Used when no board glue is compiled in.
+#[cfg_attr(feature = "i2c-nrf52840", allow(dead_code))]
 pub struct NoBus;
 
 impl ErrorType for NoBus {
@@ -84,17 +86,7 @@ impl I2c for NoBus {
     }
 }
 
-/// The board's I2C bus. A board adds its `embedded_hal::i2c::I2c` implementation here
-/// (pins from the board's wiring, 400 kHz) under its own cfg; none exists yet.
-pub mod bus {
-    /// The bus the monitor is on.
-    pub type Bus = super::NoBus;
-
-    /// Take the bus (called once).
-    pub fn take() -> Bus {
-        super::NoBus
-    }
-}
+pub mod bus;
 
 static mut MONITOR: Option<Monitor<bus::Bus>> = None;
 
