@@ -326,15 +326,12 @@ fn print_small_output(outputs: &[Option<Vec<i8>>]) {
 #[cfg(test)]
 mod tests {
     use super::batches;
+    use crate::config::target::tests::{parse, GOOD};
     use crate::config::target::Target;
 
     fn target(flash_kib: u32) -> Target {
-        let text = format!(
-            "name = \"sim-x\"\ncore = \"cortex-m4\"\ntriple = \"thumbv7em-none-eabihf\"\n\
-             clock_hz = 64_000_000\n[memory]\nflash = {{ origin = 0x0, size_kib = {flash_kib} }}\n\
-             ram = {{ origin = 0x20000000, size_kib = 256 }}\n[connection]\nkind = \"emulator\"\n"
-        );
-        Target::parse(std::path::Path::new("targets/sim-x.toml"), &text).unwrap()
+        let text = GOOD.replace("size_kib = 1024", &format!("size_kib = {flash_kib}"));
+        parse(&text).unwrap()
     }
 
     #[test]

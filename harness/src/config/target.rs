@@ -264,10 +264,11 @@ impl Target {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
+    /// A valid emulated target file, for tests here and elsewhere in the crate.
+    pub(crate) const GOOD: &str = r#"
 name = "sim-x"
 core = "cortex-m4"
 triple = "thumbv7em-none-eabihf"
@@ -279,7 +280,8 @@ ram = { origin = 0x20000000, size_kib = 256 }
 kind = "emulator"
 "#;
 
-    fn parse(text: &str) -> Result<Target, ConfigError> {
+    /// Parse `text` as `targets/sim-x.toml`.
+    pub(crate) fn parse(text: &str) -> Result<Target, ConfigError> {
         Target::parse(Path::new("targets/sim-x.toml"), text)
     }
 

@@ -322,25 +322,10 @@ pub(super) fn validate(src: &Source<'_>, p: Spanned<RawPower>) -> Result<Power, 
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{parse, GOOD};
     use super::super::Target;
     use super::*;
     use std::path::Path;
-
-    const GOOD: &str = r#"
-name = "sim-x"
-core = "cortex-m4"
-triple = "thumbv7em-none-eabihf"
-clock_hz = 64_000_000
-[memory]
-flash = { origin = 0x0, size_kib = 1024 }
-ram = { origin = 0x20000000, size_kib = 256 }
-[connection]
-kind = "emulator"
-"#;
-
-    fn parse(text: &str) -> Result<Target, ConfigError> {
-        Target::parse(Path::new("targets/sim-x.toml"), text)
-    }
 
     const POWER: &str = "[power]\nrun_ua_per_mhz = 52.0\nsupply_v = 3.0\nsource = \"x\"\n";
 
