@@ -43,27 +43,32 @@ fn metrics_json(set: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// Run model `stem` on `target` with the shipped dataset `set`, one timed inference
+/// and no warm-up, and `extra`; the JSON result and stderr of a successful run.
+fn run_on_dataset(target: &str, stem: &str, set: &str, extra: &[&str]) -> (Value, String) {
+    let dataset = root().join("suites/datasets").join(set);
+    let mut args = vec![
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = run_model(target, &model_path(stem), &args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stem} on {target}: {err}");
+    (serde_json::from_slice(&out.stdout).unwrap(), err)
+}
+
 /// Run every model on `target` with its dataset and check the JSON result.
 fn all_models_on(target: &str) {
     for (stem, set, layers) in MODELS {
         let dataset = root().join("suites/datasets").join(set);
-        let out = run_model(
-            target,
-            &model_path(stem),
-            &[
-                "--dataset",
-                dataset.to_str().unwrap(),
-                "--reps",
-                "1",
-                "--warmup",
-                "0",
-                "--format",
-                "json",
-            ],
-        );
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{stem} on {target}: {err}");
-        let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (run, _) = run_on_dataset(target, stem, set, &[]);
         let m = &run["model"];
         let ctx = format!("{stem} on {target}");
         // Bit-exact against LiteRT's reference kernels, and against the host's graph.
@@ -276,25 +281,12 @@ fn model_firmware_reads_the_power_monitor_around_every_timed_region() {
 fn a_dataset_larger_than_one_firmware_runs_in_several_with_the_same_results() {
     // KWS's 8 inputs, 3 per firmware: three builds, every output still bit-exact
     // against LiteRT and the same quality metrics as one firmware gives.
-    let dataset = root().join("suites/datasets/kws");
-    let out = run_model(
+    let (run, err) = run_on_dataset(
         "sim-cortex-m4",
-        &model_path("kws_ref_model"),
-        &[
-            "--dataset",
-            dataset.to_str().unwrap(),
-            "--inputs-per-build",
-            "3",
-            "--reps",
-            "1",
-            "--warmup",
-            "0",
-            "--format",
-            "json",
-        ],
+        "kws_ref_model",
+        "kws",
+        &["--inputs-per-build", "3"],
     );
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
     for want in [
         "firmware 1/3: inputs 1–3 of 8",
         "firmware 2/3: inputs 4–6 of 8",
@@ -302,7 +294,6 @@ fn a_dataset_larger_than_one_firmware_runs_in_several_with_the_same_results() {
     ] {
         assert!(err.contains(want), "missing {want:?} in\n{err}");
     }
-    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
     let m = &run["model"];
     assert_eq!(m["inputs"], 8);
     assert_eq!(m["reference"]["checked"], 8);
