@@ -49,10 +49,10 @@ fn checksums(events: &[Event]) -> Vec<(u32, u32)> {
         .collect()
 }
 
-fn emulate(image: &FirmwareImage) -> RunOutput {
+fn emulate(target: &str, image: &FirmwareImage) -> RunOutput {
     let target = tinybench::project::Project::find(Some(&root()))
         .unwrap()
-        .target("sim-cortex-m4")
+        .target(target)
         .unwrap();
     let mut dev = tinybench::backend::open(&target).unwrap();
     run_firmware(dev.as_mut(), image, None, &limits(), &mut |_| {}).unwrap()
@@ -60,8 +60,19 @@ fn emulate(image: &FirmwareImage) -> RunOutput {
 
 #[test]
 fn emulated_power_build_sends_power_frames_on_channel_1_only() {
-    let power = emulate(&smoke_firmware_with(&["power-ina226"]));
-    let plain = emulate(&smoke_firmware_with(&[]));
+    power_frames_on_channel_1("sim-cortex-m4");
+}
+
+/// The same on RISC-V and ARMv6-M (another critical section, another counter).
+#[test]
+fn other_cores_send_power_frames_on_channel_1_only() {
+    power_frames_on_channel_1("sim-rv32imac");
+    power_frames_on_channel_1("sim-cortex-m0plus");
+}
+
+fn power_frames_on_channel_1(target: &str) {
+    let power = emulate(target, &smoke_firmware_with(target, &["power-ina226"]));
+    let plain = emulate(target, &smoke_firmware_with(target, &[]));
     for out in [&power, &plain] {
         assert_eq!(out.outcome, RunOutcome::Completed, "{:?}", out.outcome);
         assert_eq!(out.corrupt_frames, 0);
@@ -97,7 +108,7 @@ fn emulated_power_build_sends_power_frames_on_channel_1_only() {
 
 #[test]
 fn emulated_power_build_cases_still_pass_through_the_runner() {
-    let image = smoke_firmware_with(&["power-ina226"]);
+    let image = smoke_firmware_with("sim-cortex-m4", &["power-ina226"]);
     let project = tinybench::project::Project::find(Some(&root())).unwrap();
     let target = project.target("sim-cortex-m4").unwrap();
     let suite = project.suite("smoke").unwrap();

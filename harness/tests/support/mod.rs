@@ -81,11 +81,11 @@ pub fn smoke_rtt_stream() -> (FirmwareImage, Vec<u8>) {
     (image, bytes)
 }
 
-/// Build the smoke suite for sim-cortex-m4 with extra firmware `features` (the hidden
+/// Build the smoke suite for `target` with extra firmware `features` (the hidden
 /// `--firmware-feature` of `tinybench build`; `--energy ina226` itself refuses emulated
 /// targets) and return the parsed ELF.
-pub fn smoke_firmware_with(features: &[&str]) -> FirmwareImage {
-    let mut args = vec!["build", "--target", "sim-cortex-m4", "--suite", "smoke"];
+pub fn smoke_firmware_with(target: &str, features: &[&str]) -> FirmwareImage {
+    let mut args = vec!["build", "--target", target, "--suite", "smoke"];
     for f in features {
         args.extend(["--firmware-feature", f]);
     }
@@ -99,7 +99,7 @@ pub fn smoke_firmware_with(features: &[&str]) -> FirmwareImage {
 /// and 1 it sends in the emulator (whose I2C bus is the firmware's `NoBus` placeholder,
 /// so every reading is a `TB power-error`).
 pub fn power_rtt_streams() -> (FirmwareImage, [Vec<u8>; 2]) {
-    let image = smoke_firmware_with(&["power-ina226"]);
+    let image = smoke_firmware_with("sim-cortex-m4", &["power-ina226"]);
     let target = tinybench::project::Project::find(Some(&root()))
         .unwrap()
         .target("sim-cortex-m4")
