@@ -430,7 +430,7 @@ mod tests {
         fn run(
             &mut self,
             _: &RunLimits,
-            on_bytes: &mut dyn FnMut(&[u8]),
+            on_bytes: &mut dyn FnMut(u32, &[u8]),
         ) -> Result<DeviceStop, DeviceError> {
             self.hello.send(()).ok();
             // A guard against a sequential scheduler, not a timing measurement.
@@ -446,7 +446,7 @@ mod tests {
                     detail: "probe unplugged".into(),
                 });
             }
-            on_bytes(b"bytes");
+            on_bytes(0, b"bytes");
             Ok(DeviceStop::Done)
         }
     }
@@ -460,7 +460,7 @@ mod tests {
                     max_instructions: 0,
                     wall_timeout: Duration::from_secs(1),
                 };
-                let stop = dev.run(&limits, &mut |b| got.extend_from_slice(b))?;
+                let stop = dev.run(&limits, &mut |_, b| got.extend_from_slice(b))?;
                 anyhow::ensure!(stop == DeviceStop::Done, "{stop:?}");
                 Ok(got)
             }),

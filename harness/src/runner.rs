@@ -18,7 +18,8 @@ pub struct Finished {
     pub outcome: RunOutcome,
     /// Corrupt frames and protocol errors seen, in words.
     pub warnings: Vec<String>,
-    /// Everything the firmware said, in order.
+    /// Everything the firmware said on RTT up channel 0, in order (the power monitor's
+    /// channel-1 frames are only read by the energy analysis).
     pub events: Vec<Event>,
 }
 
@@ -288,7 +289,7 @@ fn energy_for(
             (r, p.source().label())
         }
         Input::Monitor(plan) => (
-            measured::monitor(plan, &out.events).map_err(|e| e.to_string())?,
+            measured::monitor(plan, &out.events, &out.power_events).map_err(|e| e.to_string())?,
             plan.monitor.source().label(),
         ),
         Input::Ppk2(rec, wiring) => (

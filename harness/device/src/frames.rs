@@ -76,6 +76,15 @@ impl FrameDecoder {
         })
     }
 
+    /// A decoder for another stream of the same firmware (another RTT up channel): same
+    /// table (shared), its own pending bytes.
+    pub fn another_stream(&self) -> Self {
+        Self {
+            table: Arc::clone(&self.table),
+            pending: Vec::new(),
+        }
+    }
+
     /// Bytes received but not yet a whole frame.
     pub fn pending(&self) -> usize {
         self.pending.iter().filter(|&&b| b != 0).count()

@@ -1,7 +1,7 @@
 //! `tinybench-device`: the device seam.
 //!
 //! A [`Device`] is anything that can run a benchmark firmware and hand back the bytes of
-//! its RTT up channel: the in-process emulator today, a board behind a probe-rs probe
+//! its RTT up channels (0, and 1 in power builds): the in-process emulator today, a board behind a probe-rs probe
 //! tomorrow. Everything after the bytes is shared by every backend and lives here:
 //! [`rtt`] drains a SEGGER RTT ring from target memory, [`frames`] turns bytes into defmt
 //! frames (telling "need more bytes" from "corrupt"), and [`protocol`] turns frames into
@@ -95,12 +95,14 @@ pub trait Device {
     /// Put the firmware on the device (flash it, or map it into emulated memory).
     fn load(&mut self, firmware: &FirmwareImage) -> Result<(), DeviceError>;
 
-    /// Run from reset until done, fault or a limit, passing every chunk of RTT up-channel
-    /// 0 bytes to `on_bytes` as it is drained.
+    /// Run from reset until done, fault or a limit, passing every chunk of RTT bytes to
+    /// `on_bytes` as it is drained, with its up channel: channel 0
+    /// ([`rtt::DEFMT_CHANNEL`]) always, and channel 1 ([`rtt::POWER_CHANNEL`]) when the
+    /// firmware has it ([`rtt::UpChannel::if_present`]).
     fn run(
         &mut self,
         limits: &RunLimits,
-        on_bytes: &mut dyn FnMut(&[u8]),
+        on_bytes: &mut dyn FnMut(u32, &[u8]),
     ) -> Result<DeviceStop, DeviceError>;
 
     /// Optional ability: for backends with a cycle model (the emulator), the modeled

@@ -6,6 +6,12 @@
 //! probe-rs `Core`, drains exactly the same way; the layout is SEGGER's documented
 //! control block.
 
+/// The up channel of every frame of the firmware (defmt's).
+pub const DEFMT_CHANNEL: u32 = 0;
+/// The up channel of the power monitor's frames (`TB power`, `TB power-error`,
+/// `TB region`) in firmware built with a power feature; other firmware has no channel 1.
+pub const POWER_CHANNEL: u32 = 1;
+
 /// Word-level access to target memory.
 pub trait TargetMemory {
     /// Read `buf.len()` bytes at `addr`.
@@ -52,6 +58,10 @@ pub struct UpChannel {
     channel: u32,
     attached: bool,
     set_blocking: bool,
+    /// A control block without this channel is not an error (see [`UpChannel::if_present`]).
+    optional: bool,
+    /// Attached and the control block has no such channel: every drain yields nothing.
+    absent: bool,
 }
 
 impl UpChannel {
@@ -64,12 +74,35 @@ impl UpChannel {
             channel,
             attached: false,
             set_blocking,
+            optional: false,
+            absent: false,
         }
+    }
+
+    /// Like [`UpChannel::new`], for a channel the firmware may not have: when the control
+    /// block declares fewer up channels, every drain returns 0 bytes and no error. The
+    /// power channel (1) is such a channel: only power builds have it, a defmt-rtt
+    /// firmware declares one up channel.
+    pub fn if_present(cb: u64, channel: u32, set_blocking: bool) -> Self {
+        Self {
+            optional: true,
+            ..Self::new(cb, channel, set_blocking)
+        }
+    }
+
+    /// The up channel this reader drains.
+    pub fn channel(&self) -> u32 {
+        self.channel
     }
 
     /// Whether the control block has been seen initialized.
     pub fn attached(&self) -> bool {
         self.attached
+    }
+
+    /// Whether the firmware has this channel: `None` until attached.
+    pub fn present(&self) -> Option<bool> {
+        self.attached.then_some(!self.absent)
     }
 
     /// Move every byte between the read and write offsets out of the ring into `out`
@@ -93,10 +126,14 @@ impl UpChannel {
             let mut counts = [0u8; 4];
             rd(mem, self.cb + 16, &mut counts)?;
             let max_up = u32::from_le_bytes(counts);
-            if self.channel >= max_up || max_up > 64 {
+            if max_up > 64 || (self.channel >= max_up && !self.optional) {
                 return Err(self.corrupt(format!("control block declares {max_up} up channels")));
             }
             self.attached = true;
+            self.absent = self.channel >= max_up;
+        }
+        if self.absent {
+            return Ok(0);
         }
         let desc = self.cb + HEADER + self.channel as u64 * DESC;
         let mut raw = [0u8; 24];
@@ -240,6 +277,86 @@ mod tests {
     fn corrupt_offsets_are_an_error_not_a_panic() {
         let mut r = ram(8, 9, 0, b"");
         let err = UpChannel::new(CB, 0, false)
+            .drain(&mut r, &mut Vec::new())
+            .unwrap_err();
+        assert!(matches!(err, RttError::Corrupt { .. }), "{err}");
+    }
+
+    const BUF1: u64 = 0x2000_0200;
+
+    /// A control block with two up channels as the power firmware's: channel 0's ring at
+    /// BUF, channel 1's at BUF1, each described by (size, write, read, ring bytes).
+    fn ram2(c0: (u32, u32, u32, &[u8]), c1: (u32, u32, u32, &[u8])) -> Ram {
+        let mut r = ram(c0.0, c0.1, c0.2, c0.3);
+        r.bytes[16..20].copy_from_slice(&2u32.to_le_bytes());
+        let d1 = CB + HEADER + DESC;
+        for (i, v) in [0u32, BUF1 as u32, c1.0, c1.1, c1.2, 0].iter().enumerate() {
+            r.write_u32(d1 + 4 * i as u64, *v).unwrap();
+        }
+        r.bytes[0x200..0x200 + c1.3.len()].copy_from_slice(c1.3);
+        r
+    }
+
+    fn word(r: &mut Ram, addr: u64) -> u32 {
+        let mut b = [0u8; 4];
+        r.read(addr, &mut b).unwrap();
+        u32::from_le_bytes(b)
+    }
+
+    #[test]
+    fn two_channel_block_drains_each_ring_separately() {
+        let mut r = ram2((8, 3, 0, b"abc"), (16, 6, 2, b"xxPOWERx"));
+        let (mut out0, mut out1) = (Vec::new(), Vec::new());
+        let mut ch0 = UpChannel::new(CB, 0, true);
+        let mut ch1 = UpChannel::if_present(CB, 1, true);
+        assert_eq!(ch1.drain(&mut r, &mut out1).unwrap(), 4);
+        assert_eq!(ch0.drain(&mut r, &mut out0).unwrap(), 3);
+        assert_eq!(
+            (out0.as_slice(), out1.as_slice()),
+            (&b"abc"[..], &b"POWE"[..])
+        );
+        assert_eq!(ch1.present(), Some(true));
+        // Channel 1's read offset and mode word moved, channel 0's are its own.
+        let d1 = CB + HEADER + DESC;
+        assert_eq!(word(&mut r, d1 + 16), 6);
+        assert_eq!(word(&mut r, d1 + 20) & MODE_MASK, MODE_BLOCK_IF_FULL);
+        assert_eq!(read_off(&mut r), 3);
+        // A channel-1 reader made with `new` works the same on this block.
+        let mut r = ram2((8, 0, 0, b""), (16, 3, 0, b"pqr"));
+        let mut out = Vec::new();
+        UpChannel::new(CB, 1, false)
+            .drain(&mut r, &mut out)
+            .unwrap();
+        assert_eq!(out, b"pqr");
+    }
+
+    #[test]
+    fn absent_optional_channel_yields_nothing_without_error() {
+        // One up channel (defmt-rtt's block); channel 1 asked for "if present".
+        let mut r = ram(8, 3, 0, b"abc");
+        let before = r.bytes.clone();
+        let mut ch1 = UpChannel::if_present(CB, 1, true);
+        assert_eq!(ch1.present(), None);
+        let mut out = Vec::new();
+        for _ in 0..2 {
+            assert_eq!(ch1.drain(&mut r, &mut out).unwrap(), 0);
+        }
+        assert!(out.is_empty());
+        assert_eq!(ch1.present(), Some(false));
+        // Nothing was written: channel 0's ring, offsets and mode are untouched.
+        assert_eq!(r.bytes, before);
+        // Asked for without `if_present`, the same block is still an error.
+        let err = UpChannel::new(CB, 1, true)
+            .drain(&mut r, &mut Vec::new())
+            .unwrap_err();
+        assert!(matches!(err, RttError::Corrupt { channel: 1, .. }), "{err}");
+    }
+
+    #[test]
+    fn optional_channel_still_rejects_an_absurd_block() {
+        let mut r = ram(8, 0, 0, b"");
+        r.bytes[16..20].copy_from_slice(&1000u32.to_le_bytes());
+        let err = UpChannel::if_present(CB, 1, false)
             .drain(&mut r, &mut Vec::new())
             .unwrap_err();
         assert!(matches!(err, RttError::Corrupt { .. }), "{err}");

@@ -3,6 +3,7 @@
 use crate::elf::{ElfError, FirmwareImage};
 use crate::frames::{FrameDecoder, TableError};
 use crate::protocol::{Event, ProtocolError, SCHEMA};
+use crate::rtt::DEFMT_CHANNEL;
 use crate::{Device, DeviceError, DeviceInfo, DeviceStop, ModeledReads, RunLimits};
 
 /// How the firmware's run ended, from the host's point of view.
@@ -68,13 +69,17 @@ impl RunOutcome {
 pub struct RunOutput {
     /// The backend that ran it.
     pub info: DeviceInfo,
-    /// Every event, in arrival order.
+    /// Every event of RTT up channel 0 (the firmware's main stream), in arrival order.
     pub events: Vec<Event>,
+    /// Every event of up channel 1, in arrival order: the power monitor's `TB power`,
+    /// `TB power-error` and `TB region` frames of a power build (empty otherwise). Its
+    /// order relative to `events` is not known, only the order within each channel.
+    pub power_events: Vec<Event>,
     /// How it ended.
     pub outcome: RunOutcome,
-    /// Frames that could not be decoded (skipped).
+    /// Frames that could not be decoded (skipped), on either channel.
     pub corrupt_frames: usize,
-    /// `TB` frames with unexpected arguments (skipped).
+    /// `TB` frames with unexpected arguments (skipped), on either channel.
     pub protocol_errors: Vec<ProtocolError>,
     /// Modeled cycles at each counter read, where the backend models cycles.
     pub modeled: Option<ModeledReads>,
@@ -111,7 +116,8 @@ pub enum RunError {
 }
 
 /// Run `image` on `device`: check the firmware's self-description, load it, run it and
-/// decode its stream, calling `on_event` for each event as it arrives.
+/// decode its streams (up channels 0 and 1, each with its own decoder over the same
+/// table), calling `on_event` for each event of either channel as it arrives.
 pub fn run_firmware(
     device: &mut dyn Device,
     image: &FirmwareImage,
@@ -133,23 +139,32 @@ pub fn run_firmware(
             });
         }
     }
-    let mut decoder = FrameDecoder::from_elf(&image.bytes)?;
+    // Indexed by up channel: 0 (every frame), 1 (power frames).
+    let main = FrameDecoder::from_elf(&image.bytes)?;
+    let power = main.another_stream();
+    let mut decoders = [main, power];
     device.load(image)?;
-    let mut events = Vec::new();
+    let mut streams: [Vec<Event>; 2] = [Vec::new(), Vec::new()];
     let mut corrupt_frames = 0;
     let mut protocol_errors = Vec::new();
-    let stop = device.run(limits, &mut |bytes| {
+    let stop = device.run(limits, &mut |channel, bytes| {
+        // The firmware has no other up channels; bytes of any other are not ours.
+        let Some(decoder) = decoders.get_mut(channel as usize) else {
+            return;
+        };
         for item in decoder.push(bytes) {
             match item.map(|f| Event::from_frame(&f)) {
                 Ok(Ok(ev)) => {
                     on_event(&ev);
-                    events.push(ev);
+                    streams[channel as usize].push(ev);
                 }
                 Ok(Err(e)) => protocol_errors.push(e),
                 Err(_) => corrupt_frames += 1,
             }
         }
     })?;
+    let [events, power_events] = streams;
+    let decoder = &decoders[DEFMT_CHANNEL as usize];
     let outcome = match stop {
         DeviceStop::Done if events.contains(&Event::Done) => RunOutcome::Completed,
         DeviceStop::Done => RunOutcome::Truncated {
@@ -170,6 +185,7 @@ pub fn run_firmware(
     Ok(RunOutput {
         info: device.info(),
         events,
+        power_events,
         outcome,
         corrupt_frames,
         protocol_errors,

@@ -2,8 +2,8 @@
 //!
 //! Runs the very firmware ELF one would flash, in-process, in unicorn-engine, and
 //! implements [`tinybench_device::Device`] exactly as a probe backend does: load the
-//! segments at their load addresses, start from the reset vector, drain RTT from target
-//! RAM, stop on the done/fault markers.
+//! segments at their load addresses, start from the reset vector, drain RTT up channels 0
+//! and 1 (when the firmware has it) from target RAM, stop on the done/fault markers.
 //!
 //! # What the counter reads mean
 //! On Cortex-M the firmware reads DWT CYCCNT (0xE000_1004); on RISC-V it calls

@@ -1,7 +1,7 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
 use crate::model::CycleModel;
 use crate::profile::{ProfileRequest, Profiler, RawProfile};
-use tinybench_device::rtt::{TargetMemory, UpChannel};
+use tinybench_device::rtt::{TargetMemory, UpChannel, DEFMT_CHANNEL, POWER_CHANNEL};
 use tinybench_device::ModeledReads;
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
@@ -84,10 +84,11 @@ struct HookState<'s> {
     counter_ret: u64,
     stop: Option<DeviceStop>,
     bad_access: Option<String>,
-    rtt: UpChannel,
+    /// Up channels 0 and 1 (the latter only if the firmware has it).
+    rtt: [UpChannel; 2],
     rtt_error: Option<DeviceError>,
     scratch: Vec<u8>,
-    on_bytes: &'s mut dyn FnMut(&[u8]),
+    on_bytes: &'s mut dyn FnMut(u32, &[u8]),
     /// The cycle model, advanced on every instruction.
     model: CycleModel,
     /// Modeled cycles at each firmware counter read.
@@ -135,24 +136,27 @@ impl Emulator {
         }
     }
 
-    /// Drain RTT into the caller; errors are kept to be returned after the run.
+    /// Drain both RTT up channels into the caller; errors are kept to be returned after
+    /// the run.
     fn drain(uc: &mut Unicorn<'_, HookState<'_>>) {
-        let mut rtt = uc.get_data().rtt.clone();
-        let mut scratch = std::mem::take(&mut uc.get_data_mut().scratch);
-        scratch.clear();
-        let r = rtt.drain(&mut UcMemory(uc), &mut scratch);
-        let st = uc.get_data_mut();
-        st.rtt = rtt;
-        match r {
-            Ok(0) => {}
-            Ok(_) => (st.on_bytes)(&scratch),
-            Err(e) => {
-                if st.rtt_error.is_none() {
-                    st.rtt_error = Some(e.into());
+        for i in 0..uc.get_data().rtt.len() {
+            let mut rtt = uc.get_data().rtt[i].clone();
+            let mut scratch = std::mem::take(&mut uc.get_data_mut().scratch);
+            scratch.clear();
+            let r = rtt.drain(&mut UcMemory(uc), &mut scratch);
+            let st = uc.get_data_mut();
+            st.rtt[i] = rtt;
+            match r {
+                Ok(0) => {}
+                Ok(_) => (st.on_bytes)(st.rtt[i].channel(), &scratch),
+                Err(e) => {
+                    if st.rtt_error.is_none() {
+                        st.rtt_error = Some(e.into());
+                    }
                 }
             }
+            st.scratch = scratch;
         }
-        st.scratch = scratch;
     }
 }
 
@@ -231,7 +235,7 @@ impl Device for Emulator {
     fn run(
         &mut self,
         limits: &RunLimits,
-        on_bytes: &mut dyn FnMut(&[u8]),
+        on_bytes: &mut dyn FnMut(u32, &[u8]),
     ) -> Result<DeviceStop, DeviceError> {
         let l = self
             .loaded
@@ -262,7 +266,10 @@ impl Device for Emulator {
             counter_ret: l.counter_ret.unwrap_or(u64::MAX),
             stop: None,
             bad_access: None,
-            rtt: UpChannel::new(l.rtt, 0, true),
+            rtt: [
+                UpChannel::new(l.rtt, DEFMT_CHANNEL, true),
+                UpChannel::if_present(l.rtt, POWER_CHANNEL, true),
+            ],
             rtt_error: None,
             scratch: Vec::new(),
             on_bytes,

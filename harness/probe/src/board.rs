@@ -7,7 +7,7 @@
 use crate::session::{BoardSession, Clock, Connector, CoreState, FlashStatus, Reg, SessionError};
 use crate::ProbeError;
 use std::time::Duration;
-use tinybench_device::rtt::{RttError, UpChannel};
+use tinybench_device::rtt::{RttError, UpChannel, DEFMT_CHANNEL, POWER_CHANNEL};
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
@@ -118,29 +118,45 @@ fn backend_err(probe: &str, what: &str, e: impl std::fmt::Display) -> DeviceErro
     }
 }
 
-/// Drain the up channel into `on_bytes`. A memory error ends the run (the probe or
-/// the board went away); a corrupt control block is reported as such.
+/// The up channels a run drains, both switched to block-if-full: 0 always, 1 (the power
+/// frames) when the firmware has it.
+fn up_channels(cb: u64) -> [UpChannel; 2] {
+    [
+        UpChannel::new(cb, DEFMT_CHANNEL, true),
+        UpChannel::if_present(cb, POWER_CHANNEL, true),
+    ]
+}
+
+/// Drain the up channels into `on_bytes`; the bytes read from all of them. A memory
+/// error ends the run (the probe or the board went away); a corrupt control block is
+/// reported as such.
 fn drain(
     session: &mut dyn BoardSession,
-    rtt: &mut UpChannel,
-    on_bytes: &mut dyn FnMut(&[u8]),
+    rtts: &mut [UpChannel],
+    on_bytes: &mut dyn FnMut(u32, &[u8]),
     probe: &str,
 ) -> Result<usize, DeviceError> {
-    let mut buf = Vec::new();
-    match rtt.drain(session, &mut buf) {
-        Ok(n) => {
-            if n > 0 {
-                on_bytes(&buf);
+    let mut total = 0;
+    for rtt in rtts {
+        let mut buf = Vec::new();
+        match rtt.drain(session, &mut buf) {
+            Ok(n) => {
+                if n > 0 {
+                    on_bytes(rtt.channel(), &buf);
+                }
+                total += n;
             }
-            Ok(n)
+            Err(RttError::Memory { addr, detail }) => {
+                return Err(backend_err(
+                    probe,
+                    "lost the target mid-run (probe unplugged or board reset?)",
+                    format!("reading RTT at {addr:#x}: {detail}"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(RttError::Memory { addr, detail }) => Err(backend_err(
-            probe,
-            "lost the target mid-run (probe unplugged or board reset?)",
-            format!("reading RTT at {addr:#x}: {detail}"),
-        )),
-        Err(e) => Err(e.into()),
     }
+    Ok(total)
 }
 
 /// Run the already reset firmware until it stops, passing RTT bytes on as they come.
@@ -149,10 +165,10 @@ pub fn drive(
     clock: &dyn Clock,
     ctx: &RunContext<'_>,
     limits: &RunLimits,
-    on_bytes: &mut dyn FnMut(&[u8]),
+    on_bytes: &mut dyn FnMut(u32, &[u8]),
 ) -> Result<DeviceStop, DeviceError> {
     let probe = ctx.probe;
-    let mut rtt = UpChannel::new(ctx.rtt_control_block, 0, true);
+    let mut rtt = up_channels(ctx.rtt_control_block);
     let start = clock.now();
     let mut last_output = start;
     let lost = |e: SessionError| backend_err(probe, "lost the probe mid-run", e);
@@ -391,7 +407,7 @@ impl Device for Board {
     fn run(
         &mut self,
         limits: &RunLimits,
-        on_bytes: &mut dyn FnMut(&[u8]),
+        on_bytes: &mut dyn FnMut(u32, &[u8]),
     ) -> Result<DeviceStop, DeviceError> {
         let probe = self.connector.describe();
         let (Some(session), Some(image)) = (self.session.as_mut(), self.image.as_ref()) else {

@@ -46,10 +46,51 @@ fn drive_fake(
         probe: "fake",
     };
     let mut chunks = Vec::new();
-    let stop = drive(session, &clock, &ctx, &limits(wall_secs), &mut |b| {
+    let stop = drive(session, &clock, &ctx, &limits(wall_secs), &mut |c, b| {
+        // A one-channel control block: nothing may come from another channel.
+        assert_eq!(c, 0, "bytes on up channel {c}");
         chunks.push(b.to_vec())
     });
     (stop, chunks)
+}
+
+#[test]
+fn both_up_channels_drain_in_blocking_mode_each_in_its_own_order() {
+    // Channel 0 and channel 1 (a power build's) interleaved, both larger than their
+    // rings: each channel's bytes arrive whole and in order, tagged with the channel.
+    let main: Vec<u8> = (0u8..60).collect();
+    let power: Vec<u8> = (100u8..160).collect();
+    let mut steps = Vec::new();
+    for (m, p) in main.chunks(20).zip(power.chunks(20)) {
+        steps.push(Step::Emit(m.to_vec()));
+        steps.push(Step::EmitOn {
+            channel: 1,
+            bytes: p.to_vec(),
+        });
+    }
+    steps.push(Step::Halt { pc: DONE_PC });
+    let mut state = FakeState::with_channels(RAM, 0x1_0000, CB, &[16, 8]);
+    state.script(steps);
+    let mut conn = FakeConnector::new(state);
+    let mut s = conn.attach(1).expect("fake attaches");
+    let clock = StepClock::new(Duration::from_secs(1));
+    let config = no_case_limit();
+    let ctx = RunContext {
+        rtt_control_block: CB,
+        marker_of: &markers,
+        config: &config,
+        probe: "fake",
+    };
+    let mut got: [Vec<u8>; 2] = Default::default();
+    let stop = drive(s.as_mut(), &clock, &ctx, &limits(1000), &mut |c, b| {
+        got[c as usize].extend_from_slice(b)
+    });
+    assert_eq!(stop.unwrap(), DeviceStop::Done);
+    assert_eq!(got, [main, power]);
+    let st = conn.state.lock().unwrap();
+    for c in 0..2 {
+        assert_eq!(st.flags_of(c) & 3, MODE_BLOCK_IF_FULL, "channel {c}");
+    }
 }
 
 fn no_case_limit() -> BoardConfig {
@@ -238,7 +279,9 @@ fn board_reports_hardware_cycles_and_refuses_to_run_unloaded() {
         BoardConfig::default(),
     );
     assert_eq!(b.info().count_kind, CountKind::CyclesHardware);
-    let err = b.run(&limits(1), &mut |_| {}).expect_err("run before load");
+    let err = b
+        .run(&limits(1), &mut |_, _| {})
+        .expect_err("run before load");
     assert!(err.to_string().contains("no firmware loaded"), "{err}");
     assert!(shared.lock().unwrap().attaches.is_empty());
 }

@@ -17,6 +17,14 @@ use tinybench_device::rtt::TargetMemory;
 pub enum Step {
     /// The firmware writes these bytes to up channel 0 (blocking if the ring is full).
     Emit(Vec<u8>),
+    /// The firmware writes these bytes to up channel `channel` (blocking if its ring is
+    /// full; dropped if the board has no such channel).
+    EmitOn {
+        /// Up channel index.
+        channel: u32,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
     /// The core halts with the PC here (a `bkpt`).
     Halt {
         /// PC at the halt.
@@ -47,8 +55,8 @@ pub struct FakeState {
     ram_base: u64,
     ram: Vec<u8>,
     cb: u64,
-    ring: u64,
-    ring_size: u32,
+    /// Address and size of each up channel's ring.
+    rings: Vec<(u64, u32)>,
     script: VecDeque<Step>,
     core: CoreState,
     regs: HashMap<Reg, u32>,
@@ -65,15 +73,28 @@ pub struct FakeState {
 
 impl FakeState {
     /// RAM `[ram_base, ram_base + ram_size)` with an initialised control block at `cb`
-    /// (one up channel, a ring of `ring_size` bytes at the end of RAM).
+    /// (one up channel, a ring of `ring_size` bytes at the end of RAM), as defmt-rtt's.
     pub fn new(ram_base: u64, ram_size: usize, cb: u64, ring_size: u32) -> Self {
-        let ring = ram_base + ram_size as u64 - u64::from(ring_size);
+        Self::with_channels(ram_base, ram_size, cb, &[ring_size])
+    }
+
+    /// As [`FakeState::new`] with one up channel per entry of `ring_sizes`, as a power
+    /// firmware's two-channel control block; the rings sit at the end of RAM, channel 0's
+    /// last.
+    pub fn with_channels(ram_base: u64, ram_size: usize, cb: u64, ring_sizes: &[u32]) -> Self {
+        let mut end = ram_base + ram_size as u64;
+        let rings: Vec<(u64, u32)> = ring_sizes
+            .iter()
+            .map(|&size| {
+                end -= u64::from(size);
+                (end, size)
+            })
+            .collect();
         let mut s = Self {
             ram_base,
             ram: vec![0; ram_size],
             cb,
-            ring,
-            ring_size,
+            rings: rings.clone(),
             script: VecDeque::new(),
             core: CoreState::Running,
             regs: HashMap::new(),
@@ -84,11 +105,13 @@ impl FakeState {
             polls: 0,
         };
         s.poke(cb, b"SEGGER RTT\0\0\0\0\0\0");
-        s.poke(cb + 16, &1u32.to_le_bytes()); // max up channels
+        s.poke(cb + 16, &(rings.len() as u32).to_le_bytes()); // max up channels
         s.poke(cb + 20, &0u32.to_le_bytes()); // max down channels
-        let desc = [0u32, ring as u32, ring_size, 0, 0, 0];
-        for (i, w) in desc.iter().enumerate() {
-            s.poke(cb + 24 + 4 * i as u64, &w.to_le_bytes());
+        for (c, (ring, size)) in rings.iter().enumerate() {
+            let desc = [0u32, *ring as u32, *size, 0, 0, 0];
+            for (i, w) in desc.iter().enumerate() {
+                s.poke(cb + 24 + 24 * c as u64 + 4 * i as u64, &w.to_le_bytes());
+            }
         }
         s
     }
@@ -103,9 +126,14 @@ impl FakeState {
         self.script.len()
     }
 
-    /// The channel's flags word (mode bits), as the host left it.
+    /// Up channel 0's flags word (mode bits), as the host left it.
     pub fn channel_flags(&self) -> u32 {
-        self.peek_u32(self.cb + 24 + 20)
+        self.flags_of(0)
+    }
+
+    /// Up channel `channel`'s flags word (mode bits), as the host left it.
+    pub fn flags_of(&self, channel: u32) -> u32 {
+        self.peek_u32(self.cb + 24 + 24 * u64::from(channel) + 20)
     }
 
     fn poke(&mut self, addr: u64, bytes: &[u8]) {
@@ -118,16 +146,19 @@ impl FakeState {
         u32::from_le_bytes(self.ram[off..off + 4].try_into().expect("4 bytes"))
     }
 
-    /// Firmware side of the ring: write as much as fits, return what did not.
-    fn emit(&mut self, bytes: &[u8]) -> Vec<u8> {
-        let desc = self.cb + 24;
+    /// Firmware side of channel `channel`'s ring: write as much as fits, return what did
+    /// not (nothing when there is no such channel: the bytes are lost).
+    fn emit(&mut self, channel: u32, bytes: &[u8]) -> Vec<u8> {
+        let Some(&(ring, size)) = self.rings.get(channel as usize) else {
+            return Vec::new();
+        };
+        let desc = self.cb + 24 + 24 * u64::from(channel);
         let (mut write, read) = (self.peek_u32(desc + 12), self.peek_u32(desc + 16));
-        let size = self.ring_size;
         // One slot stays empty so that write == read means "empty".
         let free = (read + size - write - 1) % size;
         let n = (free as usize).min(bytes.len());
         for &b in &bytes[..n] {
-            self.poke(self.ring + u64::from(write), &[b]);
+            self.poke(ring + u64::from(write), &[b]);
             write = (write + 1) % size;
         }
         self.poke(desc + 12, &write.to_le_bytes());
@@ -145,9 +176,18 @@ impl FakeState {
         match self.script.pop_front() {
             None => {} // nothing scripted: the firmware hangs
             Some(Step::Emit(bytes)) => {
-                let rest = self.emit(&bytes);
+                let rest = self.emit(0, &bytes);
                 if !rest.is_empty() {
                     self.script.push_front(Step::Emit(rest));
+                }
+            }
+            Some(Step::EmitOn { channel, bytes }) => {
+                let rest = self.emit(channel, &bytes);
+                if !rest.is_empty() {
+                    self.script.push_front(Step::EmitOn {
+                        channel,
+                        bytes: rest,
+                    });
                 }
             }
             Some(Step::Halt { pc }) => {

@@ -7,8 +7,9 @@
 //!   config mapping probes to targets, or the only probe attached) — pure logic.
 //! - [`session`]: the seam to the hardware ([`BoardSession`], [`Connector`], [`Clock`]).
 //! - [`board`]: the [`Board`] device — bounded attach retries (each attempt logged, later
-//!   attempts under reset), flash with progress and verify, reset and run, RTT drained
-//!   with the shared [`tinybench_device::rtt::UpChannel`] at `_SEGGER_RTT` in blocking
+//!   attempts under reset), flash with progress and verify, reset and run, RTT up
+//!   channels 0 and 1 (the latter when the firmware has it: power builds) drained with
+//!   the shared [`tinybench_device::rtt::UpChannel`] at `_SEGGER_RTT` in blocking
 //!   mode, stop on the done/fault markers, HardFault stacked-frame decoding, lockup,
 //!   whole-run and per-case (no output) timeouts, a lost probe as an error.
 //! - [`real`]: the seam over probe-rs. [`fake`] (feature `fake`): a scripted board.

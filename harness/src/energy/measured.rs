@@ -25,9 +25,15 @@ pub struct MonitorPlan {
     pub counter_bits: u32,
 }
 
-/// INA226/INA219: `TB power` readings and `TB region` starts in stream order, one
-/// unwrapped counter clock; each region ends at start + its sample's count.
-pub fn monitor(plan: &MonitorPlan, events: &[Event]) -> Result<PerCase, EnergyError> {
+/// INA226/INA219: `TB power` readings and `TB region` starts in their stream order on
+/// RTT up channel 1 (`power_events`), one unwrapped counter clock (the unwrap needs that
+/// order); each region ends at start + the count of its `TB sample` frame, which comes
+/// on channel 0 (`events`).
+pub fn monitor(
+    plan: &MonitorPlan,
+    events: &[Event],
+    power_events: &[Event],
+) -> Result<PerCase, EnergyError> {
     let counts: HashMap<(u32, u32), u32> = events
         .iter()
         .filter_map(|e| match *e {
@@ -39,7 +45,7 @@ pub fn monitor(plan: &MonitorPlan, events: &[Event]) -> Result<PerCase, EnergyEr
     let secs = |cycles: u64| cycles as f64 / plan.clock_hz;
     let (mut samples, mut windows, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     let (mut errors, mut unmatched) = (0usize, 0usize);
-    for e in events {
+    for e in power_events {
         match *e {
             Event::Power { t, shunt, bus } => {
                 let t = secs(clock.next(t));
@@ -82,7 +88,7 @@ pub fn monitor(plan: &MonitorPlan, events: &[Event]) -> Result<PerCase, EnergyEr
     }
     if windows.is_empty() {
         return Err(EnergyError::Pairing(format!(
-            "no `TB region` frames: was the firmware built with feature power-{}?",
+            "no `TB region` frames on RTT up channel 1: was the firmware built with feature power-{}?",
             name.to_lowercase()
         )));
     }
@@ -207,9 +213,9 @@ mod tests {
         counter_bits: 32,
     };
 
-    /// A recorded-style frame sequence: 2000 (5 mV → 50 mA) then 4000 (100 mA) on the
-    /// shunt at 3.3 V, readings before and after two repetitions; the counter wraps
-    /// between them.
+    /// A recorded-style frame sequence as one stream: 2000 (5 mV → 50 mA) then 4000
+    /// (100 mA) on the shunt at 3.3 V, readings before and after two repetitions; the
+    /// counter wraps between them.
     fn frames() -> Vec<Event> {
         let base = 0xffff_0000u32;
         let p = |t: u32, shunt: u32| Event::Power {
@@ -245,9 +251,20 @@ mod tests {
         ]
     }
 
+    /// [`frames`] split as the firmware sends them: (channel 0, channel 1).
+    fn channels(f: Vec<Event>) -> (Vec<Event>, Vec<Event>) {
+        f.into_iter().partition(|e| {
+            !matches!(
+                e,
+                Event::Power { .. } | Event::PowerError { .. } | Event::Region { .. }
+            )
+        })
+    }
+
     #[test]
     fn monitor_frames_give_the_analytic_energy() {
-        let (e, issues) = monitor(&INA, &frames()).unwrap();
+        let (main, power) = channels(frames());
+        let (e, issues) = monitor(&INA, &main, &power).unwrap();
         // 6400 cycles at 64 MHz = 100 µs; 50 mA · 3.3 V = 165 mW → 16.5 µJ; then 33 µJ.
         let c = &e[&0];
         assert_eq!(c.per_inference_uj.len(), 2);
@@ -259,16 +276,21 @@ mod tests {
 
     #[test]
     fn monitor_without_regions_or_with_bus_errors_says_why() {
-        let only_power: Vec<Event> = frames()
-            .into_iter()
+        let (main, power) = channels(frames());
+        let only_power: Vec<Event> = power
+            .iter()
             .filter(|e| matches!(e, Event::Power { .. }))
+            .cloned()
             .collect();
-        let e = monitor(&INA, &only_power).unwrap_err();
+        let e = monitor(&INA, &main, &only_power).unwrap_err();
         assert!(e.to_string().contains("power-ina226"), "{e}");
-        let mut f = frames();
-        f.insert(0, Event::PowerError { t: 0xfffe_0000 });
-        let (_, issues) = monitor(&INA, &f).unwrap();
+        let mut p = power.clone();
+        p.insert(0, Event::PowerError { t: 0xfffe_0000 });
+        let (_, issues) = monitor(&INA, &main, &p).unwrap();
         assert!(issues.iter().any(|i| i.contains("I2C")), "{issues:?}");
+        // Power frames on channel 0 (an old firmware's layout) are not read as such.
+        let e = monitor(&INA, &frames(), &[]).unwrap_err();
+        assert!(e.to_string().contains("channel 1"), "{e}");
     }
 
     fn fixture() -> (Vec<Ppk2Sample>, ppk2::Parser) {

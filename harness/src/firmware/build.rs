@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// RAM the firmware needs besides the case buffers: stack, defmt-rtt's 1 KiB ring and
-/// statics, with headroom (the smoke firmware's static RAM is under 3 KiB).
+/// RAM the firmware needs besides the case buffers: stack, the 1 KiB RTT ring of defmt
+/// (plus 256 bytes for the power channel in power builds) and statics, with headroom (the
+/// smoke firmware's static RAM is under 3 KiB).
 const RAM_RESERVE: u64 = 8 * 1024;
 
 /// Flash the firmware's code takes besides a model's constants: the measured model

@@ -72,7 +72,49 @@ pub fn smoke_rtt_stream() -> (FirmwareImage, Vec<u8>) {
         wall_timeout: std::time::Duration::from_secs(60),
     };
     let stop = dev
-        .run(&limits, &mut |b| bytes.extend_from_slice(b))
+        .run(&limits, &mut |channel, b| {
+            assert_eq!(channel, 0, "the smoke firmware has one up channel");
+            bytes.extend_from_slice(b)
+        })
+        .unwrap();
+    assert_eq!(stop, DeviceStop::Done);
+    (image, bytes)
+}
+
+/// Build the smoke suite for `target` with extra firmware `features` (the hidden
+/// `--firmware-feature` of `tinybench build`; `--energy ina226` itself refuses emulated
+/// targets) and return the parsed ELF.
+pub fn smoke_firmware_with(target: &str, features: &[&str]) -> FirmwareImage {
+    let mut args = vec!["build", "--target", target, "--suite", "smoke"];
+    for f in features {
+        args.extend(["--firmware-feature", f]);
+    }
+    let out = tinybench(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    FirmwareImage::parse(elf).unwrap()
+}
+
+/// The smoke firmware built with `power-ina226` and the raw bytes of RTT up channels 0
+/// and 1 it sends in the emulator (whose I2C bus is the firmware's `NoBus` placeholder,
+/// so every reading is a `TB power-error`).
+pub fn power_rtt_streams() -> (FirmwareImage, [Vec<u8>; 2]) {
+    let image = smoke_firmware_with("sim-cortex-m4", &["power-ina226"]);
+    let target = tinybench::project::Project::find(Some(&root()))
+        .unwrap()
+        .target("sim-cortex-m4")
+        .unwrap();
+    let mut dev = tinybench::backend::open(&target).unwrap();
+    dev.load(&image).unwrap();
+    let mut bytes: [Vec<u8>; 2] = Default::default();
+    let limits = RunLimits {
+        max_instructions: 100_000_000,
+        wall_timeout: std::time::Duration::from_secs(60),
+    };
+    let stop = dev
+        .run(&limits, &mut |channel, b| {
+            bytes[channel as usize].extend_from_slice(b)
+        })
         .unwrap();
     assert_eq!(stop, DeviceStop::Done);
     (image, bytes)

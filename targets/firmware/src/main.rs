@@ -16,11 +16,16 @@
 #![no_std]
 #![no_main]
 
+// The defmt global logger: defmt-rtt (one RTT up channel), or in power builds our own
+// over two up channels (src/logger.rs), the second carrying the power frames.
+#[cfg(not(any(feature = "power-ina226", feature = "power-ina219")))]
 use defmt_rtt as _;
 
 mod arch;
 #[cfg(not(feature = "model"))]
 mod cases;
+#[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+mod logger;
 #[cfg(feature = "power-marker")]
 mod marker;
 #[cfg(feature = "model")]
@@ -70,6 +75,8 @@ pub static TINYBENCH_META: [u32; 3] = [0x5442_4E43, SCHEMA as u32, payload::HASH
 #[arch::entry]
 fn main() -> ! {
     stack::paint();
+    #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+    logger::init();
     arch::init_counter();
     #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
     power::init();
@@ -122,6 +129,8 @@ pub extern "C" fn tinybench_fault() -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
+    #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
+    logger::main_channel();
     defmt::println!("TB panic {}", defmt::Display2Format(info));
     tinybench_fault()
 }

@@ -8,9 +8,13 @@
 //! sample frame). The host turns registers into µA and mV with the shunt from the target
 //! file and integrates on the cycle-counter clock.
 //!
-//! The frames go on RTT up channel 0 with every other frame: `defmt-rtt` has exactly one
-//! up channel, and a second one would need a hand-written RTT control block and a second
-//! reader in every backend. Distinct frame text keeps them apart instead.
+//! The frames go on RTT up channel 1 ("tinybench-power"), every other frame on channel 0
+//! ("defmt"): power builds replace `defmt-rtt`, which has one up channel, with the
+//! two-channel defmt logger of [`crate::logger`], and each frame here is sent inside
+//! [`power_frame`]. Both channels carry defmt frames of the same ELF table; the harness
+//! drains both and reads the power frames in their own stream order (its counter unwrap
+//! needs that order). In `probe-rs attach` they are on the second channel, which has to be
+//! decoded as defmt too.
 //!
 //! Readings are taken just before and just after each timed repetition, never inside it
 //! (the firmware has no interrupts; the kernel's timing must not change). The monitor
@@ -23,6 +27,7 @@
 //! the host reports.
 
 use crate::arch;
+use crate::logger::power_frame;
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, Operation};
 
 /// 7-bit address with A0 = A1 = GND (INA226 and INA219).
@@ -64,10 +69,10 @@ impl<I: I2c> Monitor<I> {
     pub fn sample(&mut self) {
         let t = arch::read_counter();
         match (self.register(REG_SHUNT), self.register(REG_BUS)) {
-            (Ok(shunt), Ok(bus)) => {
+            (Ok(shunt), Ok(bus)) => power_frame(|| {
                 defmt::println!("TB power t={=u32} shunt={=u16} bus={=u16}", t, shunt, bus)
-            }
-            _ => defmt::println!("TB power-error t={=u32}", t),
+            }),
+            _ => power_frame(|| defmt::println!("TB power-error t={=u32}", t)),
         }
     }
 }
@@ -95,7 +100,8 @@ pub fn init() {
     let m = match Monitor::new(bus::take()) {
         Ok(m) => m,
         Err(_) => {
-            defmt::println!("TB power-error t={=u32}", arch::read_counter());
+            let t = arch::read_counter();
+            power_frame(|| defmt::println!("TB power-error t={=u32}", t));
             Monitor { i2c: bus::take() }
         }
     };
@@ -113,5 +119,5 @@ pub fn sample() {
 
 /// The counter value at the start of a timed repetition.
 pub fn region(id: u16, rep: u16, t0: u32) {
-    defmt::println!("TB region id={=u16} rep={=u16} t0={=u32}", id, rep, t0);
+    power_frame(|| defmt::println!("TB region id={=u16} rep={=u16} t0={=u32}", id, rep, t0));
 }
