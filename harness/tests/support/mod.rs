@@ -56,29 +56,32 @@ pub fn text(b: &[u8]) -> String {
 /// The smoke firmware for sim-cortex-m4 and the raw RTT bytes it sends in the emulator:
 /// a real stream to replay through decoders and the board path.
 pub fn smoke_rtt_stream() -> (FirmwareImage, Vec<u8>) {
-    let out = tinybench(&["build", "--target", "sim-cortex-m4", "--suite", "smoke"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
-    let image = FirmwareImage::parse(elf).unwrap();
+    let image = smoke_firmware_with("sim-cortex-m4", &[]);
+    let [bytes, power] = emulated_streams(&image);
+    assert!(power.is_empty(), "the smoke firmware has one up channel");
+    (image, bytes)
+}
+
+/// Run `image` on sim-cortex-m4 to its done marker: the bytes of RTT up channels 0 and 1.
+fn emulated_streams(image: &FirmwareImage) -> [Vec<u8>; 2] {
     let target = tinybench::project::Project::find(Some(&root()))
         .unwrap()
         .target("sim-cortex-m4")
         .unwrap();
     let mut dev = tinybench::backend::open(&target).unwrap();
-    dev.load(&image).unwrap();
-    let mut bytes = Vec::new();
+    dev.load(image).unwrap();
+    let mut bytes: [Vec<u8>; 2] = Default::default();
     let limits = RunLimits {
         max_instructions: 100_000_000,
         wall_timeout: std::time::Duration::from_secs(60),
     };
     let stop = dev
         .run(&limits, &mut |channel, b| {
-            assert_eq!(channel, 0, "the smoke firmware has one up channel");
-            bytes.extend_from_slice(b)
+            bytes[channel as usize].extend_from_slice(b)
         })
         .unwrap();
     assert_eq!(stop, DeviceStop::Done);
-    (image, bytes)
+    bytes
 }
 
 /// Build the smoke suite for `target` with extra firmware `features` (the hidden
@@ -100,22 +103,6 @@ pub fn smoke_firmware_with(target: &str, features: &[&str]) -> FirmwareImage {
 /// so every reading is a `TB power-error`).
 pub fn power_rtt_streams() -> (FirmwareImage, [Vec<u8>; 2]) {
     let image = smoke_firmware_with("sim-cortex-m4", &["power-ina226"]);
-    let target = tinybench::project::Project::find(Some(&root()))
-        .unwrap()
-        .target("sim-cortex-m4")
-        .unwrap();
-    let mut dev = tinybench::backend::open(&target).unwrap();
-    dev.load(&image).unwrap();
-    let mut bytes: [Vec<u8>; 2] = Default::default();
-    let limits = RunLimits {
-        max_instructions: 100_000_000,
-        wall_timeout: std::time::Duration::from_secs(60),
-    };
-    let stop = dev
-        .run(&limits, &mut |channel, b| {
-            bytes[channel as usize].extend_from_slice(b)
-        })
-        .unwrap();
-    assert_eq!(stop, DeviceStop::Done);
-    (image, bytes)
+    let streams = emulated_streams(&image);
+    (image, streams)
 }
