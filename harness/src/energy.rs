@@ -10,7 +10,7 @@
 
 pub mod measured;
 
-use crate::config::target::{Connection, Ppk2Wiring, Target};
+use crate::config::target::{Connection, I2cPins, Pin, Ppk2Wiring, Target};
 use crate::runner::Region;
 use std::collections::BTreeMap;
 use tinybench_energy::model::PowerModel;
@@ -92,19 +92,28 @@ pub enum EnergyError {
 pub enum BusGlue {
     /// The nRF52840's TWIM0 (firmware feature `i2c-nrf52840`).
     Nrf52840,
+    /// The STM32L4R5's I2C1 (firmware feature `i2c-stm32l4r5`).
+    Stm32l4r5,
 }
 
 impl BusGlue {
     /// The boards that have glue, for messages.
-    pub const SUPPORTED: &'static str = "nrf52840";
+    pub const SUPPORTED: &'static str = "nrf52840, stm32l4r5";
 
     /// The glue for a target's chip (its probe-rs chip name), if the firmware has one.
     pub fn for_target(t: &Target) -> Option<BusGlue> {
         match &t.connection {
-            Connection::Probe { chip } if chip.to_ascii_lowercase().starts_with("nrf52840") => {
-                Some(BusGlue::Nrf52840)
+            Connection::Probe { chip } => {
+                let c = chip.to_ascii_lowercase();
+                if c.starts_with("nrf52840") {
+                    Some(BusGlue::Nrf52840)
+                } else if c.starts_with("stm32l4r5") {
+                    Some(BusGlue::Stm32l4r5)
+                } else {
+                    None
+                }
             }
-            _ => None,
+            Connection::Emulator => None,
         }
     }
 
@@ -112,6 +121,38 @@ impl BusGlue {
     pub fn feature(self) -> &'static str {
         match self {
             BusGlue::Nrf52840 => "i2c-nrf52840",
+            BusGlue::Stm32l4r5 => "i2c-stm32l4r5",
+        }
+    }
+
+    /// The pins to write in `[power.monitor]`, for messages.
+    fn example(self) -> &'static str {
+        match self {
+            BusGlue::Nrf52840 => "sda = \"P0.26\", scl = \"P0.27\" on the nRF52840-DK",
+            BusGlue::Stm32l4r5 => "sda = \"PB9\", scl = \"PB8\" on the NUCLEO-L4R5ZI (D14/D15)",
+        }
+    }
+
+    /// Why the glue cannot drive these pins, if it cannot: the STM32L4R5's I2C1 is on
+    /// SCL PB6/PB8 and SDA PB7/PB9 (AF4; PG14/PG13 need VDDIO2, not set up). The firmware
+    /// checks the same at compile time (stm32_i2c_plan::i2c1_pins); this says it first.
+    pub fn check_pins(self, bus: &I2cPins) -> Result<(), String> {
+        match self {
+            BusGlue::Nrf52840 => Ok(()),
+            BusGlue::Stm32l4r5 => {
+                let on = |p: &Pin, port: u8, pins: [u8; 2]| p.port == port && pins.contains(&p.pin);
+                if on(&bus.scl, 1, [6, 8]) && on(&bus.sda, 1, [7, 9]) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "sda = {}, scl = {}: the stm32l4r5 glue drives I2C1, whose SCL is PB6 or PB8 \
+                         and SDA PB7 or PB9 ({})",
+                        bus.sda,
+                        bus.scl,
+                        self.example()
+                    ))
+                }
+            }
         }
     }
 }
@@ -197,13 +238,20 @@ pub fn plan(energy: &Energy, target: &Target) -> Result<Option<Plan>, EnergyErro
                     m.chip.name().to_lowercase()
                 )));
             }
-            if power()?.monitor_bus.is_none() {
+            let Some(bus) = power()?.monitor_bus else {
                 return Err(EnergyError::Config(format!(
                     "targets/{}.toml's [power.monitor] has no sda/scl: the I2C pins the {kind} is on, \
-                     e.g. sda = \"P0.26\", scl = \"P0.27\" on the nRF52840-DK (docs/energy.md)",
-                    target.name
+                     e.g. {} (docs/energy.md)",
+                    target.name,
+                    glue.example()
                 )));
-            }
+            };
+            glue.check_pins(&bus).map_err(|e| {
+                EnergyError::Config(format!(
+                    "targets/{}.toml's [power.monitor]: {e}",
+                    target.name
+                ))
+            })?;
             Some(Plan::Monitor(
                 measured::MonitorPlan {
                     monitor: m,
@@ -413,18 +461,23 @@ mod tests {
 
     const MONITOR: &str = "[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\n";
     const PINS: &str = "sda = \"P0.26\"\nscl = \"P0.27\"\n";
+    const STM_PINS: &str = "sda = \"PB9\"\nscl = \"PB8\"\n";
 
     #[test]
     fn monitor_needs_the_boards_bus_glue_and_its_pins() {
         let ina = Energy::Monitor("ina226".into());
         // A board without glue is refused before anything is built, even with pins.
         let stm = include_str!("../../targets/stm32f411.toml");
-        let e = plan(&ina, &board("stm32f411", stm, &format!("{MONITOR}{PINS}"))).unwrap_err();
+        let e = plan(
+            &ina,
+            &board("stm32f411", stm, &format!("{MONITOR}{STM_PINS}")),
+        )
+        .unwrap_err();
         assert!(matches!(e, EnergyError::NoBusGlue { .. }), "{e}");
         let msg = e.to_string();
         assert!(
             msg.starts_with(
-                "no I2C bus glue for board stm32f411 (chip STM32F411RETx); supported: nrf52840"
+                "no I2C bus glue for board stm32f411 (chip STM32F411RETx); supported: nrf52840, stm32l4r5"
             ),
             "{msg}"
         );
@@ -440,6 +493,28 @@ mod tests {
         // The shipped file has no [power.monitor]: that is said, not the glue.
         let e = plan(&ina, &board("nrf52840", nrf, "")).unwrap_err();
         assert!(e.to_string().contains("has no [power.monitor]"), "{e}");
+        // The STM32L4R5 has I2C1 glue: its missing-pins hint is the NUCLEO's, pins off
+        // I2C1 are refused before building, and PB9/PB8 get the driver and the glue.
+        let l4 = include_str!("../../targets/stm32l4r5.toml");
+        let e = plan(&ina, &board("stm32l4r5", l4, MONITOR)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("sda = \"PB9\", scl = \"PB8\" on the NUCLEO-L4R5ZI"),
+            "{e}"
+        );
+        let off = STM_PINS.replace("PB8", "PA9");
+        let e = plan(&ina, &board("stm32l4r5", l4, &format!("{MONITOR}{off}"))).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("sda = PB9, scl = PA9: the stm32l4r5 glue drives I2C1"),
+            "{e}"
+        );
+        for pins in [STM_PINS, "sda = \"PB7\"\nscl = \"PB6\"\n"] {
+            let p = plan(&ina, &board("stm32l4r5", l4, &format!("{MONITOR}{pins}")))
+                .unwrap()
+                .unwrap();
+            assert_eq!(p.firmware_features(), ["power-ina226", "i2c-stm32l4r5"]);
+        }
         // Other sources need no glue.
         let p = plan(&Energy::Model, &board("stm32f411", stm, ""))
             .unwrap()

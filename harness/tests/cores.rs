@@ -164,7 +164,8 @@ fn every_board_target_builds_and_reports_its_footprint() {
 
 /// `--energy ina226` on an nRF52840 builds the INA226 driver with the TWIM0 bus glue,
 /// pins from the target file (named apart from the shipped nrf52840 so parallel tests
-/// do not share its generated files); a board without glue is refused before building.
+/// do not share its generated files); a board without glue (the STM32F411, its pins in
+/// STM32 naming) is refused before building.
 #[test]
 fn nrf52840_builds_with_ina226_twim_glue_and_boards_without_glue_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,9 +194,10 @@ fn nrf52840_builds_with_ina226_twim_glue_and_boards_without_glue_are_refused() {
     assert!(!has(&plain, b"Twim0") && !has(&plain, b"nrf52840_pac"));
 
     let stm = dir.path().join("stm32f411.toml");
+    let stm_monitor = monitor.replace("P0.26", "PB9").replace("P0.27", "PB8");
     std::fs::write(
         &stm,
-        format!("{}{monitor}", shipped("targets/stm32f411.toml")),
+        format!("{}{stm_monitor}", shipped("targets/stm32f411.toml")),
     )
     .unwrap();
     let out = ina226(&stm);
@@ -203,8 +205,50 @@ fn nrf52840_builds_with_ina226_twim_glue_and_boards_without_glue_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains(
-            "no I2C bus glue for board stm32f411 (chip STM32F411RETx); supported: nrf52840"
+            "no I2C bus glue for board stm32f411 (chip STM32F411RETx); supported: nrf52840, stm32l4r5"
         ),
+        "{err}"
+    );
+    assert!(text(&out.stdout).trim().is_empty(), "nothing is built");
+}
+
+/// `--energy ina226` on the STM32L4R5 builds the INA226 driver with the I2C1 glue on the
+/// NUCLEO-L4R5ZI's PB9/PB8 (a renamed copy of the shipped target, as above); the plain
+/// board build has neither the driver nor the PAC, and pins off I2C1 are refused before
+/// building.
+#[test]
+fn stm32l4r5_builds_with_ina226_i2c1_glue() {
+    let dir = tempfile::tempdir().unwrap();
+    let monitor =
+        "\n[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\nsda = \"PB9\"\nscl = \"PB8\"\n";
+    let shipped = std::fs::read_to_string(support::root().join("targets/stm32l4r5.toml")).unwrap();
+    let renamed = shipped.replace("name = \"stm32l4r5\"", "name = \"stm32l4r5-ina226\"");
+    let l4 = dir.path().join("stm32l4r5-ina226.toml");
+    std::fs::write(&l4, format!("{renamed}{monitor}")).unwrap();
+    let ina226 = |t: &Path| {
+        let t = t.to_str().unwrap();
+        tinybench(&["run", "--target", t, "--energy", "ina226", "--build-only"])
+    };
+    let out = ina226(&l4);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    let driver = b"I2c1$u20$as$u20$embedded_hal..i2c..I2c$GT$11transaction";
+    let has = |elf: &[u8], s: &[u8]| elf.windows(s.len()).any(|w| w == s);
+    assert!(has(&elf, driver), "no I2C1 driver in the INA226 build");
+    assert!(has(&elf, b"stm32_i2c::take"), "no I2C1 set-up");
+    let out = tinybench(&["run", "--target", "stm32l4r5", "--build-only"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plain = std::fs::read(text(&out.stdout).trim()).unwrap();
+    assert!(!has(&plain, b"I2c1$u20$as") && !has(&plain, b"stm32l4r5"));
+
+    let off = dir.path().join("stm32l4r5-pa.toml");
+    let renamed = shipped.replace("name = \"stm32l4r5\"", "name = \"stm32l4r5-pa\"");
+    std::fs::write(&off, format!("{renamed}{}", monitor.replace("PB8", "PA9"))).unwrap();
+    let out = ina226(&off);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("SCL is PB6 or PB8 and SDA PB7 or PB9"),
         "{err}"
     );
     assert!(text(&out.stdout).trim().is_empty(), "nothing is built");

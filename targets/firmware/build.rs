@@ -37,12 +37,16 @@ fn main() {
     // generated from the target file's [power.monitor] sda/scl.
     let i2c = gen.join("i2c.rs");
     println!("cargo:rerun-if-changed={}", i2c.display());
-    if env::var_os("CARGO_FEATURE_I2C_NRF52840").is_some() {
+    let glue = ["NRF52840", "STM32L4R5"]
+        .into_iter()
+        .find(|b| env::var_os(format!("CARGO_FEATURE_I2C_{b}")).is_some());
+    if let Some(board) = glue {
         let text = fs::read_to_string(&i2c).unwrap_or_default();
         if !text.contains("SDA") || !text.contains("SCL") {
             panic!(
-                "feature i2c-nrf52840 needs {} with SDA and SCL: tinybench generates it from \
+                "feature i2c-{} needs {} with SDA and SCL: tinybench generates it from \
                  the target file's [power.monitor] sda/scl",
+                board.to_lowercase(),
                 i2c.display()
             );
         }

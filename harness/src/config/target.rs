@@ -5,9 +5,11 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use std::path::Path;
 
+mod pin;
 mod power;
+pub use pin::{Pin, PinStyle};
 use power::RawPower;
-pub use power::{I2cPins, MarkerRegs, Pin, Power, Ppk2Wiring};
+pub use power::{I2cPins, MarkerRegs, Power, Ppk2Wiring};
 
 /// The cores tinybench knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -199,9 +201,13 @@ impl Target {
                 "RAM overlaps flash",
             ));
         }
+        let chip = match raw.connection.get_ref() {
+            RawConnection::Probe { chip } => Some(chip.as_str()),
+            RawConnection::Emulator => None,
+        };
         let power = match raw.power {
             None => None,
-            Some(p) => Some(power::validate(&src, p)?),
+            Some(p) => Some(power::validate(&src, p, chip)?),
         };
         let connection = match raw.connection.into_inner() {
             RawConnection::Emulator => Connection::Emulator,

@@ -22,7 +22,8 @@
 //! 532 µs), so a reading describes the last conversion before the read.
 //!
 //! The I2C bus is an `embedded_hal::i2c::I2c` from [`bus`]: the nRF52840's TWIM0 with
-//! feature `i2c-nrf52840` (never run on hardware). On a board without glue, [`bus::Bus`]
+//! feature `i2c-nrf52840`, the STM32L4R5's I2C1 with `i2c-stm32l4r5` (neither has run on
+//! hardware). On a board without glue, [`bus::Bus`]
 //! is [`NoBus`], every read fails and the firmware sends `TB power-error t={=u32}`, which
 //! the host reports.
 
@@ -78,7 +79,10 @@ impl<I: I2c> Monitor<I> {
 }
 
 /// A bus that is not there: every transfer fails. Used when no board glue is compiled in.
-#[cfg_attr(feature = "i2c-nrf52840", allow(dead_code))]
+#[cfg_attr(
+    any(feature = "i2c-nrf52840", feature = "i2c-stm32l4r5"),
+    allow(dead_code)
+)]
 pub struct NoBus;
 
 impl ErrorType for NoBus {

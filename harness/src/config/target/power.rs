@@ -2,9 +2,9 @@
 //! INA226/INA219 and the I2C pins it is on) and `[power.ppk2]` (docs/energy.md).
 
 use super::super::{ConfigError, Source};
+use super::pin::{Pin, PinStyle};
 use serde::Deserialize;
 use serde_spanned::Spanned;
-use std::fmt;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,47 +107,6 @@ impl MarkerRegs {
     }
 }
 
-/// A GPIO pin in nRF naming, `P<port>.<pin>` (e.g. `P0.26`): port 0–1, pin 0–31 (the
-/// nRF52840's P0 and P1; the only board with I2C bus glue so far is the nRF52840).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pin {
-    /// GPIO port.
-    pub port: u8,
-    /// Pin within the port.
-    pub pin: u8,
-}
-
-impl std::str::FromStr for Pin {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Pin, String> {
-        let form = || format!("`{s}` is not a pin name: write P<port>.<pin>, e.g. P0.26");
-        let rest = s.strip_prefix(['P', 'p']).ok_or_else(form)?;
-        let (port, pin) = rest.split_once('.').ok_or_else(form)?;
-        let num = |t: &str| -> Result<u8, String> {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(form());
-            }
-            t.parse::<u8>().map_err(|_| form())
-        };
-        let (port, pin) = (num(port)?, num(pin)?);
-        if port > 1 {
-            return Err(format!(
-                "`{s}`: port {port} does not exist; ports are 0 and 1"
-            ));
-        }
-        if pin > 31 {
-            return Err(format!("`{s}`: pin {pin} does not exist; pins are 0–31"));
-        }
-        Ok(Pin { port, pin })
-    }
-}
-
-impl fmt::Display for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "P{}.{}", self.port, self.pin)
-    }
-}
-
 /// The I2C pins a power monitor is on (`[power.monitor]` `sda`, `scl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct I2cPins {
@@ -158,38 +117,49 @@ pub struct I2cPins {
 }
 
 impl I2cPins {
-    /// The generated `i2c.rs` the firmware's bus glue includes: `(port, pin)` pairs.
+    /// The generated `i2c.rs` the firmware's bus glue includes: `(port, pin)` pairs
+    /// (STM32 port A is 0), each with the pin's name.
     pub fn rust(&self) -> String {
         format!(
-            "pub const SDA: (u8, u8) = ({}, {});\npub const SCL: (u8, u8) = ({}, {});\n",
-            self.sda.port, self.sda.pin, self.scl.port, self.scl.pin
+            "pub const SDA: (u8, u8) = ({}, {}); // {}\npub const SCL: (u8, u8) = ({}, {}); // {}\n",
+            self.sda.port, self.sda.pin, self.sda, self.scl.port, self.scl.pin, self.scl
         )
     }
 }
 
 /// One of `sda`/`scl`: present (else the other was given alone) and a valid pin. Errors
 /// name the field and its line (the section's when it is missing).
+/// `chip` is the probe-rs chip name, whose family sets the pin style.
 fn pin(
     src: &Source<'_>,
     section: std::ops::Range<usize>,
     value: Option<Spanned<String>>,
     field: &str,
+    chip: Option<&str>,
 ) -> Result<(std::ops::Range<usize>, Pin), ConfigError> {
     let Some(v) = value else {
+        let eg = match chip.and_then(PinStyle::for_chip) {
+            Some(PinStyle::Stm32) => "sda = \"PB9\", scl = \"PB8\"",
+            _ => "sda = \"P0.26\", scl = \"P0.27\"",
+        };
         return Err(src.error(
             Some(section),
             Some(field),
-            "give sda and scl together, e.g. sda = \"P0.26\", scl = \"P0.27\"",
+            format!("give sda and scl together, e.g. {eg}"),
         ));
     };
-    match v.get_ref().trim().parse::<Pin>() {
+    match Pin::parse(v.get_ref().trim(), chip) {
         Ok(p) => Ok((v.span(), p)),
         Err(e) => Err(src.error(Some(v.span()), Some(field), e)),
     }
 }
 
-/// Validate `[power]`.
-pub(super) fn validate(src: &Source<'_>, p: Spanned<RawPower>) -> Result<Power, ConfigError> {
+/// Validate `[power]`; `chip` is the target's probe-rs chip name, if it has one.
+pub(super) fn validate(
+    src: &Source<'_>,
+    p: Spanned<RawPower>,
+    probe_chip: Option<&str>,
+) -> Result<Power, ConfigError> {
     let span = p.span();
     let p = p.into_inner();
     let ok = p.run_ua_per_mhz > 0.0
@@ -229,8 +199,8 @@ pub(super) fn validate(src: &Source<'_>, p: Spanned<RawPower>) -> Result<Power, 
             let bus = match (m.sda, m.scl) {
                 (None, None) => None,
                 (sda, scl) => {
-                    let sda = pin(src, span.clone(), sda, "power.monitor.sda")?;
-                    let scl = pin(src, span.clone(), scl, "power.monitor.scl")?;
+                    let sda = pin(src, span.clone(), sda, "power.monitor.sda", probe_chip)?;
+                    let scl = pin(src, span.clone(), scl, "power.monitor.scl", probe_chip)?;
                     if sda.1 == scl.1 {
                         return Err(src.error(
                             Some(scl.0),
@@ -384,18 +354,26 @@ mod tests {
         assert_eq!(p.monitor_bus, None);
         let good = format!("{mon}sda = \"P0.26\"\nscl = \"P1.03\"\n");
         let bus = parse(&good).unwrap().power.unwrap().monitor_bus.unwrap();
-        assert_eq!(bus.sda, Pin { port: 0, pin: 26 });
-        assert_eq!(bus.scl, Pin { port: 1, pin: 3 });
+        let nrf = |port, pin| Pin {
+            style: PinStyle::Nrf,
+            port,
+            pin,
+        };
+        assert_eq!(bus.sda, nrf(0, 26));
+        assert_eq!(bus.scl, nrf(1, 3));
         assert_eq!(bus.scl.to_string(), "P1.3");
         assert_eq!(
             bus.rust(),
-            "pub const SDA: (u8, u8) = (0, 26);\npub const SCL: (u8, u8) = (1, 3);\n"
+            "pub const SDA: (u8, u8) = (0, 26); // P0.26\npub const SCL: (u8, u8) = (1, 3); // P1.3\n"
         );
         // sda is on line 18 of the text, scl on line 19.
         for (bad, field, line, says) in [
             ("P0.32", "power.monitor.sda", 18, "pin 32 does not exist"),
             ("P2.1", "power.monitor.sda", 18, "port 2 does not exist"),
-            ("PA5", "power.monitor.sda", 18, "not a pin name"),
+            ("PA16", "power.monitor.sda", 18, "pin 16 does not exist"),
+            ("PZ5", "power.monitor.sda", 18, "port Z does not exist"),
+            ("P-5", "power.monitor.sda", 18, "not a pin name"),
+            ("PB", "power.monitor.sda", 18, "not a pin name"),
             ("P0.", "power.monitor.sda", 18, "not a pin name"),
             ("0.26", "power.monitor.sda", 18, "not a pin name"),
             ("P0.999", "power.monitor.sda", 18, "not a pin name"),
@@ -423,6 +401,70 @@ mod tests {
         assert!(e.to_string().contains("together"), "{e}");
     }
 
+    /// A probe target's chip sets the pin style: STM32 names on an STM32, nRF names on an
+    /// nRF; the other style is an error naming the file, line and field. Emulated
+    /// targets (no chip) take either.
+    #[test]
+    fn monitor_pins_follow_the_chips_naming_style() {
+        let target = |file: &str, pins: &str| {
+            let shipped = match file {
+                "stm32l4r5" => include_str!("../../../../targets/stm32l4r5.toml"),
+                _ => include_str!("../../../../targets/nrf52840.toml"),
+            };
+            let text =
+                format!("{shipped}\n[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\n{pins}");
+            let line = text.lines().position(|l| l.starts_with("sda")).unwrap() + 1;
+            let path = format!("targets/{file}.toml");
+            (Target::parse(Path::new(&path), &text), line)
+        };
+        let (t, _) = target("stm32l4r5", "sda = \"PB9\"\nscl = \"pb8\"\n");
+        let bus = t.unwrap().power.unwrap().monitor_bus.unwrap();
+        let stm = |port, pin| Pin {
+            style: PinStyle::Stm32,
+            port,
+            pin,
+        };
+        assert_eq!((bus.sda, bus.scl), (stm(1, 9), stm(1, 8)));
+        assert_eq!(
+            (bus.sda.to_string(), bus.scl.to_string()),
+            ("PB9".into(), "PB8".into())
+        );
+        assert_eq!(
+            bus.rust(),
+            "pub const SDA: (u8, u8) = (1, 9); // PB9\npub const SCL: (u8, u8) = (1, 8); // PB8\n"
+        );
+        assert_eq!("PK15".parse::<Pin>(), Ok(stm(10, 15)));
+        // nRF names on the STM32, STM32 names on the nRF: the field, its line, the chip.
+        for (file, pins, says) in [
+            (
+                "stm32l4r5",
+                "sda = \"P0.26\"\nscl = \"PB8\"\n",
+                "STM32L4R5ZITx names its pins P<port letter><pin>",
+            ),
+            (
+                "nrf52840",
+                "sda = \"PB9\"\nscl = \"P0.27\"\n",
+                "is an STM32 pin name",
+            ),
+        ] {
+            let (e, line) = target(file, pins);
+            let e = e.unwrap_err();
+            assert_eq!(
+                (e.field.as_deref(), e.line),
+                (Some("power.monitor.sda"), Some(line)),
+                "{e}"
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains(says) && msg.contains(&format!("{file}.toml")),
+                "{msg}"
+            );
+        }
+        // The missing-pin hint is in the chip's style.
+        let (e, _) = target("stm32l4r5", "sda = \"PB9\"\n");
+        assert!(e.unwrap_err().to_string().contains("scl = \"PB8\""));
+    }
+
     /// The `[power.monitor]` snippet docs/energy.md gives for the nRF52840-DK, appended
     /// to the shipped targets/nrf52840.toml, parses to the DK's Arduino-header pins.
     #[test]
@@ -445,6 +487,30 @@ mod tests {
         assert_eq!(
             (bus.sda.to_string(), bus.scl.to_string()),
             ("P0.26".into(), "P0.27".into())
+        );
+    }
+
+    /// The NUCLEO-L4R5ZI `[power.monitor]` block of docs/energy.md, appended to the
+    /// shipped targets/stm32l4r5.toml, parses to PB9/PB8.
+    #[test]
+    fn documented_nucleo_l4r5zi_monitor_section_parses() {
+        let doc = include_str!("../../../../docs/energy.md");
+        let at = doc
+            .find("sda = \"PB9\"")
+            .expect("docs/energy.md has the NUCLEO block");
+        let start = doc[..at].rfind("```toml\n").unwrap() + "```toml\n".len();
+        let block = &doc[start..];
+        let block = &block[..block.find("```").unwrap()];
+        let shipped = include_str!("../../../../targets/stm32l4r5.toml");
+        let t = Target::parse(
+            Path::new("targets/stm32l4r5.toml"),
+            &format!("{shipped}\n{block}"),
+        )
+        .unwrap();
+        let bus = t.power.unwrap().monitor_bus.unwrap();
+        assert_eq!(
+            (bus.sda.to_string(), bus.scl.to_string()),
+            ("PB9".into(), "PB8".into())
         );
     }
 }
