@@ -7,6 +7,8 @@
 #[path = "../../targets/firmware/src/power/bus/stm32_i2c_plan.rs"]
 #[allow(dead_code)]
 mod stm32_i2c_plan;
+#[path = "../../targets/firmware/src/power/bus/transfer.rs"]
+mod transfer;
 
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
 use stm32_i2c_plan::*;
@@ -26,7 +28,7 @@ impl ErrorType for Recorder {
 
 impl I2c for Recorder {
     fn transaction(&mut self, _: u8, ops: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
-        let plan = Plan::new(ops);
+        let plan = Plan::new(ops, PHASE_MAX, PHASE_MAX);
         self.phases
             .push(plan.map(|p| (p.write_phase(), p.read_phase())));
         plan?;
@@ -103,7 +105,10 @@ fn plain_write_and_read_end_with_autoend_and_bad_shapes_are_errors() {
         Operation::Read(&mut r1),
         Operation::Read(&mut r2),
     ];
-    assert_eq!(Plan::new(&ops), Ok(Plan { tx: 3, rx: 3 }));
+    assert_eq!(
+        Plan::new(&ops, PHASE_MAX, PHASE_MAX),
+        Ok(Plan { tx: 3, rx: 3 })
+    );
     bus.transaction(ADDR, &mut ops).unwrap();
     // Write after read, nothing, and more than NBYTES holds: refused, never half-done.
     let mut r = [0u8; 1];

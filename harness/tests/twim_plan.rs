@@ -3,6 +3,8 @@
 //! transfer each `embedded_hal` call becomes, and ERRORSRC → error kinds. The register
 //! half has never run on hardware (docs/energy.md).
 
+#[path = "../../targets/firmware/src/power/bus/transfer.rs"]
+mod transfer;
 #[path = "../../targets/firmware/src/power/bus/twim_plan.rs"]
 #[allow(dead_code)]
 mod twim_plan;
@@ -23,7 +25,7 @@ impl ErrorType for Recorder {
 
 impl I2c for Recorder {
     fn transaction(&mut self, _: u8, ops: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
-        let plan = Plan::new(ops);
+        let plan = Plan::new(ops, TX_MAX, RX_MAX);
         self.plans.push(plan);
         let plan = plan?;
         let mut tx = [0u8; TX_MAX];

@@ -12,6 +12,8 @@
 #[cfg(all(feature = "i2c-nrf52840", feature = "i2c-stm32l4r5"))]
 compile_error!("features i2c-nrf52840 and i2c-stm32l4r5 are for two different boards");
 
+#[cfg(any(feature = "i2c-nrf52840", feature = "i2c-stm32l4r5"))]
+mod transfer;
 #[cfg(feature = "i2c-nrf52840")]
 mod twim;
 #[cfg(feature = "i2c-nrf52840")]

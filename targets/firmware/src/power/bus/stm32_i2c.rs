@@ -20,7 +20,7 @@
 use super::stm32_i2c_plan::{
     gpio_fields, i2c1_pins, rcc_ahb2enr_gpioen, step, timingr_standard, Failure, GpioFields, Phase,
     Plan, Step, AF_I2C1, CR1_PE, CR2_STOP, ICR_ALL, ISR_RXNE, ISR_STOPF, ISR_TXIS, MODER_AF,
-    PUPDR_UP, RCC_APB1ENR1_I2C1EN,
+    PHASE_MAX, PUPDR_UP, RCC_APB1ENR1_I2C1EN,
 };
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, Operation};
 use stm32l4::stm32l4r5::{i2c1, GPIOB, I2C1, RCC};
@@ -182,7 +182,7 @@ impl ErrorType for I2c1 {
 
 impl I2c for I2c1 {
     fn transaction(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
-        let plan = Plan::new(ops)?;
+        let plan = Plan::new(ops, PHASE_MAX, PHASE_MAX)?;
         let t = i2c();
         t.icr().write(|w| unsafe { w.bits(ICR_ALL) });
         let mut done = Ok(());

@@ -9,7 +9,7 @@
 //! "Inter-integrated circuit (I2C) interface", section "I2C registers", and chapter
 //! "General-purpose I/Os (GPIO)"; RCC bits from the "Reset and clock control" chapter.
 
-use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource, Operation};
+use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 
 /// Bytes one phase may move: NBYTES is 8 bits and the driver does not use RELOAD (the
 /// INA226 moves at most 3).
@@ -97,36 +97,10 @@ impl Phase {
     }
 }
 
-/// A transaction: `tx` bytes written, then (repeated start, no STOP between) `rx` read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    /// Bytes written (all write operations, in order, back to back).
-    pub tx: usize,
-    /// Bytes read (all read operations, in order, back to back).
-    pub rx: usize,
-}
+pub use super::transfer::Plan;
 
+/// The I2C v2 phases of a [`Plan`].
 impl Plan {
-    /// Plan a transaction: writes followed by reads (`write`, `read`, `write_read`).
-    /// Consecutive operations of one kind are one run of bytes, as `embedded_hal`'s
-    /// transaction contract says. A write after a read, nothing to transfer, or more than
-    /// [`PHASE_MAX`] bytes in one direction is `ErrorKind::Other`.
-    pub fn new(ops: &[Operation<'_>]) -> Result<Plan, ErrorKind> {
-        let mut plan = Plan { tx: 0, rx: 0 };
-        for op in ops {
-            match op {
-                Operation::Write(b) if plan.rx == 0 => plan.tx += b.len(),
-                Operation::Write([]) => {}
-                Operation::Write(_) => return Err(ErrorKind::Other),
-                Operation::Read(b) => plan.rx += b.len(),
-            }
-        }
-        if plan.tx + plan.rx == 0 || plan.tx > PHASE_MAX || plan.rx > PHASE_MAX {
-            return Err(ErrorKind::Other);
-        }
-        Ok(plan)
-    }
-
     /// The write phase, if any: AUTOEND only when no read follows (`write_read` is a
     /// write without AUTOEND, then a repeated START read with AUTOEND).
     pub fn write_phase(&self) -> Option<Phase> {

@@ -92,7 +92,7 @@ impl ErrorType for Twim0 {
 
 impl I2c for Twim0 {
     fn transaction(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
-        let plan = Plan::new(ops)?;
+        let plan = Plan::new(ops, TX_MAX, RX_MAX)?;
         // EasyDMA reads and writes RAM only: the written bytes (possibly constants in
         // flash) are copied to the stack, and reads land on the stack first.
         let mut tx = [0u8; TX_MAX];

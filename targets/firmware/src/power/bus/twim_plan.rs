@@ -45,38 +45,10 @@ pub enum Start {
     Rx,
 }
 
-/// One EasyDMA transfer: `tx` bytes written, then (repeated start, no STOP between)
-/// `rx` bytes read, then STOP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    /// Bytes written (all write operations, in order, back to back).
-    pub tx: usize,
-    /// Bytes read (all read operations, in order, back to back).
-    pub rx: usize,
-}
+pub use super::transfer::Plan;
 
+/// What one EasyDMA transfer adds to a [`Plan`]: its SHORTS and start task.
 impl Plan {
-    /// Plan a transaction. One transfer covers writes followed by reads: `write`,
-    /// `read` and `write_read` (a repeated start, as the INA226's register reads need).
-    /// Consecutive operations of one kind are one run of bytes, as `embedded_hal`'s
-    /// transaction contract says. A write after a read, nothing to transfer, or more than
-    /// [`TX_MAX`]/[`RX_MAX`] bytes is `ErrorKind::Other`: the monitor never asks for them.
-    pub fn new(ops: &[Operation<'_>]) -> Result<Plan, ErrorKind> {
-        let mut plan = Plan { tx: 0, rx: 0 };
-        for op in ops {
-            match op {
-                Operation::Write(b) if plan.rx == 0 => plan.tx += b.len(),
-                Operation::Write([]) => {}
-                Operation::Write(_) => return Err(ErrorKind::Other),
-                Operation::Read(b) => plan.rx += b.len(),
-            }
-        }
-        if plan.tx + plan.rx == 0 || plan.tx > TX_MAX || plan.rx > RX_MAX {
-            return Err(ErrorKind::Other);
-        }
-        Ok(plan)
-    }
-
     /// SHORTS for the transfer: the last written byte starts the read (repeated start)
     /// or stops; the last read byte stops.
     pub fn shorts(&self) -> u32 {
