@@ -162,45 +162,66 @@ fn every_board_target_builds_and_reports_its_footprint() {
     );
 }
 
+/// A copy of the shipped `targets/<shipped>.toml` in `dir`, named `name` (so parallel
+/// tests do not share the shipped target's generated files), with `extra` appended.
+fn target_copy(dir: &Path, shipped: &str, name: &str, extra: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(support::root().join(format!("targets/{shipped}.toml")))
+        .unwrap()
+        .replace(
+            &format!("name = \"{shipped}\""),
+            &format!("name = \"{name}\""),
+        );
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(&p, format!("{text}{extra}")).unwrap();
+    p
+}
+
+/// `tinybench run --target <t> --energy ina226 --build-only`.
+fn ina226_build(t: &Path) -> std::process::Output {
+    let t = t.to_str().unwrap();
+    tinybench(&["run", "--target", t, "--energy", "ina226", "--build-only"])
+}
+
+/// The ELF a successful `--build-only` run printed the path of.
+fn built_elf(out: &std::process::Output) -> Vec<u8> {
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::read(text(&out.stdout).trim()).unwrap()
+}
+
+/// Whether `elf` contains the bytes `s` (a symbol or DWARF name).
+fn has(elf: &[u8], s: &[u8]) -> bool {
+    elf.windows(s.len()).any(|w| w == s)
+}
+
+/// An `[power.monitor]` section with an INA226 on `sda`/`scl`.
+fn monitor(sda: &str, scl: &str) -> String {
+    format!(
+        "\n[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\nsda = \"{sda}\"\nscl = \"{scl}\"\n"
+    )
+}
+
 /// `--energy ina226` on an nRF52840 builds the INA226 driver with the TWIM0 bus glue,
-/// pins from the target file (named apart from the shipped nrf52840 so parallel tests
-/// do not share its generated files); a board without glue (the STM32F411, its pins in
-/// STM32 naming) is refused before building.
+/// pins from the target file; a board without glue (the STM32F411, its pins in STM32
+/// naming) is refused before building.
 #[test]
 fn nrf52840_builds_with_ina226_twim_glue_and_boards_without_glue_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let monitor =
-        "\n[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\nsda = \"P0.26\"\nscl = \"P0.27\"\n";
-    let shipped = |name: &str| std::fs::read_to_string(support::root().join(name)).unwrap();
-    let nrf = dir.path().join("nrf52840-ina226.toml");
-    let renamed = shipped("targets/nrf52840.toml")
-        .replace("name = \"nrf52840\"", "name = \"nrf52840-ina226\"");
-    std::fs::write(&nrf, format!("{renamed}{monitor}")).unwrap();
-    let ina226 = |t: &Path| {
-        let t = t.to_str().unwrap();
-        tinybench(&["run", "--target", t, "--energy", "ina226", "--build-only"])
-    };
-    let out = ina226(&nrf);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    let nrf = target_copy(
+        dir.path(),
+        "nrf52840",
+        "nrf52840-ina226",
+        &monitor("P0.26", "P0.27"),
+    );
+    let elf = built_elf(&ina226_build(&nrf));
     // Fat LTO inlines the driver; its DWARF linkage name stays (debug = 2 in release).
     let driver = b"Twim0$u20$as$u20$embedded_hal..i2c..I2c$GT$11transaction";
-    let has = |elf: &[u8], s: &[u8]| elf.windows(s.len()).any(|w| w == s);
     assert!(has(&elf, driver), "no TWIM driver in the INA226 build");
     // The plain board build has neither the driver nor the PAC.
-    let out = tinybench(&["run", "--target", "nrf52840", "--build-only"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let plain = std::fs::read(text(&out.stdout).trim()).unwrap();
+    let plain = built_elf(&tinybench(&["run", "--target", "nrf52840", "--build-only"]));
     assert!(!has(&plain, b"Twim0") && !has(&plain, b"nrf52840_pac"));
 
-    let stm = dir.path().join("stm32f411.toml");
-    let stm_monitor = monitor.replace("P0.26", "PB9").replace("P0.27", "PB8");
-    std::fs::write(
-        &stm,
-        format!("{}{stm_monitor}", shipped("targets/stm32f411.toml")),
-    )
-    .unwrap();
-    let out = ina226(&stm);
+    let stm = target_copy(dir.path(), "stm32f411", "stm32f411", &monitor("PB9", "PB8"));
+    let out = ina226_build(&stm);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -213,38 +234,36 @@ fn nrf52840_builds_with_ina226_twim_glue_and_boards_without_glue_are_refused() {
 }
 
 /// `--energy ina226` on the STM32L4R5 builds the INA226 driver with the I2C1 glue on the
-/// NUCLEO-L4R5ZI's PB9/PB8 (a renamed copy of the shipped target, as above); the plain
-/// board build has neither the driver nor the PAC, and pins off I2C1 are refused before
-/// building.
+/// NUCLEO-L4R5ZI's PB9/PB8; the plain board build has neither the driver nor the PAC, and
+/// pins off I2C1 are refused before building.
 #[test]
 fn stm32l4r5_builds_with_ina226_i2c1_glue() {
     let dir = tempfile::tempdir().unwrap();
-    let monitor =
-        "\n[power.monitor]\nkind = \"ina226\"\nshunt_ohm = 0.1\nsda = \"PB9\"\nscl = \"PB8\"\n";
-    let shipped = std::fs::read_to_string(support::root().join("targets/stm32l4r5.toml")).unwrap();
-    let renamed = shipped.replace("name = \"stm32l4r5\"", "name = \"stm32l4r5-ina226\"");
-    let l4 = dir.path().join("stm32l4r5-ina226.toml");
-    std::fs::write(&l4, format!("{renamed}{monitor}")).unwrap();
-    let ina226 = |t: &Path| {
-        let t = t.to_str().unwrap();
-        tinybench(&["run", "--target", t, "--energy", "ina226", "--build-only"])
-    };
-    let out = ina226(&l4);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    let l4 = target_copy(
+        dir.path(),
+        "stm32l4r5",
+        "stm32l4r5-ina226",
+        &monitor("PB9", "PB8"),
+    );
+    let elf = built_elf(&ina226_build(&l4));
     let driver = b"I2c1$u20$as$u20$embedded_hal..i2c..I2c$GT$11transaction";
-    let has = |elf: &[u8], s: &[u8]| elf.windows(s.len()).any(|w| w == s);
     assert!(has(&elf, driver), "no I2C1 driver in the INA226 build");
     assert!(has(&elf, b"stm32_i2c::take"), "no I2C1 set-up");
-    let out = tinybench(&["run", "--target", "stm32l4r5", "--build-only"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let plain = std::fs::read(text(&out.stdout).trim()).unwrap();
+    let plain = built_elf(&tinybench(&[
+        "run",
+        "--target",
+        "stm32l4r5",
+        "--build-only",
+    ]));
     assert!(!has(&plain, b"I2c1$u20$as") && !has(&plain, b"stm32l4r5"));
 
-    let off = dir.path().join("stm32l4r5-pa.toml");
-    let renamed = shipped.replace("name = \"stm32l4r5\"", "name = \"stm32l4r5-pa\"");
-    std::fs::write(&off, format!("{renamed}{}", monitor.replace("PB8", "PA9"))).unwrap();
-    let out = ina226(&off);
+    let off = target_copy(
+        dir.path(),
+        "stm32l4r5",
+        "stm32l4r5-pa",
+        &monitor("PB9", "PA9"),
+    );
+    let out = ina226_build(&off);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
