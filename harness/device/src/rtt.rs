@@ -12,6 +12,16 @@ pub const DEFMT_CHANNEL: u32 = 0;
 /// `TB region`) in firmware built with a power feature; other firmware has no channel 1.
 pub const POWER_CHANNEL: u32 = 1;
 
+/// The up channels every backend drains during a run, both switched to block-if-full so
+/// no byte is dropped: [`DEFMT_CHANNEL`] always, [`POWER_CHANNEL`] when the firmware has
+/// it. Indexed by channel number.
+pub fn run_channels(cb: u64) -> [UpChannel; 2] {
+    [
+        UpChannel::new(cb, DEFMT_CHANNEL, true),
+        UpChannel::if_present(cb, POWER_CHANNEL, true),
+    ]
+}
+
 /// Word-level access to target memory.
 pub trait TargetMemory {
     /// Read `buf.len()` bytes at `addr`.

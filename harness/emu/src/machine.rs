@@ -1,7 +1,7 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
 use crate::model::CycleModel;
 use crate::profile::{ProfileRequest, Profiler, RawProfile};
-use tinybench_device::rtt::{TargetMemory, UpChannel, DEFMT_CHANNEL, POWER_CHANNEL};
+use tinybench_device::rtt::{run_channels, TargetMemory, UpChannel};
 use tinybench_device::ModeledReads;
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
@@ -266,10 +266,7 @@ impl Device for Emulator {
             counter_ret: l.counter_ret.unwrap_or(u64::MAX),
             stop: None,
             bad_access: None,
-            rtt: [
-                UpChannel::new(l.rtt, DEFMT_CHANNEL, true),
-                UpChannel::if_present(l.rtt, POWER_CHANNEL, true),
-            ],
+            rtt: run_channels(l.rtt),
             rtt_error: None,
             scratch: Vec::new(),
             on_bytes,

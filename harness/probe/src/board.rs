@@ -7,7 +7,7 @@
 use crate::session::{BoardSession, Clock, Connector, CoreState, FlashStatus, Reg, SessionError};
 use crate::ProbeError;
 use std::time::Duration;
-use tinybench_device::rtt::{RttError, UpChannel, DEFMT_CHANNEL, POWER_CHANNEL};
+use tinybench_device::rtt::{run_channels, RttError, UpChannel};
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
@@ -118,15 +118,6 @@ fn backend_err(probe: &str, what: &str, e: impl std::fmt::Display) -> DeviceErro
     }
 }
 
-/// The up channels a run drains, both switched to block-if-full: 0 always, 1 (the power
-/// frames) when the firmware has it.
-fn up_channels(cb: u64) -> [UpChannel; 2] {
-    [
-        UpChannel::new(cb, DEFMT_CHANNEL, true),
-        UpChannel::if_present(cb, POWER_CHANNEL, true),
-    ]
-}
-
 /// Drain the up channels into `on_bytes`; the bytes read from all of them. A memory
 /// error ends the run (the probe or the board went away); a corrupt control block is
 /// reported as such.
@@ -168,7 +159,7 @@ pub fn drive(
     on_bytes: &mut dyn FnMut(u32, &[u8]),
 ) -> Result<DeviceStop, DeviceError> {
     let probe = ctx.probe;
-    let mut rtt = up_channels(ctx.rtt_control_block);
+    let mut rtt = run_channels(ctx.rtt_control_block);
     let start = clock.now();
     let mut last_output = start;
     let lost = |e: SessionError| backend_err(probe, "lost the probe mid-run", e);
