@@ -8,7 +8,7 @@ use crate::config::target::{Connection, Target};
 use tinybench_device::Device;
 
 /// How board targets find their probe.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeOpts {
     /// `--probe VID:PID[:SERIAL]`.
     pub probe: Option<String>,
@@ -18,6 +18,18 @@ pub struct ProbeOpts {
     pub attach_attempts: u32,
     /// Per-case limit on boards: no RTT output for this long ends the run.
     pub case_timeout: Option<std::time::Duration>,
+}
+
+impl Default for ProbeOpts {
+    /// The only probe attached, three attach attempts, 60 s without output ends a case.
+    fn default() -> Self {
+        Self {
+            probe: None,
+            runner_config: None,
+            attach_attempts: 3,
+            case_timeout: Some(std::time::Duration::from_secs(60)),
+        }
+    }
 }
 
 /// Progress and log callbacks a board reports to (flashing, attach attempts).
@@ -74,16 +86,10 @@ pub enum BackendError {
     Select(#[from] tinybench_probe::SelectError),
 }
 
-/// The device for `target`, boards found with default probe options (the only probe
-/// attached, or `TINYBENCH_PROBE` / `TINYBENCH_RUNNER_CONFIG`).
+/// The device for `target` with default probe options (a board: the only probe
+/// attached). The run path opens devices with [`open_with`] and the plan's options.
 pub fn open(target: &Target) -> Result<Box<dyn Device + Send>, BackendError> {
-    let opts = ProbeOpts {
-        probe: std::env::var("TINYBENCH_PROBE").ok(),
-        runner_config: std::env::var_os("TINYBENCH_RUNNER_CONFIG").map(Into::into),
-        attach_attempts: 3,
-        case_timeout: Some(std::time::Duration::from_secs(60)),
-    };
-    open_with(target, &opts, Sinks::default())
+    open_with(target, &ProbeOpts::default(), Sinks::default())
 }
 
 /// Whether something can run `target` now, without touching the device: the emulator is

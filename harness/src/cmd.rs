@@ -8,9 +8,11 @@ pub mod compare_host;
 pub mod doctor;
 pub mod list;
 pub mod merge;
+pub mod opts;
 pub mod probes;
 #[cfg(feature = "emulator")]
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod results;
 pub mod run;
@@ -53,6 +55,18 @@ pub struct BuildOpts {
     pub firmware_features: Vec<String>,
 }
 
+impl BuildOpts {
+    /// The library's build settings for a project at `root`.
+    pub fn settings(&self, root: &std::path::Path) -> crate::run::BuildSettings {
+        crate::run::BuildSettings {
+            root: root.to_path_buf(),
+            toolchain: self.toolchain,
+            install_targets: self.install_targets,
+            features: self.firmware_features.clone(),
+        }
+    }
+}
+
 /// Where results are stored.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreOpts {
@@ -71,6 +85,24 @@ impl StoreOpts {
             (None, None) => Store::new("tinybench-results"),
         }
     }
+}
+
+/// Store a run with its provenance, saying where; a store failure is an error (exit 2):
+/// CI must not believe a run was kept when it was not.
+pub fn save(
+    store: &Store,
+    project: &Project,
+    executed: &mut crate::run::Executed,
+) -> anyhow::Result<String> {
+    let toolchain = Some(executed.toolchain.clone());
+    let id = crate::run::save(
+        store,
+        &project.root,
+        toolchain,
+        &mut executed.finished.result,
+    )?;
+    eprintln!("saved run {id} in {}", store.dir().display());
+    Ok(id)
 }
 
 /// Print the store's warnings (corrupt files skipped, leftover temp files) to stderr.

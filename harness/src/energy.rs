@@ -11,7 +11,6 @@
 pub mod measured;
 
 use crate::config::target::{Connection, I2cPins, Pin, Ppk2Wiring, Target};
-use crate::runner::Region;
 use std::collections::BTreeMap;
 use tinybench_energy::model::PowerModel;
 use tinybench_energy::ppk2_serial::{Capture, Ppk2Error, Recording};
@@ -20,6 +19,17 @@ use tinybench_results::CaseEnergy;
 
 /// Synthesised sample rate: what a PPK2 delivers (100 kS/s).
 const SAMPLE_RATE_HZ: f64 = 100e3;
+
+/// One timed region on the modeled-cycle timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// The case it timed, or `None` for an empty (overhead) region.
+    pub case: Option<u32>,
+    /// Modeled cycles since reset at the region's first counter read.
+    pub start: u64,
+    /// … and at its second.
+    pub end: u64,
+}
 
 /// What `--energy` asked for: `none`, `model`, `ppk2[:PORT]`, `ina226`, `ina219`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,11 @@
 //! reports every count with what it measures.
 //!
 //! Layering: [`config`] parses and validates target and suite files; [`firmware`]
-//! generates and builds the firmware; [`backend`] opens the target's device;
-//! [`runner`] runs it through the shared device seam and analyses on the host;
-//! [`report`] renders; [`provenance`] and [`runsel`] serve the result store. The `cmd` modules are the CLI verbs, one file each.
+//! generates and builds the firmware; [`backend`] opens the target's device; [`run`] is
+//! the one run path (a [`run::RunPlan`] checked, built, run through the shared device seam
+//! and analysed on the host); [`report`] renders; [`provenance`] and [`runsel`] serve the
+//! result store. The `cmd` modules are the CLI verbs, one file each: they only turn
+//! options into plans and results into output. docs/architecture.md draws the picture.
 #![forbid(unsafe_code)]
 
 pub mod backend;
@@ -15,7 +17,6 @@ pub mod config;
 pub mod dataset;
 pub mod energy;
 pub mod firmware;
-pub mod fleet;
 pub mod host;
 pub mod model;
 #[cfg(feature = "emulator")]
@@ -23,7 +24,7 @@ pub mod profile;
 pub mod project;
 pub mod provenance;
 pub mod report;
-pub mod runner;
+pub mod run;
 pub mod runsel;
 
 /// Process exit codes.

@@ -2,7 +2,7 @@
 //! on the host for every input, and after the device run turn its frames into the
 //! per-layer result, the output checks and the memory footprint.
 
-use crate::runner::CaseSpec;
+use crate::run::CaseSpec;
 use anyhow::Context;
 use std::path::Path;
 use tinybench_device::protocol::Event;

@@ -283,3 +283,52 @@ fn build_only_builds_a_board_target_without_a_probe() {
     let image = FirmwareImage::parse(std::fs::read(path).unwrap()).unwrap();
     assert!(image.symbol("_SEGGER_RTT").is_some());
 }
+
+/// `run --model` goes through the same plan as a suite run: on a board target it takes
+/// the probe from `--probe` or the runner config, and fails before building when that
+/// probe is absent, naming it.
+#[test]
+fn model_run_on_a_board_honours_probe_and_runner_config() {
+    let model = support::models_dir().join("ad01_int8.tflite");
+    let m = model.to_str().unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "nrf52840",
+        "--model",
+        m,
+        "--probe",
+        "1366:1015:000683",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("probe 1366:1015:000683 (--probe)") && err.contains("not attached"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("firmware for"),
+        "built although nothing can run it: {err}"
+    );
+    // The runner config maps nrf52840 to a serial of its own: that one is named.
+    let cfg = root().join("ci/runner.toml");
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "nrf52840",
+        "--model",
+        m,
+        "--runner-config",
+        cfg.to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("1366:1015:000683000000") && err.contains("not attached"),
+        "{err}"
+    );
+    // A model runs on one target: --all-attached is refused, not ignored.
+    let out = tinybench(&["run", "--all-attached", "--model", m]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("a model runs on one target"));
+}

@@ -162,16 +162,32 @@ fn example_runner_config_is_valid() {
 fn ci_tells_regression_from_benchmark_failure() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base-results");
+    // The base run also shows that `ci` takes `--energy` like `run` (same plan).
+    let base_json = dir.path().join("base.json");
     let base_run = tinybench(&[
         "ci",
         "--target",
         "sim-cortex-m4",
         "--suite",
         "smoke",
+        "--energy",
+        "model",
+        "--json",
+        p(&base_json),
         "--results-dir",
         p(&base),
     ]);
     code(&base_run, 0);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base_json).unwrap()).unwrap();
+    let source = j["targets"][0]["run"]["energy_source"]
+        .as_str()
+        .unwrap_or("");
+    assert!(source.starts_with("energy, modeled"), "{j}");
+    assert!(
+        j["targets"][0]["run"]["cases"][0]["energy"].is_object(),
+        "per-case energy in the stored run: {j}"
+    );
 
     let head = dir.path().join("head");
     let md = dir.path().join("summary.md");

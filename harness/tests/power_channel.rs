@@ -108,14 +108,20 @@ fn power_frames_on_channel_1(target: &str) {
 
 #[test]
 fn emulated_power_build_cases_still_pass_through_the_runner() {
-    let image = smoke_firmware_with("sim-cortex-m4", &["power-ina226"]);
+    use tinybench::run::{BuildSettings, Payload, Quiet, RunPlan};
     let project = tinybench::project::Project::find(Some(&root())).unwrap();
     let target = project.target("sim-cortex-m4").unwrap();
     let suite = project.suite("smoke").unwrap();
-    let hash = image.meta().unwrap().suite_hash;
-    let elf = image.bytes.to_vec();
-    let fin =
-        tinybench::runner::run(&target, &suite, elf, hash, &limits(), None, &mut |_| {}).unwrap();
+    let build = BuildSettings {
+        root: root(),
+        toolchain: Default::default(),
+        install_targets: false,
+        features: vec!["power-ina226".into()],
+    };
+    let plan = RunPlan::new(target, Payload::suite(suite), build).with_limits(limits());
+    let fin = tinybench::run::execute(&plan, std::sync::Arc::new(Quiet))
+        .unwrap()
+        .finished;
     assert_eq!(fin.outcome, RunOutcome::Completed);
     assert_eq!(fin.result.cases.len(), 5);
     for c in &fin.result.cases {

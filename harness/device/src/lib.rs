@@ -1,8 +1,9 @@
 //! `tinybench-device`: the device seam.
 //!
 //! A [`Device`] is anything that can run a benchmark firmware and hand back the bytes of
-//! its RTT up channels (0, and 1 in power builds): the in-process emulator today, a board behind a probe-rs probe
-//! tomorrow. Everything after the bytes is shared by every backend and lives here:
+//! its RTT up channels (0, and 1 in power builds): the in-process emulator
+//! (`tinybench-emu`) or a board behind a probe-rs probe (`tinybench-probe`). Everything
+//! after the bytes is shared by every backend and lives here:
 //! [`rtt`] drains a SEGGER RTT ring from target memory, [`frames`] turns bytes into defmt
 //! frames (telling "need more bytes" from "corrupt"), and [`protocol`] turns frames into
 //! the firmware's typed events. [`run_firmware`] is the one run path every backend takes.
@@ -16,7 +17,7 @@ pub mod rtt;
 mod run;
 
 pub use elf::{FirmwareImage, Footprint};
-pub use run::{run_firmware, RunOutcome, RunOutput};
+pub use run::{run_firmware, RunError, RunOutcome, RunOutput};
 use tinybench_results::CountKind;
 
 /// What a backend tells the harness about itself.

@@ -1,19 +1,13 @@
 //! `tinybench build`: build (or fetch from cache) a target's firmware for a suite.
 
 use super::{BuildOpts, ProjectOpts};
-use crate::config::suite::Suite;
-use crate::config::target::Target;
-use crate::firmware::build::{build, BuildRequest, Built};
-use crate::firmware::toolchain;
-use crate::project::Project;
-use indicatif::{ProgressBar, ProgressStyle};
-use std::time::Duration;
+use crate::run::{Payload, RunPlan};
 
 /// Build the benchmark firmware for a target without running it.
 #[derive(Debug, clap::Args)]
 pub struct BuildCmd {
     /// Target name (see `tinybench list targets`) or path to a target TOML.
-    #[arg(long, default_value = "sim-cortex-m4")]
+    #[arg(long, default_value = crate::run::DEFAULT_TARGET)]
     pub target: String,
     /// Suite name (see `tinybench list suites`) or path to a suite TOML.
     #[arg(long, default_value = "smoke")]
@@ -30,7 +24,15 @@ impl BuildCmd {
         let project = self.project.project()?;
         let target = project.target(&self.target)?;
         let suite = project.suite(&self.suite)?;
-        let built = firmware(&project, &target, &suite, &self.build).await?;
+        let plan = RunPlan::new(
+            target.clone(),
+            Payload::suite(suite),
+            self.build.settings(&project.root),
+        );
+        let progress = super::progress::Progress::new();
+        let (built, _) =
+            tokio::task::spawn_blocking(move || crate::run::build(&plan, progress.as_ref()))
+                .await??;
         let elf = std::fs::read(&built.elf)?;
         let image = tinybench_device::FirmwareImage::parse(elf)?;
         let image_bytes: usize = image.segments.iter().map(|s| s.data.len()).sum();
@@ -46,60 +48,4 @@ impl BuildCmd {
         );
         Ok(crate::exit::OK)
     }
-}
-
-/// Build the firmware with a spinner; shared by `build` and `run`.
-pub async fn firmware(
-    project: &Project,
-    target: &Target,
-    suite: &Suite,
-    opts: &BuildOpts,
-) -> anyhow::Result<Built> {
-    firmware_for(project, target, &crate::firmware::gen::suite(suite), opts).await
-}
-
-/// Build the firmware for any payload (a suite or a model), with a spinner.
-pub async fn firmware_for(
-    project: &Project,
-    target: &Target,
-    payload: &crate::firmware::gen::Payload,
-    opts: &BuildOpts,
-) -> anyhow::Result<Built> {
-    let tc = toolchain::select(&target.triple, opts.toolchain, opts.install_targets)?;
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    spinner.enable_steady_tick(Duration::from_millis(120));
-    spinner.set_message(format!("preparing firmware for {}", target.name));
-    let (root, target_c, payload_c, features) = (
-        project.root.clone(),
-        target.clone(),
-        payload.clone(),
-        opts.firmware_features.clone(),
-    );
-    let sp = spinner.clone();
-    let built = tokio::task::spawn_blocking(move || {
-        let req = BuildRequest {
-            project: &root,
-            target: &target_c,
-            payload: &payload_c,
-            features: &features,
-            toolchain: &tc,
-        };
-        build(&req, &|msg| sp.set_message(msg.to_string()))
-    })
-    .await??;
-    spinner.finish_and_clear();
-    if built.cached {
-        eprintln!("firmware for {}: up to date (cached)", target.name);
-    } else {
-        eprintln!(
-            "firmware for {}: built in {:.1}s",
-            target.name,
-            built.elapsed.as_secs_f64()
-        );
-    }
-    Ok(built)
 }

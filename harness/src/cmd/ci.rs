@@ -5,18 +5,17 @@
 //! device job (the same path as `tinybench run`), retrying infrastructure failures; then
 //! look up the base run, store the head run, compare, and write the exports.
 
+use super::opts::{target_names, EnergyArgs, LimitArgs, ProbeArgs};
 use super::{BuildOpts, ProjectOpts, StoreOpts};
 use crate::config::target::Target;
-use crate::fleet::{self, FleetOpts, Job, JobSpec};
 use crate::project::Project;
 use crate::report::{self, Format, Report};
-use crate::runner::Finished;
+use crate::run::{self, Executed, Payload, RunError, RunPlan};
 use crate::runsel::{select, Filter};
-use indicatif::MultiProgress;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tinybench_device::{RunLimits, RunOutcome};
+use tinybench_device::RunOutcome;
 use tinybench_results::compare::{compare, CompareOptions, Comparison};
 use tinybench_results::store::Store;
 
@@ -71,18 +70,16 @@ pub struct CiCmd {
     /// Seconds between retries. Default: the runner config's `[retry] delay`, else 5.
     #[arg(long, value_name = "SECONDS")]
     pub retry_delay: Option<u64>,
-    /// Stop an emulated run after this many instructions.
-    #[arg(long, default_value_t = 500_000_000, value_name = "N")]
-    pub max_instructions: u64,
-    /// Wall-clock limit of one run in seconds (a runner config's per-board `timeout` wins).
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub energy: EnergyArgs,
     #[command(flatten)]
     pub build: BuildOpts,
     #[command(flatten)]
     pub project: ProjectOpts,
     #[command(flatten)]
-    pub fleet: FleetOpts,
+    pub probe: ProbeArgs,
     #[command(flatten)]
     pub store: StoreOpts,
 }
@@ -91,7 +88,7 @@ pub struct CiCmd {
 enum Outcome {
     /// It ran (the benchmark may still have failed).
     Ran {
-        finished: Box<Finished>,
+        executed: Box<Executed>,
         run_id: String,
         comparison: Option<Box<Comparison>>,
         base_note: Option<String>,
@@ -181,107 +178,136 @@ impl CiCmd {
         let suites = self
             .suite
             .iter()
-            .map(|s| project.suite(s))
+            .map(|s| project.suite(s).map(Payload::suite))
             .collect::<Result<Vec<_>, _>>()?;
-        let policy = Policy::load(self.fleet.runner_config.as_deref())?;
-        let retries = self.infra_retries.or(policy.retries).unwrap_or(2);
-        let delay = Duration::from_secs(self.retry_delay.or(policy.delay).unwrap_or(5));
-        let store = self.store.store(Some(&project));
-        let base_store = self.base_dir.as_ref().map(Store::new);
-        let probe_opts = self
-            .fleet
-            .probe_opts(fleet::runner_attach_attempts(&self.fleet));
-        let mut outcomes = Vec::new();
-        let runs = suites
-            .iter()
-            .flat_map(|s| targets.iter().map(move |t| (t, s)));
-        for (target, suite) in runs {
-            let suite = suite.clone();
-            let mut attempt = 0;
-            let finished = loop {
-                attempt += 1;
-                let limits = RunLimits {
-                    max_instructions: self.max_instructions,
-                    wall_timeout: Duration::from_secs(
-                        policy.timeout(&target.name).unwrap_or(self.timeout),
-                    ),
-                };
-                match self
-                    .attempt(&project, target, &suite, &probe_opts, limits)
-                    .await
-                {
-                    Ok(f) => break Ok(f),
-                    Err(Attempt::Build(e)) => break Err(format!("firmware build: {e:#}")),
-                    Err(Attempt::Device(e)) => {
-                        eprintln!(
-                            "error: {}: infrastructure failure (attempt {attempt}/{}): {e:#}",
-                            target.name,
-                            retries + 1
-                        );
-                        if attempt > retries {
-                            break Err(format!("{e:#}"));
-                        }
-                        if let Some(hook) = policy.hook(&target.name) {
-                            power_cycle(hook, &target.name);
-                        }
-                        tokio::time::sleep(delay).await;
-                    }
+        let policy = Policy::load(self.probe.runner_config.as_deref())?;
+        // Energy figures asked for but impossible: said before anything runs.
+        let mut plans = Vec::new();
+        for suite in &suites {
+            for t in &targets {
+                let energy = crate::energy::plan(&self.energy.energy, t)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", t.name))?;
+                let mut limits = self.limits.limits(run::SUITE_BUDGET);
+                if let Some(s) = policy.timeout(&t.name) {
+                    limits.wall_timeout = Duration::from_secs(s);
                 }
-            };
-            let mut finished = match finished {
-                Ok(f) => f,
-                Err(error) => {
-                    outcomes.push((
-                        format!("{} · {}", target.name, suite.name),
-                        Outcome::Infra {
-                            target: target.name.clone(),
-                            suite: suite.name.clone(),
-                            error,
-                            attempts: attempt,
-                        },
-                    ));
-                    continue;
-                }
-            };
-            for w in &finished.warnings {
-                eprintln!("warning: {}: {w}", target.name);
+                plans.push(
+                    RunPlan::new(t.clone(), suite.clone(), self.build.settings(&project.root))
+                        .with_limits(limits)
+                        .with_probe(self.probe.opts())
+                        .with_energy(energy),
+                );
             }
-            // The base is looked up before the head run is stored, so `--base latest` in
-            // the same store is the run before this one.
-            let (base, base_note) = match &self.base {
-                None => (None, None),
-                Some(spec) => {
-                    let filter = Filter {
-                        target: Some(target.name.clone()),
-                        suite: Some(suite.name.clone()),
-                    };
-                    let s = base_store.as_ref().unwrap_or(&store);
-                    match select(s, Some(&project.root), spec, &filter) {
-                        Ok(b) => (Some(b), None),
-                        Err(e) => (None, Some(format!("no base run, nothing compared: {e}"))),
-                    }
-                }
-            };
-            let run_id =
-                super::run::save(&store, &project, target, &self.build, &mut finished.result)?;
-            let opts = CompareOptions {
-                noise_threshold: self.noise,
-                ..CompareOptions::default()
-            };
-            let comparison = base.map(|b| Box::new(compare(&b.run, &finished.result, &opts)));
-            outcomes.push((
-                format!("{} · {}", target.name, suite.name),
-                Outcome::Ran {
-                    finished: Box::new(finished),
-                    run_id,
-                    comparison,
-                    base_note,
+        }
+        let store = self.store.store(Some(&project));
+        let mut outcomes = Vec::new();
+        for plan in plans {
+            let name = format!("{} · {}", plan.target.name, plan.payload.name());
+            let outcome = match self.with_retries(&plan, &policy).await {
+                Ok(executed) => self.ran(&project, &store, &plan, executed)?,
+                Err((error, attempts)) => Outcome::Infra {
+                    target: plan.target.name.clone(),
+                    suite: plan.payload.name().to_string(),
+                    error,
+                    attempts,
                 },
-            ));
+            };
+            outcomes.push((name, outcome));
         }
         let code = self.verdict(&outcomes);
         self.export(&outcomes, code)?;
         Ok(code)
+    }
+
+    /// Run a plan, retrying infrastructure failures (power-cycling between attempts when
+    /// the runner config says how). A build failure is not retried: it would fail the
+    /// same way. The error and the number of attempts made when it never ran.
+    async fn with_retries(
+        &self,
+        plan: &RunPlan,
+        policy: &Policy,
+    ) -> Result<Executed, (String, u32)> {
+        let retries = self.infra_retries.or(policy.retries).unwrap_or(2);
+        let delay = Duration::from_secs(self.retry_delay.or(policy.delay).unwrap_or(5));
+        let name = &plan.target.name;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let progress = super::progress::Progress::new();
+            let result = run::execute_all(vec![plan.clone()], progress)
+                .await
+                .and_then(|mut r| {
+                    r.pop()
+                        .map(|(_, r)| r)
+                        .unwrap_or_else(|| Err(RunError::Stuck("the device job vanished".into())))
+                });
+            match result {
+                Ok(e) => return Ok(e),
+                Err(e) if !e.is_infrastructure() => {
+                    let error = match e {
+                        RunError::Build(_) | RunError::Toolchain(_) => {
+                            format!("firmware build: {e}")
+                        }
+                        _ => e.to_string(),
+                    };
+                    return Err((error, attempt));
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: {name}: infrastructure failure (attempt {attempt}/{}): {e}",
+                        retries + 1
+                    );
+                    if attempt > retries {
+                        return Err((e.to_string(), attempt));
+                    }
+                    if let Some(hook) = policy.hook(name) {
+                        power_cycle(hook, name);
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// A plan that ran: look up its base (before the head run is stored, so `--base
+    /// latest` in the same store is the run before this one), store it, compare.
+    fn ran(
+        &self,
+        project: &Project,
+        store: &Store,
+        plan: &RunPlan,
+        mut executed: Executed,
+    ) -> anyhow::Result<Outcome> {
+        for w in &executed.finished.warnings {
+            eprintln!("warning: {}: {w}", plan.target.name);
+        }
+        let base_store = self.base_dir.as_ref().map(Store::new);
+        let (base, base_note) = match &self.base {
+            None => (None, None),
+            Some(spec) => {
+                let filter = Filter {
+                    target: Some(plan.target.name.clone()),
+                    suite: Some(plan.payload.name().to_string()),
+                };
+                let s = base_store.as_ref().unwrap_or(store);
+                match select(s, Some(&project.root), spec, &filter) {
+                    Ok(b) => (Some(b), None),
+                    Err(e) => (None, Some(format!("no base run, nothing compared: {e}"))),
+                }
+            }
+        };
+        let run_id = super::save(store, project, &mut executed)?;
+        let opts = CompareOptions {
+            noise_threshold: self.noise,
+            ..CompareOptions::default()
+        };
+        let comparison = base.map(|b| Box::new(compare(&b.run, &executed.finished.result, &opts)));
+        Ok(Outcome::Ran {
+            executed: Box::new(executed),
+            run_id,
+            comparison,
+            base_note,
+        })
     }
 
     /// `--target`s plus, with `--all-emulated`, every emulated target of the project.
@@ -290,58 +316,15 @@ impl CiCmd {
         if self.all_emulated {
             for t in project.all_targets() {
                 let t = t?;
-                if matches!(t.connection, crate::config::target::Connection::Emulator)
-                    && !names.contains(&t.name)
-                {
+                if t.is_emulated() && !names.contains(&t.name) {
                     names.push(t.name);
                 }
             }
         }
-        if names.is_empty() {
-            names.push(fleet::single(&names).to_string());
-        }
-        Ok(names
+        Ok(target_names(&names)
             .iter()
             .map(|n| project.target(n))
             .collect::<Result<_, _>>()?)
-    }
-
-    /// One attempt on one target: find the device (before building), build, run.
-    async fn attempt(
-        &self,
-        project: &Project,
-        target: &Target,
-        suite: &crate::config::suite::Suite,
-        probe_opts: &crate::backend::ProbeOpts,
-        limits: RunLimits,
-    ) -> Result<Finished, Attempt> {
-        crate::backend::check(target, probe_opts).map_err(|e| Attempt::Device(e.into()))?;
-        let power = None;
-        let built = super::build::firmware(project, target, suite, &self.build)
-            .await
-            .map_err(Attempt::Build)?;
-        let elf = std::fs::read(&built.elf).map_err(|e| Attempt::Build(e.into()))?;
-        let multi = MultiProgress::new();
-        let bar = fleet::bar(&multi, &target.name, suite.cases.len() as u64);
-        let job: Job<Finished> = fleet::device_job(
-            JobSpec {
-                target: target.clone(),
-                suite: suite.clone(),
-                elf,
-                suite_hash: built.suite_hash,
-                limits,
-                probe_opts: probe_opts.clone(),
-                energy: power,
-            },
-            bar,
-        );
-        let deadline = limits.wall_timeout + Duration::from_secs(120);
-        let mut results = fleet::run_parallel(vec![job], deadline).await;
-        multi.clear().ok();
-        match results.pop() {
-            Some((_, r)) => r.map_err(Attempt::Device),
-            None => Err(Attempt::Device(anyhow::anyhow!("the device job vanished"))),
-        }
     }
 
     /// The exit code: benchmark failure, then regression, then infrastructure, then OK.
@@ -350,10 +333,11 @@ impl CiCmd {
         for (name, o) in outcomes {
             match o {
                 Outcome::Ran {
-                    finished,
+                    executed,
                     comparison,
                     ..
                 } => {
+                    let finished = &executed.finished;
                     let bad: Vec<&str> = finished
                         .result
                         .cases
@@ -414,11 +398,12 @@ impl CiCmd {
         for (name, o) in outcomes {
             match o {
                 Outcome::Ran {
-                    finished,
+                    executed,
                     run_id,
                     comparison,
                     base_note,
                 } => {
+                    let finished = &executed.finished;
                     let feed = |r: &mut Box<dyn Report>| match comparison {
                         Some(cmp) => r.comparison(cmp, self.fail_above),
                         None => r.run(&finished.result),
@@ -497,13 +482,6 @@ impl CiCmd {
         }
         Ok(())
     }
-}
-
-/// Why an attempt failed: the build (not retried: it would fail the same way) or the
-/// device (retried).
-enum Attempt {
-    Build(anyhow::Error),
-    Device(anyhow::Error),
 }
 
 fn write(path: &Path, flag: &str, text: &str) -> anyhow::Result<()> {

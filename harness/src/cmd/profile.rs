@@ -1,13 +1,20 @@
 //! `tinybench profile`: where the instructions and modeled cycles of one case go.
 
+use super::opts::LimitArgs;
 use super::{BuildOpts, ProjectOpts};
+use crate::config::suite::{Case, Suite};
 use crate::profile;
+use crate::run::{Payload, RunPlan};
 use anyhow::{anyhow, bail, Context};
 use std::path::PathBuf;
-use std::time::Duration;
 use tabled::settings::{object::Columns, Alignment, Style};
 use tabled::{builder::Builder, Table};
-use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome};
+use tinybench_device::protocol::Event;
+use tinybench_device::{FirmwareImage, RunOutcome};
+
+/// Default instruction budget of a profiled run (the per-instruction profiler is slow;
+/// a whole suite case fits well within it).
+const PROFILE_BUDGET: u64 = 2_000_000_000;
 
 /// Profile one case on an emulated target: per-function exclusive and inclusive
 /// instruction counts and modeled cycles of its timed repetitions, the instruction mix,
@@ -15,7 +22,7 @@ use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome};
 #[derive(Debug, clap::Args)]
 pub struct ProfileCmd {
     /// Emulated target (profiling needs the emulator, which sees every instruction).
-    #[arg(long, default_value = "sim-cortex-m4")]
+    #[arg(long, default_value = crate::run::DEFAULT_TARGET)]
     pub target: String,
     /// Suite holding the case.
     #[arg(long, default_value = "smoke")]
@@ -33,6 +40,8 @@ pub struct ProfileCmd {
     #[arg(long, default_value_t = 15)]
     pub top: usize,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub build: BuildOpts,
     #[command(flatten)]
     pub project: ProjectOpts,
@@ -49,6 +58,44 @@ impl ProfileCmd {
                 target.name
             );
         }
+        let (suite, case) = self.one_case_suite(&project)?;
+        // Case names may carry a `/variant` suffix: keep file names flat.
+        let file_stem = case.name.replace('/', "-");
+        // Every timed region after the overhead calibration is one repetition of the case.
+        let skip = suite.overhead_reps as u64;
+        let plan = RunPlan::new(
+            target.clone(),
+            Payload::suite(suite),
+            self.build.settings(&project.root),
+        )
+        .with_limits(self.limits.limits(PROFILE_BUDGET))
+        .with_profile(skip);
+        let progress = super::progress::Progress::new();
+        let executed =
+            tokio::task::spawn_blocking(move || crate::run::execute(&plan, progress)).await??;
+        let out = &executed.finished;
+        if out.outcome != RunOutcome::Completed {
+            bail!("{}: {}", target.name, out.outcome.describe());
+        }
+        let raw = executed
+            .profile
+            .as_ref()
+            .ok_or_else(|| anyhow!("the emulator returned no profile"))?;
+        let image = FirmwareImage::parse(std::fs::read(&executed.elf)?)?;
+        let p = profile::symbolize(raw, &image);
+        print_summary(&target.name, &case, &p, &image, measured(&out.events));
+        println!("{}", function_table(&p, self.top));
+        if self.lines {
+            let lines = profile::by_line(raw, &executed.elf).map_err(anyhow::Error::msg)?;
+            println!("{}", line_table(&lines, self.top));
+        }
+        let title = format!("{} on {} (instructions, emulated)", case.name, target.name);
+        self.write_outputs(&file_stem, &p, &title)?;
+        Ok(crate::exit::OK)
+    }
+
+    /// The suite cut down to the one case asked for.
+    fn one_case_suite(&self, project: &crate::project::Project) -> anyhow::Result<(Suite, Case)> {
         let mut suite = project.suite(&self.suite)?;
         let case = suite
             .cases
@@ -64,138 +111,124 @@ impl ProfileCmd {
                     names.join(", ")
                 )
             })?;
-        // A firmware with only this case: every timed region after the overhead
-        // calibration is one repetition of it.
-        // Case names may carry a `/variant` suffix: keep file names flat.
-        let file_stem = case.name.replace('/', "-");
-        suite.name = format!("{}-{}", suite.name, file_stem);
+        suite.name = format!("{}-{}", suite.name, case.name.replace('/', "-"));
         suite.cases = vec![case.clone()];
-        let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
-        let elf_path = built.elf.clone();
-        let image = FirmwareImage::parse(std::fs::read(&elf_path)?)?;
-        let skip = suite.overhead_reps as u64;
-        let (t, hash) = (target.clone(), built.suite_hash);
-        let (out, raw) = tokio::task::spawn_blocking(move || {
-            let mut emu =
-                crate::backend::emulator_with(&t, Some(tinybench_emu::ProfileRequest { skip }));
-            let limits = RunLimits {
-                max_instructions: 2_000_000_000,
-                wall_timeout: Duration::from_secs(600),
-            };
-            let out = run_firmware(&mut emu, &image, Some(hash), &limits, &mut |_| {});
-            (out, emu.take_profile())
-        })
-        .await?;
-        let out = out?;
-        if out.outcome != RunOutcome::Completed {
-            bail!("{}: {}", target.name, out.outcome.describe());
-        }
-        let raw = raw.ok_or_else(|| anyhow!("the emulator returned no profile"))?;
-        // The firmware's own counts of the same regions: the profile must add up to them.
-        let measured: u64 = out
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                tinybench_device::protocol::Event::Sample { count, .. } => Some(*count as u64),
-                _ => None,
-            })
-            .sum();
-        let image = FirmwareImage::parse(std::fs::read(&elf_path)?)?;
-        let p = profile::symbolize(&raw, &image);
-        let per = |v: u64| v as f64 / p.regions.max(1) as f64;
-        println!(
-            "{} · case {} ({}, {} MACs) · {} repetitions profiled",
-            target.name,
-            case.name,
-            case.shape_text(),
-            case.macs(),
-            p.regions
-        );
-        let heap = if image.symbol("__rust_alloc").is_some() || image.symbol("__rg_alloc").is_some()
-        {
-            "an allocator is linked"
-        } else {
-            "none (no allocator linked)"
-        };
-        println!(
-            "per repetition: {:.0} instructions, emulated · {:.0} cycles, modeled · stack high-water {} bytes · heap: {heap}",
-            per(p.total_instructions),
-            per(p.total_cycles),
-            p.stack_high_water
-        );
-        println!(
-            "profile total {} instructions = the firmware's own counts of these regions {} ({})",
-            p.total_instructions,
-            measured,
-            if p.total_instructions == measured {
-                "match"
-            } else {
-                "MISMATCH"
-            }
-        );
-        let mix: Vec<String> = p
-            .mix
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k} {:.1}%",
-                    100.0 * *v as f64 / p.total_instructions.max(1) as f64
-                )
-            })
-            .collect();
-        println!("instruction mix: {}", mix.join(" · "));
-        let mut b = Builder::default();
-        b.push_record([
-            "function",
-            "self instr",
-            "self %",
-            "incl instr",
-            "self cycles, modeled",
-            "incl cycles, modeled",
-        ]);
-        for f in p.functions.iter().take(self.top) {
-            b.push_record([
-                f.name.clone(),
-                f.self_instructions.to_string(),
-                format!(
-                    "{:.1}",
-                    100.0 * f.self_instructions as f64 / p.total_instructions.max(1) as f64
-                ),
-                f.incl_instructions.to_string(),
-                f.self_cycles.to_string(),
-                f.incl_cycles.to_string(),
-            ]);
-        }
-        let mut table: Table = b.build();
-        table
-            .with(Style::rounded())
-            .modify(Columns::new(1..6), Alignment::right());
-        println!("{table}");
-        if self.lines {
-            let lines = profile::by_line(&raw, &elf_path).map_err(anyhow::Error::msg)?;
-            let mut b = Builder::default();
-            b.push_record(["source line", "instructions", "cycles, modeled"]);
-            for (l, n, c) in lines.iter().take(self.top) {
-                b.push_record([l.clone(), n.to_string(), c.to_string()]);
-            }
-            let mut table: Table = b.build();
-            table.with(Style::rounded());
-            println!("{table}");
-        }
+        Ok((suite, case))
+    }
+
+    /// `<case>.folded` and `<case>.svg` in `--out`.
+    fn write_outputs(&self, stem: &str, p: &profile::Profile, title: &str) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.out)
             .with_context(|| format!("creating {}", self.out.display()))?;
-        let folded = self.out.join(format!("{file_stem}.folded"));
+        let folded = self.out.join(format!("{stem}.folded"));
         std::fs::write(&folded, p.folded.join("\n") + "\n")
             .with_context(|| format!("writing {}", folded.display()))?;
-        let svg = profile::flamegraph_svg(
-            &p.folded,
-            &format!("{} on {} (instructions, emulated)", case.name, target.name),
-        )
-        .map_err(anyhow::Error::msg)?;
-        let svg_path = self.out.join(format!("{file_stem}.svg"));
+        let svg = profile::flamegraph_svg(&p.folded, title).map_err(anyhow::Error::msg)?;
+        let svg_path = self.out.join(format!("{stem}.svg"));
         std::fs::write(&svg_path, svg)
             .with_context(|| format!("writing {}", svg_path.display()))?;
         eprintln!("wrote {} and {}", folded.display(), svg_path.display());
-        Ok(crate::exit::OK)
+        Ok(())
     }
+}
+
+/// The firmware's own counts of the profiled regions: the profile must add up to them.
+fn measured(events: &[Event]) -> u64 {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sample { count, .. } => Some(*count as u64),
+            _ => None,
+        })
+        .sum()
+}
+
+fn print_summary(
+    target: &str,
+    case: &Case,
+    p: &profile::Profile,
+    image: &FirmwareImage,
+    measured: u64,
+) {
+    let per = |v: u64| v as f64 / p.regions.max(1) as f64;
+    println!(
+        "{target} · case {} ({}, {} MACs) · {} repetitions profiled",
+        case.name,
+        case.shape_text(),
+        case.macs(),
+        p.regions
+    );
+    let heap = if image.symbol("__rust_alloc").is_some() || image.symbol("__rg_alloc").is_some() {
+        "an allocator is linked"
+    } else {
+        "none (no allocator linked)"
+    };
+    println!(
+        "per repetition: {:.0} instructions, emulated · {:.0} cycles, modeled · stack high-water {} bytes · heap: {heap}",
+        per(p.total_instructions),
+        per(p.total_cycles),
+        p.stack_high_water
+    );
+    println!(
+        "profile total {} instructions = the firmware's own counts of these regions {} ({})",
+        p.total_instructions,
+        measured,
+        if p.total_instructions == measured {
+            "match"
+        } else {
+            "MISMATCH"
+        }
+    );
+    let mix: Vec<String> = p
+        .mix
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k} {:.1}%",
+                100.0 * *v as f64 / p.total_instructions.max(1) as f64
+            )
+        })
+        .collect();
+    println!("instruction mix: {}", mix.join(" · "));
+}
+
+fn function_table(p: &profile::Profile, top: usize) -> Table {
+    let mut b = Builder::default();
+    b.push_record([
+        "function",
+        "self instr",
+        "self %",
+        "incl instr",
+        "self cycles, modeled",
+        "incl cycles, modeled",
+    ]);
+    for f in p.functions.iter().take(top) {
+        b.push_record([
+            f.name.clone(),
+            f.self_instructions.to_string(),
+            format!(
+                "{:.1}",
+                100.0 * f.self_instructions as f64 / p.total_instructions.max(1) as f64
+            ),
+            f.incl_instructions.to_string(),
+            f.self_cycles.to_string(),
+            f.incl_cycles.to_string(),
+        ]);
+    }
+    let mut table: Table = b.build();
+    table
+        .with(Style::rounded())
+        .modify(Columns::new(1..6), Alignment::right());
+    table
+}
+
+fn line_table(lines: &[(String, u64, u64)], top: usize) -> Table {
+    let mut b = Builder::default();
+    b.push_record(["source line", "instructions", "cycles, modeled"]);
+    for (l, n, c) in lines.iter().take(top) {
+        b.push_record([l.clone(), n.to_string(), c.to_string()]);
+    }
+    let mut table: Table = b.build();
+    table.with(Style::rounded());
+    table
 }

@@ -1,24 +1,11 @@
 //! `tinybench run`: build, run on the target's device, check, print.
 
-use super::{BuildOpts, ProjectOpts, StoreOpts};
+use super::opts::{target_names, Format, ProbeArgs, RunArgs};
+use super::progress::Progress;
+use crate::config::target::{Connection, Target};
+use crate::project::Project;
 use crate::report;
-use crate::runner;
-use indicatif::{ProgressBar, ProgressStyle};
-use std::time::Duration;
-use tinybench_device::protocol::Event;
-use tinybench_device::RunLimits;
-
-/// Default instruction budget of an emulated suite run.
-pub const SUITE_BUDGET: u64 = 500_000_000;
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// A table for the terminal.
-    Table,
-    /// The result schema of tinybench-results, as JSON.
-    Json,
-}
+use crate::run::{self, Executed, Payload, RunError, RunPlan};
 
 /// Energy source (`--energy`): none, model, ppk2[:PORT], ina226, ina219.
 pub use crate::energy::Energy;
@@ -32,165 +19,197 @@ pub use crate::energy::Energy;
 /// tinybench itself could not do the job (bad input, missing toolchain, build failure).
 #[derive(Debug, clap::Args)]
 pub struct RunCmd {
-    /// Target name (see `tinybench list targets`) or path to a target TOML; repeat it to
-    /// run several devices in parallel. Default: sim-cortex-m4.
-    #[arg(long)]
-    pub target: Vec<String>,
     /// Suite name (see `tinybench list suites`) or path to a suite TOML.
     #[arg(long, default_value = "smoke")]
     pub suite: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Energy per inference: `model` turns cycles into µJ with the target file's datasheet
-    /// figure ([power] section), labelled "energy, modeled (datasheet …)"; on a board,
-    /// `ppk2[:PORT]` measures with a PPK2 ([power.ppk2] wiring) and `ina226`/`ina219` with a
-    /// monitor on the board ([power.monitor]), labelled "energy, measured (…)".
-    /// docs/energy.md.
-    #[arg(long, default_value = "none", value_name = "SOURCE")]
-    pub energy: Energy,
-    /// Stop an emulated run after this many instructions (a hang becomes a timeout).
-    /// Default: 500,000,000 for a suite; for `--model`, that plus 32 per MAC of every
-    /// inference the firmware runs.
-    #[arg(long, value_name = "N")]
-    pub max_instructions: Option<u64>,
-    /// Stop a run after this many seconds of wall-clock time.
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    pub timeout: u64,
     #[command(flatten)]
-    pub build: BuildOpts,
-    #[command(flatten)]
-    pub project: ProjectOpts,
-    #[command(flatten)]
-    pub fleet: crate::fleet::FleetOpts,
-    #[command(flatten)]
-    pub store: StoreOpts,
-    /// Do not save the run in the result store.
-    #[arg(long)]
-    pub no_save: bool,
+    pub args: RunArgs,
     #[command(flatten)]
     pub model: super::run_model::ModelOpts,
 }
 
 impl RunCmd {
     /// Run the verb.
-    pub async fn run(mut self) -> anyhow::Result<u8> {
+    pub async fn run(self) -> anyhow::Result<u8> {
+        let project = self.args.project.project()?;
         if let Some(path) = self.model.model.clone() {
-            return super::run_model::run(&self, &path).await;
+            return super::run_model::run(&self.args, &self.model, &project, &path).await;
         }
-        let project = self.project.project()?;
         if let Some(models) = project.model_suite(&self.suite)? {
-            return super::run_model::run_suite(&self, &models).await;
+            return super::run_model::run_suite(&self.args, &self.model, &project, &models).await;
         }
-        if crate::fleet::wanted(&project, &self.target, &self.fleet)? {
-            return crate::fleet::run(&project, &self).await;
+        let targets = self.targets(&project)?;
+        let clock = targets.first().map(|t| t.clock_hz);
+        let plans = self.plans(&project, targets)?;
+        if self.args.build_only {
+            return build_only(plans).await;
         }
-        let target = project.target(crate::fleet::single(&self.target))?;
-        let suite = project.suite(&self.suite)?;
-        // Fail before building when nothing could run the firmware, or when the energy
-        // figures asked for cannot be made.
-        let power = crate::energy::plan(&self.energy, &target)?;
-        drop(crate::backend::open(&target)?);
-        let features = power.as_ref().map(|p| p.firmware_features());
-        self.build
-            .firmware_features
-            .extend(features.unwrap_or_default());
-        let built = super::build::firmware(&project, &target, &suite, &self.build).await?;
-        let elf = std::fs::read(&built.elf)?;
-        let limits = RunLimits {
-            max_instructions: self.max_instructions.unwrap_or(SUITE_BUDGET),
-            wall_timeout: Duration::from_secs(self.timeout),
-        };
-        let names = suite.cases.iter().map(|c| c.name.clone()).collect();
-        let (bar, mut on_event) = progress(&target.name, "cases", names);
-        let (t, s) = (target.clone(), suite.clone());
-        let mut finished = tokio::task::spawn_blocking(move || {
-            runner::run(&t, &s, elf, built.suite_hash, &limits, power, &mut on_event)
-        })
-        .await??;
-        bar.finish_and_clear();
-        for w in &finished.warnings {
-            eprintln!("warning: {w}");
-        }
-        if !self.no_save {
-            let store = self.store.store(Some(&project));
-            save(&store, &project, &target, &self.build, &mut finished.result)?;
-        }
-        match self.format {
-            Format::Table => {
-                println!("{}", report::table::render(&finished.result));
-                host_columns(&project, &target, &finished.result);
-            }
-            Format::Json => println!("{}", report::json::render(&finished.result)),
-        }
-        finished.eprint_failures(&target.name);
-        Ok(if finished.passed() {
-            crate::exit::OK
+        let results = run::execute_all(plans, Progress::new()).await?;
+        self.finish(&project, results, clock)
+    }
+
+    /// `--target`s (or the default) plus, with `--all-attached`, every runner-config
+    /// board whose probe is attached; each target file parsed once.
+    pub fn targets(&self, project: &Project) -> anyhow::Result<Vec<Target>> {
+        let mut names = if self.args.all_attached {
+            self.args.target.clone()
         } else {
-            crate::exit::BENCH_FAILED
-        })
+            target_names(&self.args.target)
+        };
+        if self.args.all_attached {
+            for t in attached_boards(&self.args.probe)? {
+                if !names.contains(&t) {
+                    names.push(t);
+                }
+            }
+        }
+        let targets = names
+            .iter()
+            .map(|n| project.target(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let boards = targets
+            .iter()
+            .filter(|t| matches!(t.connection, Connection::Probe { .. }))
+            .count();
+        if self.args.probe.probe.is_some() && boards > 1 {
+            anyhow::bail!(
+                "--probe picks one probe, but {boards} board targets were asked for: map probes to targets in a \
+                 runner config (--runner-config) instead"
+            );
+        }
+        Ok(targets)
+    }
+
+    /// One plan per target; energy figures that cannot be made are refused here, before
+    /// anything is built.
+    fn plans(&self, project: &Project, targets: Vec<Target>) -> anyhow::Result<Vec<RunPlan>> {
+        let payload = Payload::suite(project.suite(&self.suite)?);
+        let several = targets.len() > 1;
+        targets
+            .into_iter()
+            .map(|t| {
+                let energy = crate::energy::plan(&self.args.energy.energy, &t).map_err(|e| {
+                    if several {
+                        anyhow::anyhow!("{}: {e}", t.name)
+                    } else {
+                        e.into()
+                    }
+                })?;
+                Ok(
+                    RunPlan::new(t, payload.clone(), self.args.build.settings(&project.root))
+                        .with_limits(self.args.limits.limits(run::SUITE_BUDGET))
+                        .with_probe(self.args.probe.opts())
+                        .with_energy(energy),
+                )
+            })
+            .collect()
+    }
+
+    /// Store every finished run, print every result and every device error; the exit
+    /// code is the worst: a device that could not be driven (2), a failed benchmark (1),
+    /// all passed (0).
+    fn finish(
+        &self,
+        project: &Project,
+        mut results: Vec<(String, Result<Executed, RunError>)>,
+        clock: Option<u64>,
+    ) -> anyhow::Result<u8> {
+        if !self.args.no_save {
+            let store = self.args.store.store(Some(project));
+            for (_, r) in results.iter_mut() {
+                if let Ok(e) = r {
+                    super::save(&store, project, e)?;
+                }
+            }
+        }
+        let several = results.len() > 1;
+        let mut code = crate::exit::OK;
+        let mut kept = Vec::new();
+        for (name, r) in &results {
+            match r {
+                Ok(e) => {
+                    let f = &e.finished;
+                    for w in &f.warnings {
+                        eprintln!("warning: {name}: {w}");
+                    }
+                    f.eprint_failures(name);
+                    if !f.passed() && code == crate::exit::OK {
+                        code = crate::exit::BENCH_FAILED;
+                    }
+                    kept.push(&f.result);
+                }
+                Err(e) => {
+                    eprintln!("error: {name}: {e}");
+                    code = crate::exit::ERROR;
+                }
+            }
+        }
+        match self.args.format {
+            Format::Table => {
+                for r in &kept {
+                    println!("{}", report::table::render(r));
+                    if !several {
+                        host_columns(project, clock, r);
+                    }
+                }
+            }
+            Format::Json if kept.len() == 1 && !several => {
+                println!("{}", report::json::render(kept[0]))
+            }
+            Format::Json => println!("{}", serde_json::to_string_pretty(&kept)?),
+        }
+        Ok(code)
     }
 }
 
-/// A progress bar over `names` (cases, or a model's inference and layers) on `target`,
-/// and the event handler that moves it: the current name on each `case` frame, one step
-/// per checksum or kernel error.
-pub(super) fn progress(
-    target: &str,
-    unit: &str,
-    names: Vec<String>,
-) -> (ProgressBar, impl FnMut(&Event) + Send + 'static) {
-    let bar = ProgressBar::new(names.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{bar:30}} {{pos}}/{{len}} {unit} on {{prefix}} {{msg}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_prefix(target.to_string());
-    let b = bar.clone();
-    let on_event = move |ev: &Event| match ev {
-        Event::CaseStart { id } => {
-            b.set_message(names.get(*id as usize).cloned().unwrap_or_default())
-        }
-        Event::Checksum { .. } | Event::KernelError { .. } => b.inc(1),
-        _ => {}
+/// `--build-only`: every plan's firmware, no device needed.
+async fn build_only(plans: Vec<RunPlan>) -> anyhow::Result<u8> {
+    let progress = Progress::new();
+    for plan in plans {
+        let p = progress.clone();
+        let (built, _) =
+            tokio::task::spawn_blocking(move || run::build(&plan, p.as_ref())).await??;
+        println!("{}", built.elf.display());
+    }
+    Ok(crate::exit::OK)
+}
+
+/// The boards of the runner config whose probe is attached (`--all-attached`).
+#[cfg(feature = "probe")]
+fn attached_boards(opts: &ProbeArgs) -> anyhow::Result<Vec<String>> {
+    let Some(path) = &opts.runner_config else {
+        anyhow::bail!(
+            "--all-attached needs a runner config (--runner-config FILE, e.g. ci/runner.toml) to know which \
+             target each probe drives"
+        );
     };
-    (bar, on_event)
+    let runner = tinybench_probe::RunnerConfig::load(path)?;
+    let probes = tinybench_probe::real::list_probes();
+    let found = runner.attached_targets(&probes);
+    if found.is_empty() {
+        anyhow::bail!(
+            "--all-attached: none of the {} board(s) in {} has its probe attached (`tinybench probes` lists what is)",
+            runner.boards.len(),
+            path.display()
+        );
+    }
+    Ok(found)
+}
+
+#[cfg(not(feature = "probe"))]
+fn attached_boards(_: &ProbeArgs) -> anyhow::Result<Vec<String>> {
+    anyhow::bail!("--all-attached needs the `probe` feature (the probe-rs backend)")
 }
 
 /// The host baseline side by side (issue 6), when the suite has one; a stale or
 /// unreadable baseline is reported, never shown.
-fn host_columns(
-    project: &crate::project::Project,
-    target: &crate::config::target::Target,
-    result: &tinybench_results::RunResult,
-) {
+fn host_columns(project: &Project, clock: Option<u64>, result: &tinybench_results::RunResult) {
     match crate::baseline::lookup(project, &result.suite) {
         Ok(l) => {
-            if let Some(text) = report::host::for_lookup(result, &l, Some(target.clock_hz)) {
+            if let Some(text) = report::host::for_lookup(result, &l, clock) {
                 println!("{text}");
             }
         }
         Err(e) => eprintln!("warning: host baseline: {e}"),
     }
-}
-
-/// Record provenance and store the run (issue 8). A store failure is an error (exit 2):
-/// CI must not believe a run was kept when it was not.
-/// Returns the run id. Also used by `tinybench ci`.
-pub fn save(
-    store: &tinybench_results::store::Store,
-    project: &crate::project::Project,
-    target: &crate::config::target::Target,
-    build: &BuildOpts,
-    result: &mut tinybench_results::RunResult,
-) -> anyhow::Result<String> {
-    let toolchain = crate::firmware::toolchain::select(&target.triple, build.toolchain, false)
-        .ok()
-        .map(|t| t.describe());
-    result.meta = crate::provenance::collect(&project.root, toolchain);
-    let id = store.save(result)?;
-    eprintln!("saved run {id} in {}", store.dir().display());
-    Ok(id)
 }

@@ -1,13 +1,15 @@
 //! `tinybench run --model`: one whole `.tflite` model on one target, layer by layer.
 
-use super::run::{Format, RunCmd};
+use super::opts::target_names;
+use super::opts::{Format, RunArgs};
+use crate::config::target::Target;
 use crate::dataset::{Dataset, Task};
 use crate::firmware::gen::{self, ModelTiming};
 use crate::model::{self, Input};
+use crate::project::Project;
 use crate::report;
+use crate::run::{Executed, Payload, RunPlan};
 use std::path::Path;
-use std::time::Duration;
-use tinybench_device::{FirmwareImage, RunLimits};
 
 /// Model options of `run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -92,29 +94,65 @@ fn inputs(
 /// Run every model of a model suite (`run --suite mlperf-tiny`), one after the other;
 /// the exit status is the worst of theirs.
 pub async fn run_suite(
-    cmd: &RunCmd,
+    cmd: &RunArgs,
+    opts: &ModelOpts,
+    project: &Project,
     suite: &crate::config::model_suite::ModelSuite,
 ) -> anyhow::Result<u8> {
     let mut worst = crate::exit::OK;
     for m in &suite.models {
         eprintln!("== {} / {}: {}", suite.name, m.name, m.file.display());
-        worst = worst.max(run_one(cmd, &m.file, m.dataset.as_deref()).await?);
+        worst = worst.max(run_one(cmd, opts, project, &m.file, m.dataset.as_deref()).await?);
     }
     Ok(worst)
 }
 
 /// Run the verb's model mode.
-pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
-    run_one(cmd, path, cmd.model.dataset.as_deref()).await
+pub async fn run(
+    cmd: &RunArgs,
+    opts: &ModelOpts,
+    project: &Project,
+    path: &Path,
+) -> anyhow::Result<u8> {
+    run_one(cmd, opts, project, path, opts.dataset.as_deref()).await
 }
 
-async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::Result<u8> {
-    let project = cmd.project.project()?;
+/// The one target of a model run, parsed once.
+fn model_target(cmd: &RunArgs, opts: &ModelOpts, project: &Project) -> anyhow::Result<Target> {
+    if cmd.all_attached {
+        anyhow::bail!(
+            "--all-attached runs a suite on every attached board; a model runs on one target: give one --target"
+        );
+    }
     if cmd.target.len() > 1 {
         anyhow::bail!("--model runs on one target at a time; give one --target");
     }
-    let target = project.target(crate::fleet::single(&cmd.target))?;
-    let opts = &cmd.model;
+    if opts.reps == 0 {
+        anyhow::bail!("--reps 0 would time no inference: give --reps 1 or more");
+    }
+    let names = target_names(&cmd.target);
+    Ok(project.target(&names[0])?)
+}
+
+/// Everything the model's firmwares share.
+struct ModelRun<'a> {
+    cmd: &'a RunArgs,
+    opts: &'a ModelOpts,
+    project: &'a Project,
+    target: Target,
+    prepared: model::Prepared,
+    batches: Vec<std::ops::Range<usize>>,
+    energy: Option<crate::energy::Plan>,
+}
+
+async fn run_one(
+    cmd: &RunArgs,
+    opts: &ModelOpts,
+    project: &Project,
+    path: &Path,
+    dataset: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let target = model_target(cmd, opts, project)?;
     // Everything that can be refused is refused before a build or a device: the model
     // (unsupported op or quantization), its inputs, and its fit in flash and RAM.
     let (m, compiled) = model::load(path, opts.variant.kernels())?;
@@ -132,71 +170,35 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
         prepared.inputs.len(),
         opts.inputs_per_build,
     );
-    let timing = ModelTiming {
-        warmup: opts.warmup,
-        reps: opts.reps,
+    let energy = crate::energy::plan(&cmd.energy.energy, &target)?;
+    let run = ModelRun {
+        cmd,
+        opts,
+        project,
+        target,
+        prepared,
+        batches,
+        energy,
     };
-    let first = payload(&prepared, batches[0].clone(), timing);
-    crate::firmware::build::check_fit(&target, &first)?;
-    drop(crate::backend::open(&target)?);
-    let energy = crate::energy::plan(&cmd.energy, &target)?;
-    // A measured source needs the firmware to mark each timed region (PPK2 pin, power
-    // monitor readings): the model firmware's inferences and layers are marked as a
-    // suite's repetitions are.
-    let mut build = cmd.build.clone();
-    build
-        .firmware_features
-        .extend(energy.iter().flat_map(|p| p.firmware_features()));
-    let (mut finished, footprint) = build_and_run(
-        cmd, &project, &target, &build, &prepared, &batches, 0, first, energy,
-    )
-    .await?;
-    let mut outputs = prepared.device_outputs(&finished.events, 0);
-    // The rest of a large dataset: firmwares that run their inputs once, untimed but
-    // checked layer by layer on their own first input like the first firmware.
-    let mut rest_ok = true;
-    for (k, range) in batches.iter().enumerate().skip(1) {
-        let untimed = ModelTiming { warmup: 0, reps: 1 };
-        let p = payload(&prepared, range.clone(), untimed);
-        let (more, _) = build_and_run(
-            cmd, &project, &target, &build, &prepared, &batches, k, p, None,
-        )
-        .await?;
-        if !more.passed() {
-            more.eprint_failures(&format!(
-                "{} (firmware {}/{})",
-                target.name,
-                k + 1,
-                batches.len()
-            ));
-            rest_ok = false;
-        }
-        for (o, got) in outputs
-            .iter_mut()
-            .zip(prepared.device_outputs(&more.events, range.start))
-        {
-            if got.is_some() {
-                *o = got;
-            }
-        }
-    }
-    let mut summary = prepared.summary(&outputs, &finished.events, footprint, &target);
-    if let Some(task) = task {
-        match prepared.quality(task, &outputs) {
-            Ok(q) => summary.quality = q,
-            Err(e) => eprintln!("warning: no quality metrics: {e}"),
-        }
-    }
+    let first = run.plan(0);
+    crate::firmware::build::check_fit(&run.target, &first.payload.firmware())?;
+    crate::run::check(&first)?;
+    run.announce(0);
+    let mut executed = run.execute(first).await?;
+    let mut outputs = run.prepared.device_outputs(&executed.finished.events, 0);
+    let rest_ok = run.rest(&mut outputs).await?;
+    let summary = run.summarize(&outputs, &executed, task);
     let outputs_ok = summary.host_mismatches == 0
         && summary
             .reference
             .as_ref()
             .is_none_or(|r| r.mismatched.is_empty());
-    finished.result.model = Some(summary);
+    executed.finished.result.model = Some(summary);
     if !cmd.no_save {
-        let store = cmd.store.store(Some(&project));
-        super::run::save(&store, &project, &target, &build, &mut finished.result)?;
+        let store = cmd.store.store(Some(project));
+        super::save(&store, project, &mut executed)?;
     }
+    let finished = &executed.finished;
     match cmd.format {
         Format::Table => {
             if let Some(text) = report::model::render(&finished.result) {
@@ -206,12 +208,125 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
         }
         Format::Json => println!("{}", report::json::render(&finished.result)),
     }
-    finished.eprint_failures(&target.name);
+    finished.eprint_failures(&run.target.name);
     Ok(if finished.passed() && rest_ok && outputs_ok {
         crate::exit::OK
     } else {
         crate::exit::BENCH_FAILED
     })
+}
+
+impl ModelRun<'_> {
+    /// The plan of firmware `k`: the first is timed (warm-up and repetitions), the others
+    /// run their inputs once, untimed but checked layer by layer.
+    fn plan(&self, k: usize) -> RunPlan {
+        let opts = self.opts;
+        let range = self.batches[k].clone();
+        let timing = if k == 0 {
+            ModelTiming {
+                warmup: opts.warmup,
+                reps: opts.reps,
+            }
+        } else {
+            ModelTiming { warmup: 0, reps: 1 }
+        };
+        let inputs: Vec<Vec<i8>> = self.prepared.inputs[range.clone()]
+            .iter()
+            .map(|i| i.data.clone())
+            .collect();
+        let payload = Payload::Model {
+            name: self.prepared.compiled.name.clone(),
+            firmware: gen::model(&self.prepared.compiled, &inputs, timing),
+            cases: self.prepared.specs(range.start),
+        };
+        // Every inference the firmware runs: warm-up, timed, the layer pass and its inputs.
+        let inferences = (timing.warmup + timing.reps) as u64 + range.len() as u64;
+        let budget = crate::run::plan::model_budget(self.prepared.compiled.macs(), inferences);
+        let cmd = self.cmd;
+        RunPlan::new(
+            self.target.clone(),
+            payload,
+            cmd.build.settings(&self.project.root),
+        )
+        .with_limits(cmd.limits.limits(budget))
+        .with_probe(cmd.probe.opts())
+        // A measured source needs the firmware to mark each timed region (PPK2 pin, power
+        // monitor readings): only the timed firmware is measured.
+        .with_energy(if k == 0 { self.energy.clone() } else { None })
+    }
+
+    /// Which inputs firmware `k` runs, when the dataset needs several.
+    fn announce(&self, k: usize) {
+        let range = &self.batches[k];
+        if self.batches.len() > 1 {
+            eprintln!(
+                "firmware {}/{}: inputs {}–{} of {}",
+                k + 1,
+                self.batches.len(),
+                range.start + 1,
+                range.end,
+                self.prepared.inputs.len()
+            );
+        }
+    }
+
+    async fn execute(&self, plan: RunPlan) -> anyhow::Result<Executed> {
+        let progress = super::progress::Progress::new();
+        let executed =
+            tokio::task::spawn_blocking(move || crate::run::execute(&plan, progress)).await??;
+        for w in &executed.finished.warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(executed)
+    }
+
+    /// The rest of a large dataset, firmware after firmware; their outputs fill in
+    /// `outputs`. Whether they all passed.
+    async fn rest(&self, outputs: &mut [Option<Vec<i8>>]) -> anyhow::Result<bool> {
+        let mut ok = true;
+        for (k, range) in self.batches.iter().enumerate().skip(1) {
+            self.announce(k);
+            let more = self.execute(self.plan(k)).await?;
+            if !more.finished.passed() {
+                more.finished.eprint_failures(&format!(
+                    "{} (firmware {}/{})",
+                    self.target.name,
+                    k + 1,
+                    self.batches.len()
+                ));
+                ok = false;
+            }
+            let got = self
+                .prepared
+                .device_outputs(&more.finished.events, range.start);
+            for (o, g) in outputs.iter_mut().zip(got) {
+                if g.is_some() {
+                    *o = g;
+                }
+            }
+        }
+        Ok(ok)
+    }
+
+    /// The model part of the result, with quality metrics when the inputs are labelled.
+    fn summarize(
+        &self,
+        outputs: &[Option<Vec<i8>>],
+        executed: &Executed,
+        task: Option<Task>,
+    ) -> tinybench_results::ModelSummary {
+        let footprint = executed.footprint.unwrap_or_default();
+        let mut summary =
+            self.prepared
+                .summary(outputs, &executed.finished.events, footprint, &self.target);
+        if let Some(task) = task {
+            match self.prepared.quality(task, outputs) {
+                Ok(q) => summary.quality = q,
+                Err(e) => eprintln!("warning: no quality metrics: {e}"),
+            }
+        }
+        summary
+    }
 }
 
 /// Split `n` inputs into the firmwares that run them: each holds the weights (`blob`
@@ -234,85 +349,6 @@ fn batches(
         .collect()
 }
 
-fn payload(
-    prepared: &model::Prepared,
-    range: std::ops::Range<usize>,
-    timing: ModelTiming,
-) -> crate::firmware::gen::Payload {
-    let inputs: Vec<Vec<i8>> = prepared.inputs[range]
-        .iter()
-        .map(|i| i.data.clone())
-        .collect();
-    gen::model(&prepared.compiled, &inputs, timing)
-}
-
-/// Build one firmware of the run and run it: firmware `k` of `batches`, whose first
-/// input is `batches[k].start`.
-#[allow(clippy::too_many_arguments)]
-async fn build_and_run(
-    cmd: &RunCmd,
-    project: &crate::project::Project,
-    target: &crate::config::target::Target,
-    build: &super::BuildOpts,
-    prepared: &model::Prepared,
-    batches: &[std::ops::Range<usize>],
-    k: usize,
-    payload: crate::firmware::gen::Payload,
-    energy: Option<crate::energy::Plan>,
-) -> anyhow::Result<(crate::runner::Finished, tinybench_device::Footprint)> {
-    let range = &batches[k];
-    if batches.len() > 1 {
-        eprintln!(
-            "firmware {}/{}: inputs {}–{} of {}",
-            k + 1,
-            batches.len(),
-            range.start + 1,
-            range.end,
-            prepared.inputs.len()
-        );
-    }
-    let built = super::build::firmware_for(project, target, &payload, build).await?;
-    let elf = std::fs::read(&built.elf)?;
-    let footprint = FirmwareImage::parse(elf.clone())?.footprint()?;
-    let timing = if k == 0 {
-        (cmd.model.warmup + cmd.model.reps) as u64
-    } else {
-        1
-    };
-    let limits = RunLimits {
-        max_instructions: cmd.max_instructions.unwrap_or_else(|| {
-            // Every inference the firmware runs: warm-up, timed, the layer pass and its
-            // inputs. 32 instructions per MAC is over four times the slowest layer
-            // measured (7.2 per MAC, ResNet-8 on RV32IMAC).
-            let inferences = timing + range.len() as u64;
-            super::run::SUITE_BUDGET + 32 * prepared.compiled.macs() * inferences
-        }),
-        wall_timeout: Duration::from_secs(cmd.timeout),
-    };
-    let specs = prepared.specs(range.start);
-    let names = specs.iter().map(|c| c.name.clone()).collect();
-    let (bar, mut on_event) = super::run::progress(&target.name, "layers", names);
-    let (t, name) = (target.clone(), prepared.compiled.name.clone());
-    let finished = tokio::task::spawn_blocking(move || {
-        crate::runner::run_specs(
-            &t,
-            &name,
-            &specs,
-            elf,
-            built.suite_hash,
-            &limits,
-            energy,
-            &mut on_event,
-        )
-    })
-    .await??;
-    bar.finish_and_clear();
-    for w in &finished.warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok((finished, footprint))
-}
-
 /// The first input's output tensor, when it is small enough to read (a classifier's
 /// scores).
 fn print_small_output(outputs: &[Option<Vec<i8>>]) {
@@ -325,7 +361,88 @@ fn print_small_output(outputs: &[Option<Vec<i8>>]) {
 
 #[cfg(test)]
 mod tests {
-    use super::batches;
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: super::super::run::RunCmd,
+    }
+
+    /// The probe and limit options reach the model's plans: the issue was that model mode
+    /// opened boards with environment variables only.
+    #[test]
+    fn model_plans_carry_the_probe_options_and_limits() {
+        use tinybench_model::testing::{single_op_model, tflite};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reshape.tflite");
+        let bytes = single_op_model(tflite::BuiltinOperator::RESHAPE, tflite::TensorType::INT8);
+        std::fs::write(&path, bytes).unwrap();
+        let p = path.to_str().unwrap();
+        let cli = Cli::parse_from([
+            "tinybench",
+            "--target",
+            "nrf52840",
+            "--model",
+            p,
+            "--probe",
+            "1366:1015",
+            "--runner-config",
+            "rc.toml",
+            "--case-timeout",
+            "7",
+            "--attach-attempts",
+            "5",
+            "--timeout",
+            "9",
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+        ]);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let project = Project::find(Some(&root)).unwrap();
+        let target = model_target(&cli.run.args, &cli.run.model, &project).unwrap();
+        let (m, compiled) =
+            model::load(&path, tinybench_kernels::case::Variant::Reference).unwrap();
+        let input = model::seeded_input(compiled.input.len as usize, 1);
+        let prepared = model::prepare(m, compiled, vec![input]).unwrap();
+        let run = ModelRun {
+            cmd: &cli.run.args,
+            opts: &cli.run.model,
+            project: &project,
+            target,
+            prepared,
+            batches: std::iter::once(0..1).collect(),
+            energy: None,
+        };
+        let plan = run.plan(0);
+        assert_eq!(plan.target.name, "nrf52840");
+        assert_eq!(plan.probe.probe.as_deref(), Some("1366:1015"));
+        assert_eq!(
+            plan.probe.runner_config.as_deref(),
+            Some(std::path::Path::new("rc.toml"))
+        );
+        assert_eq!(
+            plan.probe.case_timeout,
+            Some(std::time::Duration::from_secs(7))
+        );
+        assert_eq!(plan.probe.attach_attempts, 5);
+        assert_eq!(plan.limits.wall_timeout, std::time::Duration::from_secs(9));
+        // Two timed inferences and the layer pass of one input: the model budget.
+        let macs = run.prepared.compiled.macs();
+        assert_eq!(
+            plan.limits.max_instructions,
+            crate::run::plan::model_budget(macs, 3)
+        );
+        // --reps 0 is refused before anything is loaded.
+        let cli = Cli::parse_from(["tinybench", "--model", p, "--reps", "0"]);
+        let err = model_target(&cli.run.args, &cli.run.model, &project)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--reps 0"), "{err}");
+    }
     use crate::config::target::tests::{parse, GOOD};
     use crate::config::target::Target;
 

@@ -1,14 +1,15 @@
-//! From a built firmware to a [`RunResult`]: open the device, run, and analyse on the
-//! host (overhead subtraction, statistics, checksums). The same code for every backend.
+//! From a device's raw events to a [`RunResult`]: overhead subtraction, statistics,
+//! checksums, modeled cycles and energy per case. Pure: the same code for every backend,
+//! tested without a device.
 
 use crate::config::suite::Suite;
 use crate::config::target::Target;
+use crate::energy::Region;
 use crate::host;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tinybench_device::protocol::Event;
-use tinybench_device::{run_firmware, FirmwareImage, RunLimits, RunOutcome, RunOutput};
-use tinybench_results::{stats, CaseResult, CaseStatus, RunResult, SCHEMA_VERSION};
+use tinybench_device::{RunOutcome, RunOutput};
+use tinybench_results::{stats, CaseEnergy, CaseResult, CaseStatus, RunResult, SCHEMA_VERSION};
 
 /// A finished run: the result and how the firmware ended.
 pub struct Finished {
@@ -29,19 +30,23 @@ impl Finished {
         self.outcome == RunOutcome::Completed && self.result.cases.iter().all(|c| c.status.is_ok())
     }
 
+    /// The names of the cases that did not pass.
+    pub fn failed_cases(&self) -> Vec<&str> {
+        self.result
+            .cases
+            .iter()
+            .filter(|c| !c.status.is_ok())
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
     /// Say on stderr, under `name`, how the firmware ended if not normally and which
     /// cases failed.
     pub fn eprint_failures(&self, name: &str) {
         if self.outcome != RunOutcome::Completed {
             eprintln!("error: {name}: {}", self.outcome.describe());
         }
-        let failed: Vec<&str> = self
-            .result
-            .cases
-            .iter()
-            .filter(|c| !c.status.is_ok())
-            .map(|c| c.name.as_str())
-            .collect();
+        let failed = self.failed_cases();
         if !failed.is_empty() {
             eprintln!(
                 "error: {name}: {} case(s) failed: {}",
@@ -70,7 +75,7 @@ pub struct CaseSpec {
     pub host_checksum: u32,
 }
 
-/// The cases of a suite, with the host's checksums.
+/// The cases of a suite, with the host's checksums (computed here, on the host).
 pub fn suite_specs(suite: &Suite) -> Vec<CaseSpec> {
     suite
         .cases
@@ -86,111 +91,76 @@ pub fn suite_specs(suite: &Suite) -> Vec<CaseSpec> {
         .collect()
 }
 
-/// Run a built firmware of a suite on the target's device.
-pub fn run(
-    target: &Target,
-    suite: &Suite,
-    elf: Vec<u8>,
-    suite_hash: u32,
-    limits: &RunLimits,
-    energy: Option<crate::energy::Plan>,
-    on_event: &mut dyn FnMut(&Event),
-) -> anyhow::Result<Finished> {
-    let specs = suite_specs(suite);
-    run_specs(
-        target,
-        &suite.name,
-        &specs,
-        elf,
-        suite_hash,
-        limits,
-        energy,
-        on_event,
-    )
+/// What the run was, besides the device's output: for the result's header.
+pub struct RunIdentity<'a> {
+    /// The target.
+    pub target: &'a Target,
+    /// Suite or model name.
+    pub name: &'a str,
+    /// The cases the host expects.
+    pub specs: &'a [CaseSpec],
+    /// The payload hash the firmware announced.
+    pub suite_hash: u32,
+    /// SHA-256 of the ELF, hex.
+    pub firmware_sha256: String,
 }
 
-/// Run a built firmware whose cases are `specs` (a suite's, or a model's inference and
-/// layers) on the target's device.
-#[allow(clippy::too_many_arguments)]
-pub fn run_specs(
-    target: &Target,
-    name: &str,
-    specs: &[CaseSpec],
-    elf: Vec<u8>,
-    suite_hash: u32,
-    limits: &RunLimits,
-    energy: Option<crate::energy::Plan>,
-    on_event: &mut dyn FnMut(&Event),
-) -> anyhow::Result<Finished> {
-    let firmware_sha256: String = Sha256::digest(&elf)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let image = FirmwareImage::parse(elf)?;
-    let mut device = crate::backend::open(target)?;
-    let recording = crate::energy::start(energy)?;
-    let out = run_firmware(device.as_mut(), &image, Some(suite_hash), limits, on_event)?;
-    let energy = recording.finish()?;
-    Ok(analyse(
-        target,
-        name,
-        specs,
-        suite_hash,
-        firmware_sha256,
-        out,
-        energy.as_ref(),
-    ))
+/// The device's frames sorted by kind and case.
+#[derive(Default)]
+struct Collected {
+    overhead: Vec<u64>,
+    raw: BTreeMap<u32, Vec<u64>>,
+    checksums: BTreeMap<u32, u32>,
+    kernel_errors: BTreeMap<u32, u32>,
+    warnings: Vec<String>,
 }
 
-/// Turn the device's raw events into a result. Pure: tested without a device.
-pub fn analyse(
-    target: &Target,
-    suite_name: &str,
-    specs: &[CaseSpec],
-    suite_hash: u32,
-    firmware_sha256: String,
-    out: RunOutput,
-    energy_input: Option<&crate::energy::Input>,
-) -> Finished {
-    let mut overhead_samples = Vec::new();
-    let mut raw: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
-    let mut checksums: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut kernel_errors: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut warnings = Vec::new();
+fn collect(out: &RunOutput, cases: usize) -> Collected {
+    let mut c = Collected::default();
     for ev in &out.events {
         match *ev {
-            Event::Overhead { count, .. } => overhead_samples.push(count as u64),
-            Event::Sample { id, count, .. } => raw.entry(id).or_default().push(count as u64),
+            Event::Overhead { count, .. } => c.overhead.push(count as u64),
+            Event::Sample { id, count, .. } => c.raw.entry(id).or_default().push(count as u64),
             Event::Checksum { id, value } => {
-                checksums.insert(id, value);
+                c.checksums.insert(id, value);
             }
             Event::KernelError { id, code } => {
-                kernel_errors.insert(id, code);
+                c.kernel_errors.insert(id, code);
             }
-            Event::Hello { cases, .. } if cases as usize != specs.len() => warnings.push(format!(
-                "firmware announced {cases} cases, the host expects {}",
-                specs.len()
+            Event::Hello { cases: n, .. } if n as usize != cases => c.warnings.push(format!(
+                "firmware announced {n} cases, the host expects {cases}"
             )),
             _ => {}
         }
     }
     if out.corrupt_frames > 0 {
-        warnings.push(format!(
+        c.warnings.push(format!(
             "{} corrupt defmt frame(s) skipped",
             out.corrupt_frames
         ));
     }
-    warnings.extend(out.protocol_errors.iter().map(|e| e.to_string()));
-    let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
-    let modeled = modeled_pairs(&out, &mut warnings);
+    c.warnings
+        .extend(out.protocol_errors.iter().map(|e| e.to_string()));
+    c
+}
+
+/// Turn the device's raw events into a result. Pure: tested without a device.
+pub fn analyse(
+    id: RunIdentity<'_>,
+    out: RunOutput,
+    energy_input: Option<&crate::energy::Input>,
+) -> Finished {
+    let mut c = collect(&out, id.specs.len());
+    let overhead = c.overhead.iter().copied().min().unwrap_or(0);
+    let modeled = modeled_pairs(&out, &mut c.warnings);
     let (mut energy, energy_source) = match energy_for(energy_input, &out, modeled.as_ref()) {
         Ok(Some(((e, issues), label))) => {
-            warnings.extend(issues);
+            c.warnings.extend(issues);
             (Some(e), Some(label))
         }
         Ok(None) => (None, None),
         Err(e) => {
-            warnings.push(format!("no energy figures: {e}"));
+            c.warnings.push(format!("no energy figures: {e}"));
             (None, None)
         }
     };
@@ -198,47 +168,20 @@ pub fn analyse(
         .as_ref()
         .and_then(|m| m.overhead().into_iter().min());
     let mut modeled_by_case = modeled.as_ref().map(Modeled::by_case).unwrap_or_default();
-    let cases = specs
+    let cases = id
+        .specs
         .iter()
         .enumerate()
-        .map(|(i, case)| {
-            let id = i as u32;
-            let raw_samples = raw.remove(&id).unwrap_or_default();
-            let samples: Vec<u64> = raw_samples
-                .iter()
-                .map(|s| s.saturating_sub(overhead))
-                .collect();
-            let energy = energy.as_mut().and_then(|e| e.remove(&id));
-            let modeled_samples: Vec<u64> = modeled_by_case
-                .remove(&id)
+        .map(|(i, spec)| {
+            let case = i as u32;
+            let modeled: Vec<u64> = modeled_by_case
+                .remove(&case)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|c| c.saturating_sub(modeled_overhead.unwrap_or(0)))
+                .map(|v| v.saturating_sub(modeled_overhead.unwrap_or(0)))
                 .collect();
-            let device_checksum = checksums.get(&id).copied();
-            let host_checksum = case.host_checksum;
-            let status = match (kernel_errors.get(&id), device_checksum) {
-                (Some(code), _) => CaseStatus::KernelError(format!("kernel error code {code}")),
-                (None, Some(v)) if v == host_checksum => CaseStatus::Ok,
-                (None, Some(_)) => CaseStatus::ChecksumMismatch,
-                (None, None) => CaseStatus::Incomplete(out.outcome.describe()),
-            };
-            CaseResult {
-                name: case.name.clone(),
-                kernel: case.kernel.clone(),
-                shape: case.shape.clone(),
-                variant: case.variant.clone(),
-                macs: case.macs,
-                summary: stats::summarize(&samples),
-                modeled_summary: stats::summarize(&modeled_samples),
-                energy,
-                modeled_samples,
-                raw_samples,
-                samples,
-                device_checksum,
-                host_checksum,
-                status,
-            }
+            let energy = energy.as_mut().and_then(|e| e.remove(&case));
+            case_result(spec, case, &mut c, overhead, modeled, energy, &out.outcome)
         })
         .collect();
     let result = RunResult {
@@ -246,17 +189,17 @@ pub fn analyse(
         tinybench_version: env!("CARGO_PKG_VERSION").to_string(),
         // Provenance (git, toolchain, host) is filled in by the caller before storing.
         meta: Default::default(),
-        target: target.name.clone(),
-        core: target.core.name().to_string(),
+        target: id.target.name.clone(),
+        core: id.target.core.name().to_string(),
         backend: out.info.backend.clone(),
-        suite: suite_name.to_string(),
-        suite_hash: format!("{suite_hash:08x}"),
-        firmware_sha256,
+        suite: id.name.to_string(),
+        suite_hash: format!("{:08x}", id.suite_hash),
+        firmware_sha256: id.firmware_sha256,
         unix_time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         count_kind: out.info.count_kind,
-        overhead_samples,
+        overhead_samples: std::mem::take(&mut c.overhead),
         overhead,
         cases,
         cycle_model: modeled.map(|m| m.model),
@@ -267,8 +210,48 @@ pub fn analyse(
     Finished {
         result,
         outcome: out.outcome,
-        warnings,
+        warnings: c.warnings,
         events: out.events,
+    }
+}
+
+/// One case's result from its frames.
+fn case_result(
+    spec: &CaseSpec,
+    case: u32,
+    c: &mut Collected,
+    overhead: u64,
+    modeled_samples: Vec<u64>,
+    energy: Option<CaseEnergy>,
+    outcome: &RunOutcome,
+) -> CaseResult {
+    let raw_samples = c.raw.remove(&case).unwrap_or_default();
+    let samples: Vec<u64> = raw_samples
+        .iter()
+        .map(|s| s.saturating_sub(overhead))
+        .collect();
+    let device_checksum = c.checksums.get(&case).copied();
+    let status = match (c.kernel_errors.get(&case), device_checksum) {
+        (Some(code), _) => CaseStatus::KernelError(format!("kernel error code {code}")),
+        (None, Some(v)) if v == spec.host_checksum => CaseStatus::Ok,
+        (None, Some(_)) => CaseStatus::ChecksumMismatch,
+        (None, None) => CaseStatus::Incomplete(outcome.describe()),
+    };
+    CaseResult {
+        name: spec.name.clone(),
+        kernel: spec.kernel.clone(),
+        shape: spec.shape.clone(),
+        variant: spec.variant.clone(),
+        macs: spec.macs,
+        summary: stats::summarize(&samples),
+        modeled_summary: stats::summarize(&modeled_samples),
+        energy,
+        modeled_samples,
+        raw_samples,
+        samples,
+        device_checksum,
+        host_checksum: spec.host_checksum,
+        status,
     }
 }
 
@@ -300,23 +283,12 @@ fn energy_for(
     Ok(Some(((e, issues), label)))
 }
 
-/// One timed region on the modeled-cycle timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region {
-    /// The case it timed, or `None` for an empty (overhead) region.
-    pub case: Option<u32>,
-    /// Modeled cycles since reset at the region's first counter read.
-    pub start: u64,
-    /// … and at its second.
-    pub end: u64,
-}
-
 /// Modeled counts per region, from the backend's modeled cycles at each counter read.
-pub struct Modeled {
+struct Modeled {
     /// The cycle model's name.
-    pub model: String,
+    model: String,
     /// Every timed region, in order.
-    pub regions: Vec<Region>,
+    regions: Vec<Region>,
 }
 
 impl Modeled {
@@ -362,7 +334,7 @@ fn modeled_pairs(out: &RunOutput, warnings: &mut Vec<String>) -> Option<Modeled>
         .collect();
     // A run cut short (fault, timeout) may have read the counter for a region whose
     // frame never came: extra trailing reads are expected then.
-    let complete = out.outcome == tinybench_device::RunOutcome::Completed;
+    let complete = out.outcome == RunOutcome::Completed;
     if m.reads.len() < 2 * cases.len() || (complete && m.reads.len() != 2 * cases.len()) {
         warnings.push(format!(
             "no modeled cycles: {} counter reads for {} timed regions",

@@ -1,0 +1,30 @@
+//! The one run path. A verb turns its options into [`RunPlan`]s; [`execute`] (one plan)
+//! and [`execute_all`] (several devices in parallel) check the device, build the
+//! firmware, run it on whichever backend the target names and analyse the result on the
+//! host. Nothing here knows the command line.
+//!
+//! [`plan`] is what a run is, [`execute`](mod@execute) how it runs and the [`Sink`]
+//! observing it, [`analyse`] how raw events become a result, [`parallel`] several devices
+//! at once, [`save`] the result into the store with its provenance.
+
+pub mod analyse;
+pub mod execute;
+pub mod parallel;
+pub mod plan;
+
+pub use analyse::{suite_specs, CaseSpec, Finished};
+pub use execute::{build, check, execute, run_built, Executed, Quiet, RunError, Sink};
+pub use parallel::{check_all, execute_all};
+pub use plan::{BuildSettings, Payload, RunPlan, DEFAULT_TARGET, SUITE_BUDGET};
+
+/// Record provenance (git state of the project, toolchain, host) and store the run.
+/// Returns the run id.
+pub fn save(
+    store: &tinybench_results::store::Store,
+    project_root: &std::path::Path,
+    toolchain: Option<String>,
+    result: &mut tinybench_results::RunResult,
+) -> Result<String, tinybench_results::store::StoreError> {
+    result.meta = crate::provenance::collect(project_root, toolchain);
+    store.save(result)
+}
