@@ -6,6 +6,7 @@
 //! each case as far as its kernel has that variant. Without `variants` a case runs the
 //! reference under its own name.
 
+mod op_kinds;
 mod ops;
 mod shape;
 

@@ -10,11 +10,11 @@ use tinybench_kernels::case::*;
 use tinybench_kernels::quant::quantize_multiplier;
 
 /// Longest accumulation a case may ask for: 16384 · 255 · 128 + bias stays inside i32.
-const MAX_ACCUMULATION: u64 = 16_384;
+pub(super) const MAX_ACCUMULATION: u64 = 16_384;
 /// Largest single tensor, in elements; the firmware keeps all of a case in RAM.
-const MAX_ELEMENTS: u64 = 1 << 20;
+pub(super) const MAX_ELEMENTS: u64 = 1 << 20;
 /// Largest spatial extent, kernel size, stride or dilation.
-const MAX_DIM: u64 = 4096;
+pub(super) const MAX_DIM: u64 = 4096;
 
 /// One `[[case]]` as written: the common keys, then the kernel-specific ones (all
 /// optional here; each kernel says which it requires and which it accepts). One flat
@@ -29,33 +29,33 @@ pub(super) struct RawCase {
     pub reps: Option<Spanned<u32>>,
     pub variants: Option<Spanned<Vec<String>>>,
     // fully_connected
-    batches: Option<Spanned<u64>>,
-    in_features: Option<Spanned<u64>>,
-    out_features: Option<Spanned<u64>>,
+    pub(super) batches: Option<Spanned<u64>>,
+    pub(super) in_features: Option<Spanned<u64>>,
+    pub(super) out_features: Option<Spanned<u64>>,
     // spatial ops: [height, width, channels], [kh, kw], [sh, sw], [dh, dw]
-    input: Option<Spanned<Vec<u64>>>,
-    kernel_size: Option<Spanned<Vec<u64>>>,
-    stride: Option<Spanned<Vec<u64>>>,
-    dilation: Option<Spanned<Vec<u64>>>,
-    padding: Option<Spanned<String>>,
-    out_channels: Option<Spanned<u64>>,
-    depth_multiplier: Option<Spanned<u64>>,
+    pub(super) input: Option<Spanned<Vec<u64>>>,
+    pub(super) kernel_size: Option<Spanned<Vec<u64>>>,
+    pub(super) stride: Option<Spanned<Vec<u64>>>,
+    pub(super) dilation: Option<Spanned<Vec<u64>>>,
+    pub(super) padding: Option<Spanned<String>>,
+    pub(super) out_channels: Option<Spanned<u64>>,
+    pub(super) depth_multiplier: Option<Spanned<u64>>,
     // softmax
-    rows: Option<Spanned<u64>>,
-    depth: Option<Spanned<u64>>,
-    beta: Option<Spanned<f64>>,
+    pub(super) rows: Option<Spanned<u64>>,
+    pub(super) depth: Option<Spanned<u64>>,
+    pub(super) beta: Option<Spanned<f64>>,
     // add / mul
-    elements: Option<Spanned<u64>>,
-    input2_zero_point: Option<Spanned<i64>>,
-    input2_scale: Option<Spanned<f64>>,
+    pub(super) elements: Option<Spanned<u64>>,
+    pub(super) input2_zero_point: Option<Spanned<i64>>,
+    pub(super) input2_scale: Option<Spanned<f64>>,
     // quantization
-    input_zero_point: Option<Spanned<i64>>,
-    output_zero_point: Option<Spanned<i64>>,
+    pub(super) input_zero_point: Option<Spanned<i64>>,
+    pub(super) output_zero_point: Option<Spanned<i64>>,
     /// input_scale · weight_scale / output_scale.
-    requant_scale: Option<Spanned<f64>>,
-    input_scale: Option<Spanned<f64>>,
-    output_scale: Option<Spanned<f64>>,
-    activation: Option<Spanned<String>>,
+    pub(super) requant_scale: Option<Spanned<f64>>,
+    pub(super) input_scale: Option<Spanned<f64>>,
+    pub(super) output_scale: Option<Spanned<f64>>,
+    pub(super) activation: Option<Spanned<String>>,
 }
 
 /// The kernels a suite may name.
@@ -164,15 +164,20 @@ pub(super) struct OpCheck<'a, 'b> {
 }
 
 impl OpCheck<'_, '_> {
-    fn f(&self, name: &str) -> String {
+    pub(super) fn f(&self, name: &str) -> String {
         format!("case[{}].{name}", self.index)
     }
 
-    fn err(&self, span: Range<usize>, field: &str, msg: impl Into<String>) -> ConfigError {
+    pub(super) fn err(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        msg: impl Into<String>,
+    ) -> ConfigError {
         self.src.error(Some(span), Some(&self.f(field)), msg)
     }
 
-    fn req<'v, T>(
+    pub(super) fn req<'v, T>(
         &self,
         v: &'v Option<Spanned<T>>,
         field: &str,
@@ -188,7 +193,7 @@ impl OpCheck<'_, '_> {
         })
     }
 
-    fn dim(&self, v: &Spanned<u64>, field: &str, hi: u64) -> Result<usize, ConfigError> {
+    pub(super) fn dim(&self, v: &Spanned<u64>, field: &str, hi: u64) -> Result<usize, ConfigError> {
         if (1..=hi).contains(v.get_ref()) {
             Ok(*v.get_ref() as usize)
         } else {
@@ -196,7 +201,7 @@ impl OpCheck<'_, '_> {
         }
     }
 
-    fn pair(
+    pub(super) fn pair(
         &self,
         v: Option<&Spanned<Vec<u64>>>,
         field: &str,
@@ -214,7 +219,7 @@ impl OpCheck<'_, '_> {
         }
     }
 
-    fn zp(&self, v: &Spanned<i64>, field: &str) -> Result<i32, ConfigError> {
+    pub(super) fn zp(&self, v: &Spanned<i64>, field: &str) -> Result<i32, ConfigError> {
         if (-128..=127).contains(v.get_ref()) {
             Ok(*v.get_ref() as i32)
         } else {
@@ -226,7 +231,7 @@ impl OpCheck<'_, '_> {
         }
     }
 
-    fn scale(&self, v: &Spanned<f64>, field: &str) -> Result<f64, ConfigError> {
+    pub(super) fn scale(&self, v: &Spanned<f64>, field: &str) -> Result<f64, ConfigError> {
         let s = *v.get_ref();
         if s > 0.0 && s < 65_536.0 {
             Ok(s)
@@ -235,7 +240,11 @@ impl OpCheck<'_, '_> {
         }
     }
 
-    fn multiplier(&self, v: &Spanned<f64>, field: &str) -> Result<(i32, i32), ConfigError> {
+    pub(super) fn multiplier(
+        &self,
+        v: &Spanned<f64>,
+        field: &str,
+    ) -> Result<(i32, i32), ConfigError> {
         let (m, s) = quantize_multiplier(self.scale(v, field)?);
         if m == 0 {
             return Err(self.err(v.span(), field, "too small to represent (below 2^-31)"));
@@ -243,7 +252,12 @@ impl OpCheck<'_, '_> {
         Ok((m, s))
     }
 
-    fn limit(&self, elems: u64, span: Range<usize>, field: &str) -> Result<(), ConfigError> {
+    pub(super) fn limit(
+        &self,
+        elems: u64,
+        span: Range<usize>,
+        field: &str,
+    ) -> Result<(), ConfigError> {
         if elems > MAX_ELEMENTS {
             return Err(self.err(
                 span,
@@ -255,7 +269,7 @@ impl OpCheck<'_, '_> {
     }
 
     /// The int8 clamp of the case's `activation` for an output zero point.
-    fn activation(&self, r: &RawCase, out_zp: i32) -> Result<(i8, i8), ConfigError> {
+    pub(super) fn activation(&self, r: &RawCase, out_zp: i32) -> Result<(i8, i8), ConfigError> {
         let Some(a) = r.activation.as_ref() else {
             return Ok((-128, 127));
         };
@@ -286,7 +300,7 @@ impl OpCheck<'_, '_> {
     }
 
     /// The spatial window of a conv/depthwise/pool case, and its `[h, w, c]` input.
-    fn window(
+    pub(super) fn window(
         &self,
         r: &RawCase,
         kernel: &str,
@@ -364,221 +378,12 @@ impl OpCheck<'_, '_> {
                 ));
             }
         }
-        let zps = || -> Result<(i32, i32), ConfigError> {
-            Ok((
-                self.zp(
-                    self.req(&r.input_zero_point, "input_zero_point", k)?,
-                    "input_zero_point",
-                )?,
-                self.zp(
-                    self.req(&r.output_zero_point, "output_zero_point", k)?,
-                    "output_zero_point",
-                )?,
-            ))
-        };
         match k {
-            "fully_connected" => {
-                let shape = FcShape {
-                    batches: self.dim(self.req(&r.batches, "batches", k)?, "batches", 1024)?,
-                    in_features: self.dim(
-                        self.req(&r.in_features, "in_features", k)?,
-                        "in_features",
-                        MAX_ACCUMULATION,
-                    )?,
-                    out_features: self.dim(
-                        self.req(&r.out_features, "out_features", k)?,
-                        "out_features",
-                        MAX_ELEMENTS,
-                    )?,
-                };
-                let (b, o) = (
-                    r.batches.as_ref().unwrap().span(),
-                    r.out_features.as_ref().unwrap().span(),
-                );
-                self.limit(
-                    (shape.batches * shape.in_features) as u64,
-                    b.clone(),
-                    "batches",
-                )?;
-                self.limit(
-                    (shape.out_features * shape.in_features) as u64,
-                    o,
-                    "out_features",
-                )?;
-                self.limit((shape.batches * shape.out_features) as u64, b, "batches")?;
-                let (in_zp, out_zp) = zps()?;
-                let (m, s) = self.multiplier(
-                    self.req(&r.requant_scale, "requant_scale", k)?,
-                    "requant_scale",
-                )?;
-                let (act_min, act_max) = self.activation(r, out_zp)?;
-                Ok(Op::FullyConnected {
-                    shape,
-                    params: FcParams {
-                        input_offset: -in_zp,
-                        weights_offset: 0,
-                        output_offset: out_zp,
-                        output_multiplier: m,
-                        output_shift: s,
-                        act_min,
-                        act_max,
-                    },
-                })
-            }
-            "conv2d" | "depthwise_conv2d" => {
-                let (window, in_c) = self.window(r, k, true)?;
-                let (in_zp, out_zp) = zps()?;
-                let (_, shift) = self.multiplier(
-                    self.req(&r.requant_scale, "requant_scale", k)?,
-                    "requant_scale",
-                )?;
-                let (act_min, act_max) = self.activation(r, out_zp)?;
-                let params = ConvParams {
-                    input_offset: -in_zp,
-                    output_offset: out_zp,
-                    act_min,
-                    act_max,
-                };
-                let ks = r.kernel_size.as_ref().unwrap().span();
-                if k == "conv2d" {
-                    let oc = self.req(&r.out_channels, "out_channels", k)?;
-                    let out_c = self.dim(oc, "out_channels", MAX_DIM)?;
-                    let shape = ConvShape {
-                        window,
-                        in_c,
-                        out_c,
-                    };
-                    if (window.taps() * in_c) as u64 > MAX_ACCUMULATION {
-                        return Err(self.err(ks, "kernel_size", format!("k_h · k_w · channels exceeds {MAX_ACCUMULATION} (32-bit accumulator)")));
-                    }
-                    self.limit(shape.weights_len() as u64, oc.span(), "out_channels")?;
-                    self.limit(shape.output_len() as u64, oc.span(), "out_channels")?;
-                    Ok(Op::Conv2d {
-                        shape,
-                        params,
-                        output_shift: shift,
-                    })
-                } else {
-                    let dm = match &r.depth_multiplier {
-                        Some(d) => self.dim(d, "depth_multiplier", 64)?,
-                        None => 1,
-                    };
-                    let shape = DepthwiseShape {
-                        window,
-                        in_c,
-                        depth_multiplier: dm,
-                    };
-                    if window.taps() as u64 > MAX_ACCUMULATION {
-                        return Err(self.err(
-                            ks,
-                            "kernel_size",
-                            format!("k_h · k_w exceeds {MAX_ACCUMULATION} (32-bit accumulator)"),
-                        ));
-                    }
-                    let span = r.input.as_ref().unwrap().span();
-                    self.limit(shape.output_len() as u64, span.clone(), "input")?;
-                    self.limit(shape.weights_len() as u64, span, "input")?;
-                    Ok(Op::DepthwiseConv2d {
-                        shape,
-                        params,
-                        output_shift: shift,
-                    })
-                }
-            }
-            "avg_pool" | "max_pool" => {
-                let (window, channels) = self.window(r, k, false)?;
-                let out_zp = match &r.output_zero_point {
-                    Some(z) => self.zp(z, "output_zero_point")?,
-                    None => -128,
-                };
-                let (act_min, act_max) = self.activation(r, out_zp)?;
-                let shape = PoolShape { window, channels };
-                let params = PoolParams { act_min, act_max };
-                Ok(if k == "avg_pool" {
-                    Op::AvgPool { shape, params }
-                } else {
-                    Op::MaxPool { shape, params }
-                })
-            }
-            "softmax" => {
-                let depth = self.dim(
-                    self.req(&r.depth, "depth", k)?,
-                    "depth",
-                    tinybench_kernels::softmax::MAX_DEPTH as u64,
-                )?;
-                let rows = match &r.rows {
-                    Some(v) => self.dim(v, "rows", 4096)?,
-                    None => 1,
-                };
-                let scale_v = self.req(&r.input_scale, "input_scale", k)?;
-                let scale = self.scale(scale_v, "input_scale")?;
-                let beta = match &r.beta {
-                    Some(b) if *b.get_ref() > 0.0 && *b.get_ref() < 1e6 => *b.get_ref(),
-                    Some(b) => return Err(self.err(b.span(), "beta", "must be a positive real")),
-                    None => 1.0,
-                };
-                let params = SoftmaxParams::new(scale, beta);
-                if !(0..=30).contains(&params.input_left_shift) {
-                    return Err(self.err(scale_v.span(), "input_scale", "input_scale · beta must be between 2^-26 and 2^4 for TFLite's fixed-point softmax"));
-                }
-                self.limit((rows * depth) as u64, scale_v.span(), "rows")?;
-                Ok(Op::Softmax {
-                    shape: SoftmaxShape { rows, depth },
-                    params,
-                })
-            }
-            "add" | "mul" => {
-                let len = self.dim(
-                    self.req(&r.elements, "elements", k)?,
-                    "elements",
-                    MAX_ELEMENTS,
-                )?;
-                let (z1, zo) = zps()?;
-                let z2 = self.zp(
-                    self.req(&r.input2_zero_point, "input2_zero_point", k)?,
-                    "input2_zero_point",
-                )?;
-                let s1 = self.scale(self.req(&r.input_scale, "input_scale", k)?, "input_scale")?;
-                let s2 = self.scale(
-                    self.req(&r.input2_scale, "input2_scale", k)?,
-                    "input2_scale",
-                )?;
-                let so_v = self.req(&r.output_scale, "output_scale", k)?;
-                let so = self.scale(so_v, "output_scale")?;
-                let (act_min, act_max) = self.activation(r, zo)?;
-                if k == "add" {
-                    let params = AddParams::new((s1, z1), (s2, z2), (so, zo), (act_min, act_max));
-                    if params.output_multiplier == 0 {
-                        return Err(self.err(
-                            so_v.span(),
-                            "output_scale",
-                            "too large relative to the input scales",
-                        ));
-                    }
-                    Ok(Op::Add { len, params })
-                } else {
-                    let (m, s) = quantize_multiplier(s1 * s2 / so);
-                    if m == 0 {
-                        return Err(self.err(
-                            so_v.span(),
-                            "output_scale",
-                            "input_scale · input2_scale / output_scale is below 2^-31",
-                        ));
-                    }
-                    Ok(Op::Mul {
-                        len,
-                        params: MulParams {
-                            input1_offset: -z1,
-                            input2_offset: -z2,
-                            output_multiplier: m,
-                            output_shift: s,
-                            output_offset: zo,
-                            act_min,
-                            act_max,
-                        },
-                    })
-                }
-            }
+            "fully_connected" => self.fully_connected(r, k),
+            "conv2d" | "depthwise_conv2d" => self.conv(r, k),
+            "avg_pool" | "max_pool" => self.pool(r, k),
+            "softmax" => self.softmax(r, k),
+            "add" | "mul" => self.elementwise(r, k),
             _ => unreachable!("checked against KERNELS above"),
         }
     }
