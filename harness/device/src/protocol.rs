@@ -67,133 +67,108 @@ pub struct ProtocolError {
     pub message: String,
 }
 
+/// The frames whose arguments are all unsigned integers: shape, arity, and the event
+/// made from the arguments. A table rather than a match so every frame kind is one entry.
+type Build = fn(&[u32]) -> Event;
+const NUMERIC: &[(&str, usize, Build)] = &[
+    ("TB hello schema={} suite={} cases={}", 3, |a| {
+        Event::Hello {
+            schema: a[0],
+            suite_hash: a[1],
+            cases: a[2],
+        }
+    }),
+    ("TB overhead rep={} count={}", 2, |a| Event::Overhead {
+        rep: a[0],
+        count: a[1],
+    }),
+    ("TB case id={}", 1, |a| Event::CaseStart { id: a[0] }),
+    ("TB sample id={} rep={} count={}", 3, |a| Event::Sample {
+        id: a[0],
+        rep: a[1],
+        count: a[2],
+    }),
+    ("TB checksum id={} value={}", 2, |a| Event::Checksum {
+        id: a[0],
+        value: a[1],
+    }),
+    ("TB kernel-error id={} code={}", 2, |a| Event::KernelError {
+        id: a[0],
+        code: a[1],
+    }),
+    ("TB model layers={} inputs={} arena={}", 3, |a| {
+        Event::Model {
+            layers: a[0],
+            inputs: a[1],
+            arena: a[2],
+        }
+    }),
+    ("TB out input={} at={} word={}", 3, |a| Event::OutputWord {
+        input: a[0],
+        at: a[1],
+        word: a[2],
+    }),
+    ("TB stack used={} size={}", 2, |a| Event::Stack {
+        used: a[0],
+        size: a[1],
+    }),
+    ("TB done", 0, |_| Event::Done),
+    ("TB hardfault pc={} lr={} xpsr={}", 3, |a| {
+        Event::HardFault {
+            pc: a[0],
+            lr: a[1],
+            xpsr: a[2],
+        }
+    }),
+    ("TB trap cause={} pc={} tval={}", 3, |a| Event::Trap {
+        cause: a[0],
+        pc: a[1],
+        tval: a[2],
+    }),
+    ("TB power t={} shunt={} bus={}", 3, |a| Event::Power {
+        t: a[0],
+        shunt: a[1],
+        bus: a[2],
+    }),
+    ("TB power-error t={}", 1, |a| Event::PowerError { t: a[0] }),
+    ("TB region id={} rep={} t0={}", 3, |a| Event::Region {
+        id: a[0],
+        rep: a[1],
+        t0: a[2],
+    }),
+];
+
 impl Event {
-    /// Interpret a decoded frame.
+    /// Interpret a decoded frame: a `TB …` frame of an unknown shape, or with arguments of
+    /// the wrong number or type, is a protocol error; any other frame is the firmware's
+    /// own log line.
     pub fn from_frame(f: &DecodedFrame) -> Result<Event, ProtocolError> {
         let bad = || ProtocolError {
             message: f.message.clone(),
         };
-        let n = |i: usize| -> Result<u32, ProtocolError> {
-            match f.args.get(i) {
-                Some(ArgValue::Uint(v)) => u32::try_from(*v).map_err(|_| bad()),
-                _ => Err(bad()),
-            }
-        };
-        let arity = |k: usize| {
-            if f.args.len() == k {
-                Ok(())
-            } else {
-                Err(bad())
-            }
-        };
-        Ok(match f.shape.as_str() {
-            "TB hello schema={} suite={} cases={}" => {
-                arity(3)?;
-                Event::Hello {
-                    schema: n(0)?,
-                    suite_hash: n(1)?,
-                    cases: n(2)?,
-                }
-            }
-            "TB overhead rep={} count={}" => {
-                arity(2)?;
-                Event::Overhead {
-                    rep: n(0)?,
-                    count: n(1)?,
-                }
-            }
-            "TB case id={}" => {
-                arity(1)?;
-                Event::CaseStart { id: n(0)? }
-            }
-            "TB sample id={} rep={} count={}" => {
-                arity(3)?;
-                Event::Sample {
-                    id: n(0)?,
-                    rep: n(1)?,
-                    count: n(2)?,
-                }
-            }
-            "TB checksum id={} value={}" => {
-                arity(2)?;
-                Event::Checksum {
-                    id: n(0)?,
-                    value: n(1)?,
-                }
-            }
-            "TB kernel-error id={} code={}" => {
-                arity(2)?;
-                Event::KernelError {
-                    id: n(0)?,
-                    code: n(1)?,
-                }
-            }
-            "TB model layers={} inputs={} arena={}" => {
-                arity(3)?;
-                Event::Model {
-                    layers: n(0)?,
-                    inputs: n(1)?,
-                    arena: n(2)?,
-                }
-            }
-            "TB out input={} at={} word={}" => {
-                arity(3)?;
-                Event::OutputWord {
-                    input: n(0)?,
-                    at: n(1)?,
-                    word: n(2)?,
-                }
-            }
-            "TB stack used={} size={}" => {
-                arity(2)?;
-                Event::Stack {
-                    used: n(0)?,
-                    size: n(1)?,
-                }
-            }
-            "TB done" => Event::Done,
-            "TB panic {}" => Event::Panic {
+        if f.shape == "TB panic {}" {
+            return Ok(Event::Panic {
                 message: f.message.trim_start_matches("TB panic ").to_string(),
-            },
-            "TB hardfault pc={} lr={} xpsr={}" => {
-                arity(3)?;
-                Event::HardFault {
-                    pc: n(0)?,
-                    lr: n(1)?,
-                    xpsr: n(2)?,
-                }
+            });
+        }
+        if let Some((_, arity, build)) = NUMERIC.iter().find(|(s, _, _)| *s == f.shape) {
+            if f.args.len() != *arity {
+                return Err(bad());
             }
-            "TB trap cause={} pc={} tval={}" => {
-                arity(3)?;
-                Event::Trap {
-                    cause: n(0)?,
-                    pc: n(1)?,
-                    tval: n(2)?,
-                }
-            }
-            "TB power t={} shunt={} bus={}" => {
-                arity(3)?;
-                Event::Power {
-                    t: n(0)?,
-                    shunt: n(1)?,
-                    bus: n(2)?,
-                }
-            }
-            "TB power-error t={}" => {
-                arity(1)?;
-                Event::PowerError { t: n(0)? }
-            }
-            "TB region id={} rep={} t0={}" => {
-                arity(3)?;
-                Event::Region {
-                    id: n(0)?,
-                    rep: n(1)?,
-                    t0: n(2)?,
-                }
-            }
-            s if s.starts_with("TB ") => return Err(bad()),
-            _ => Event::Log(f.message.clone()),
-        })
+            let args = f
+                .args
+                .iter()
+                .map(|a| match a {
+                    ArgValue::Uint(v) => u32::try_from(*v).map_err(|_| bad()),
+                    _ => Err(bad()),
+                })
+                .collect::<Result<Vec<u32>, _>>()?;
+            return Ok(build(&args));
+        }
+        if f.shape.starts_with("TB ") {
+            return Err(bad());
+        }
+        Ok(Event::Log(f.message.clone()))
     }
 }
 
