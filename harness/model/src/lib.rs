@@ -8,6 +8,8 @@
 //! sizes; the same [`compile::Compiled`] runs on the host to give every layer's expected
 //! output.
 
+#![warn(missing_docs)]
+
 pub mod compile;
 pub mod import;
 mod lower;
