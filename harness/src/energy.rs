@@ -12,7 +12,7 @@ pub mod measured;
 
 use crate::config::target::{Connection, I2cPins, Pin, Ppk2Wiring, Target};
 use std::collections::BTreeMap;
-use tinybench_energy::model::PowerModel;
+use tinybench_energy::datasheet::PowerModel;
 use tinybench_energy::ppk2_serial::{Capture, Ppk2Error, Recording};
 use tinybench_energy::{integrate, Trace, TraceError, Window};
 use tinybench_results::CaseEnergy;

@@ -16,8 +16,8 @@ pub mod cmd;
 pub mod config;
 pub mod dataset;
 pub mod energy;
+pub mod expected;
 pub mod firmware;
-pub mod host;
 pub mod model;
 #[cfg(feature = "emulator")]
 pub mod profile;

@@ -11,8 +11,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod datasheet;
 pub mod ina;
-pub mod model;
 pub mod ppk2;
 pub mod ppk2_serial;
 mod trace;

@@ -5,7 +5,7 @@
 use crate::config::suite::Suite;
 use crate::config::target::Target;
 use crate::energy::Region;
-use crate::host;
+use crate::expected;
 use std::collections::BTreeMap;
 use tinybench_device::protocol::Event;
 use tinybench_device::{RunOutcome, RunOutput};
@@ -86,7 +86,7 @@ pub fn suite_specs(suite: &Suite) -> Vec<CaseSpec> {
             shape: case.shape_text(),
             variant: case.variant.map(|v| v.name().to_string()),
             macs: case.macs(),
-            host_checksum: host::expected_checksum(case),
+            host_checksum: expected::expected_checksum(case),
         })
         .collect()
 }
