@@ -4,7 +4,7 @@
 //! power, turned into watts) and the [`Window`]s of the measured regions on the same clock;
 //! [`integrate`] gives the energy inside each window by the trapezoid rule, interpolating
 //! at the window edges, with an error [`Estimate::bound`] from the sampling.
-//! [`model::PowerModel`] synthesises a trace from a datasheet figure so the emulator runs the
+//! [`datasheet::PowerModel`] synthesises a trace from a datasheet figure so the emulator runs the
 //! same pipeline; [`ppk2`] decodes a PPK2 stream and [`ina`] INA226/INA219 registers sent
 //! by the firmware. Every result carries its [`Source`] ("measured (PPK2)", "modeled
 //! (datasheet …)") so sources are never mixed silently.
