@@ -214,84 +214,92 @@ pub fn plan(energy: &Energy, target: &Target) -> Result<Option<Plan>, EnergyErro
     if matches!(energy, Energy::Ppk2(_) | Energy::Monitor(_)) && target.is_emulated() {
         return Err(EnergyError::Emulated(target.name.clone()));
     }
-    let power = || {
-        target.power.as_ref().ok_or_else(|| {
-            EnergyError::Config(format!(
-                "targets/{}.toml has no [power] section: add run_ua_per_mhz, supply_v and source (the datasheet figure and where it is from)",
-                target.name
-            ))
-        })
-    };
     Ok(match energy {
         Energy::None => None,
         Energy::Model => Some(Plan::Model(model_for(target).map_err(EnergyError::Config)?)),
-        Energy::Monitor(kind) => {
-            // Without the board's bus glue every reading fails: refuse before building.
-            let glue = BusGlue::for_target(target).ok_or_else(|| EnergyError::NoBusGlue {
-                board: target.name.clone(),
-                chip: match &target.connection {
-                    Connection::Probe { chip } => format!(" (chip {chip})"),
-                    Connection::Emulator => String::new(),
-                },
-                supported: BusGlue::SUPPORTED,
-            })?;
-            let m = power()?.monitor.ok_or_else(|| {
-                EnergyError::Config(format!(
-                    "targets/{}.toml has no [power.monitor] (kind = \"{kind}\", shunt_ohm = …): docs/energy.md",
-                    target.name
-                ))
-            })?;
-            if !m.chip.name().eq_ignore_ascii_case(kind) {
-                return Err(EnergyError::Config(format!(
-                    "--energy {kind}, but targets/{}.toml's power.monitor.kind is {}",
-                    target.name,
-                    m.chip.name().to_lowercase()
-                )));
-            }
-            let Some(bus) = power()?.monitor_bus else {
-                return Err(EnergyError::Config(format!(
-                    "targets/{}.toml's [power.monitor] has no sda/scl: the I2C pins the {kind} is on, \
-                     e.g. {} (docs/energy.md)",
-                    target.name,
-                    glue.example()
-                )));
-            };
-            glue.check_pins(&bus).map_err(|e| {
-                EnergyError::Config(format!(
-                    "targets/{}.toml's [power.monitor]: {e}",
-                    target.name
-                ))
-            })?;
-            Some(Plan::Monitor(
-                measured::MonitorPlan {
-                    monitor: m,
-                    clock_hz: target.clock_hz as f64,
-                    counter_bits: if target.counter().starts_with("SysTick") {
-                        24
-                    } else {
-                        32
-                    },
-                },
-                glue,
-            ))
-        }
-        Energy::Ppk2(port) => {
-            let wiring = power()?.ppk2.clone().ok_or_else(|| {
-                EnergyError::Config(format!(
-                    "targets/{}.toml has no [power.ppk2] (marker_pin = \"…\"): docs/energy.md",
-                    target.name
-                ))
-            })?;
-            if wiring.marker.is_none() {
-                return Err(EnergyError::Config(format!(
-                    "targets/{}.toml has no [power.ppk2.marker] (the registers that drive {}): docs/energy.md",
-                    target.name, wiring.marker_pin
-                )));
-            }
-            let port = tinybench_energy::ppk2_serial::find_port(port.as_deref())?;
-            Some(Plan::Ppk2 { port, wiring })
-        }
+        Energy::Monitor(kind) => Some(monitor_plan(kind, target)?),
+        Energy::Ppk2(port) => Some(ppk2_plan(port.as_deref(), target)?),
     })
+}
+
+/// The target's `[power]` section, or an error saying what to add.
+fn power(target: &Target) -> Result<&crate::config::target::Power, EnergyError> {
+    target.power.as_ref().ok_or_else(|| {
+        EnergyError::Config(format!(
+            "targets/{}.toml has no [power] section: add run_ua_per_mhz, supply_v and source (the datasheet figure and where it is from)",
+            target.name
+        ))
+    })
+}
+
+/// `--energy ina226`/`ina219`: the board's bus glue, its monitor section and its pins.
+fn monitor_plan(kind: &str, target: &Target) -> Result<Plan, EnergyError> {
+    // Without the board's bus glue every reading fails: refuse before building.
+    let glue = BusGlue::for_target(target).ok_or_else(|| EnergyError::NoBusGlue {
+        board: target.name.clone(),
+        chip: match &target.connection {
+            Connection::Probe { chip } => format!(" (chip {chip})"),
+            Connection::Emulator => String::new(),
+        },
+        supported: BusGlue::SUPPORTED,
+    })?;
+    let m = power(target)?.monitor.ok_or_else(|| {
+        EnergyError::Config(format!(
+            "targets/{}.toml has no [power.monitor] (kind = \"{kind}\", shunt_ohm = …): docs/energy.md",
+            target.name
+        ))
+    })?;
+    if !m.chip.name().eq_ignore_ascii_case(kind) {
+        return Err(EnergyError::Config(format!(
+            "--energy {kind}, but targets/{}.toml's power.monitor.kind is {}",
+            target.name,
+            m.chip.name().to_lowercase()
+        )));
+    }
+    let Some(bus) = power(target)?.monitor_bus else {
+        return Err(EnergyError::Config(format!(
+            "targets/{}.toml's [power.monitor] has no sda/scl: the I2C pins the {kind} is on, \
+             e.g. {} (docs/energy.md)",
+            target.name,
+            glue.example()
+        )));
+    };
+    glue.check_pins(&bus).map_err(|e| {
+        EnergyError::Config(format!(
+            "targets/{}.toml's [power.monitor]: {e}",
+            target.name
+        ))
+    })?;
+    Ok(Plan::Monitor(
+        measured::MonitorPlan {
+            monitor: m,
+            clock_hz: target.clock_hz as f64,
+            counter_bits: if target.counter().starts_with("SysTick") {
+                24
+            } else {
+                32
+            },
+        },
+        glue,
+    ))
+}
+
+/// `--energy ppk2[:PORT]`: the wiring and marker registers, and the PPK2's port.
+fn ppk2_plan(port: Option<&str>, target: &Target) -> Result<Plan, EnergyError> {
+    let wiring = power(target)?.ppk2.clone().ok_or_else(|| {
+        EnergyError::Config(format!(
+            "targets/{}.toml has no [power.ppk2] (marker_pin = \"…\"): docs/energy.md",
+            target.name
+        ))
+    })?;
+    if wiring.marker.is_none() {
+        return Err(EnergyError::Config(format!(
+            "targets/{}.toml has no [power.ppk2.marker] (the registers that drive {}): docs/energy.md",
+            target.name, wiring.marker_pin
+        )));
+    }
+    let port = tinybench_energy::ppk2_serial::find_port(port)?;
+    Ok(Plan::Ppk2 { port, wiring })
 }
 
 /// A source that records while the firmware runs (the PPK2) is started here.
