@@ -6,6 +6,7 @@ pub mod ci;
 pub mod compare;
 pub mod compare_host;
 pub mod doctor;
+pub mod gate;
 pub mod list;
 pub mod merge;
 pub mod probes;

@@ -131,7 +131,8 @@ pub fn run_specs(
     let recording = crate::energy::start(energy)?;
     let out = run_firmware(device.as_mut(), &image, Some(suite_hash), limits, on_event)?;
     let energy = recording.finish()?;
-    Ok(analyse(
+    let memory = crate::provenance::memory(&image, target, &out.events);
+    let mut finished = analyse(
         target,
         name,
         specs,
@@ -139,7 +140,9 @@ pub fn run_specs(
         firmware_sha256,
         out,
         energy.as_ref(),
-    ))
+    );
+    finished.result.meta.memory = memory;
+    Ok(finished)
 }
 
 /// Turn the device's raw events into a result. Pure: tested without a device.

@@ -2,7 +2,12 @@
 //! difference is real and the comparison is exact. Hardware samples are noisy: the change
 //! of the median gets a bootstrap confidence interval, and only an interval entirely
 //! beyond the noise threshold counts as a change (the criterion.rs way).
+//!
+//! Besides the run's own counts, every other metric both runs have is compared too:
+//! modeled cycles and energy per case, flash/RAM/stack of the firmware and the quality of
+//! a model run ([`MetricChange`]); [`crate::gate`] decides which of them fail CI.
 
+use crate::gate::{Gate, GateResult, Metric};
 use crate::stats::{self, ChangeEstimate};
 use crate::{CountKind, RunResult};
 use serde::Serialize;
@@ -95,6 +100,64 @@ pub struct CaseChange {
     pub method: Method,
     /// The decision.
     pub verdict: Verdict,
+    /// The case's other metrics (modeled cycles, energy) both runs have.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricChange>,
+}
+
+/// Whether a metric got worse (more cycles, more energy, more bytes, lower accuracy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Exactly equal.
+    Same,
+    /// A noisy metric whose interval is inside the noise threshold.
+    NoChange,
+    /// Worse than BASE.
+    Worse,
+    /// Better than BASE.
+    Better,
+}
+
+/// The change of one metric other than the run's own counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricChange {
+    /// Which kind.
+    pub metric: Metric,
+    /// Its label: `cycles, modeled`, the energy source, `flash`, `accuracy`, …
+    pub label: String,
+    /// BASE value (cycles, µJ, bytes, or a 0..1 score).
+    pub base: Option<f64>,
+    /// HEAD value.
+    pub head: Option<f64>,
+    /// Relative change (fraction) with its interval (exact: `lower == upper == point`).
+    pub change: Option<ChangeEstimate>,
+    /// How it was decided.
+    pub method: Method,
+    /// Worse or better.
+    pub direction: Direction,
+}
+
+impl MetricChange {
+    /// Words for reports: `slower`, `more energy`, `grew`, `dropped`, …
+    pub fn verdict_label(&self) -> &'static str {
+        let time = matches!(
+            self.metric,
+            Metric::Instructions | Metric::HwCycles | Metric::ModeledCycles
+        );
+        match (self.direction, self.metric) {
+            (Direction::Same, _) => "same",
+            (Direction::NoChange, _) => "no change (within noise)",
+            (Direction::Worse, _) if time => "slower",
+            (Direction::Better, _) if time => "faster",
+            (Direction::Worse, Metric::Energy) => "more energy",
+            (Direction::Better, Metric::Energy) => "less energy",
+            (Direction::Worse, Metric::Quality) => "dropped",
+            (Direction::Better, Metric::Quality) => "improved",
+            (Direction::Worse, _) => "grew",
+            (Direction::Better, _) => "shrank",
+        }
+    }
 }
 
 impl CaseChange {
@@ -121,13 +184,38 @@ pub struct Comparison {
     pub suite: String,
     /// What the counts of HEAD measure.
     pub count_kind: CountKind,
+    /// When HEAD finished (seconds since the Unix epoch).
+    pub head_unix_time: u64,
+    /// The host that made HEAD.
+    pub head_host: Option<String>,
+    /// HEAD's target clock (Hz), when known.
+    pub head_clock_hz: Option<u64>,
     /// Noise threshold used (fraction).
     pub noise_threshold: f64,
     /// One entry per case of HEAD, then the cases only BASE has.
     pub cases: Vec<CaseChange>,
+    /// Run-wide metrics both runs have: flash, RAM, stack, quality.
+    pub run_metrics: Vec<MetricChange>,
+    /// What differs between the two runs besides the code: toolchain, tinybench version,
+    /// target file, clock, backend; or that BASE and HEAD are the same run.
+    pub notes: Vec<String>,
+    /// The gate's verdict, once [`Comparison::gated`] applied one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateResult>,
 }
 
 impl Comparison {
+    /// Apply `gate` (when given) and keep its verdict in [`Comparison::gate`].
+    pub fn gated(mut self, gate: Option<&Gate>) -> Comparison {
+        self.gate = gate.map(|g| g.evaluate(&self));
+        self
+    }
+
+    /// True when a gate was applied and it failed.
+    pub fn gate_failed(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| !g.passed())
+    }
+
     /// Cases slower than `fail_above` (a fraction): what the CI gate fails on.
     pub fn regressions(&self, fail_above: f64) -> Vec<&CaseChange> {
         self.cases
@@ -222,6 +310,7 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
                 change,
                 method,
                 verdict,
+                metrics: b.map(|b| case_metrics(base, head, b, h, opts)).unwrap_or_default(),
             }
         })
         .collect();
@@ -234,6 +323,7 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
                 change: None,
                 method,
                 verdict: Verdict::Removed,
+                metrics: Vec::new(),
             });
         }
     }
@@ -245,9 +335,127 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
         target: head.target.clone(),
         suite: head.suite.clone(),
         count_kind: head.count_kind,
+        head_unix_time: head.unix_time,
+        head_host: head.meta.host.clone(),
+        head_clock_hz: head.meta.clock_hz,
         noise_threshold: opts.noise_threshold,
         cases,
+        run_metrics: run_metrics(base, head),
+        notes: crate::notes::environment(base, head),
+        gate: None,
     }
+}
+
+/// Exact change of two deterministic values (`None` when BASE is 0).
+fn exact(metric: Metric, label: &str, b: f64, h: f64, lower_is_better: bool) -> MetricChange {
+    let change = (b != 0.0).then(|| {
+        let point = h / b - 1.0;
+        ChangeEstimate {
+            point,
+            lower: point,
+            upper: point,
+        }
+    });
+    let worse = if lower_is_better { h > b } else { h < b };
+    MetricChange {
+        metric,
+        label: label.to_string(),
+        base: Some(b),
+        head: Some(h),
+        change,
+        method: Method::Exact,
+        direction: if h == b {
+            Direction::Same
+        } else if worse {
+            Direction::Worse
+        } else {
+            Direction::Better
+        },
+    }
+}
+
+/// Modeled cycles (exact) and energy (modeled: exact; measured: bootstrap) of a case.
+fn case_metrics(
+    base: &RunResult,
+    head: &RunResult,
+    b: &crate::CaseResult,
+    h: &crate::CaseResult,
+    opts: &CompareOptions,
+) -> Vec<MetricChange> {
+    let mut out = Vec::new();
+    // A run whose own counts are modeled cycles has them as its primary counts already.
+    if head.count_kind != CountKind::CyclesModeled {
+        if let (Some(bs), Some(hs)) = (b.modeled_summary, h.modeled_summary) {
+            out.push(exact(
+                Metric::ModeledCycles,
+                Metric::ModeledCycles.label(),
+                bs.median as f64,
+                hs.median as f64,
+                true,
+            ));
+        }
+    }
+    let (Some(be), Some(he)) = (&b.energy, &h.energy) else {
+        return out;
+    };
+    let label = head.energy_source.clone().unwrap_or_else(|| "energy".into());
+    if base.energy_source != head.energy_source {
+        return out;
+    }
+    if label.starts_with("energy, modeled") {
+        out.push(exact(Metric::Energy, &label, be.median_uj, he.median_uj, true));
+        return out;
+    }
+    // The bootstrap works on integers: µJ in picojoules keeps six decimals, far below
+    // any sampling bound.
+    let pj = |v: &[f64]| -> Vec<u64> { v.iter().map(|x| (x.max(0.0) * 1e6).round() as u64).collect() };
+    let change = stats::bootstrap_median_change(
+        &pj(&be.per_inference_uj),
+        &pj(&he.per_inference_uj),
+        opts.resamples,
+        opts.confidence,
+        opts.seed,
+    );
+    let direction = match change {
+        Some(c) if c.lower > opts.noise_threshold => Direction::Worse,
+        Some(c) if c.upper < -opts.noise_threshold => Direction::Better,
+        _ => Direction::NoChange,
+    };
+    out.push(MetricChange {
+        metric: Metric::Energy,
+        label,
+        base: Some(be.median_uj),
+        head: Some(he.median_uj),
+        change,
+        method: Method::Bootstrap,
+        direction,
+    });
+    out
+}
+
+/// Flash, RAM and stack in bytes, and quality scores (higher is better), both exact.
+fn run_metrics(base: &RunResult, head: &RunResult) -> Vec<MetricChange> {
+    let mut out = Vec::new();
+    if let (Some(b), Some(h)) = (base.memory(), head.memory()) {
+        out.push(exact(Metric::Flash, "flash", b.flash() as f64, h.flash() as f64, true));
+        out.push(exact(Metric::Ram, "RAM", b.ram() as f64, h.ram() as f64, true));
+        if let (Some(bs), Some(hs)) = (b.stack_used, h.stack_used) {
+            out.push(exact(Metric::Stack, "stack", bs as f64, hs as f64, true));
+        }
+    }
+    if let (Some(b), Some(h)) = (base.quality(), head.quality()) {
+        let scores = [
+            ("accuracy", b.accuracy, h.accuracy),
+            ("F1", b.f1, h.f1),
+            ("ROC-AUC", b.roc_auc, h.roc_auc),
+        ];
+        for (label, bv, hv) in scores {
+            if let (Some(bv), Some(hv)) = (bv, hv) {
+                out.push(exact(Metric::Quality, label, bv, hv, false));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -345,5 +553,98 @@ mod tests {
         head.count_kind = CountKind::CyclesHardware;
         let cmp = compare(&base, &head, &CompareOptions::default());
         assert!(matches!(cmp.cases[0].verdict, Verdict::Incomparable(_)));
+    }
+
+    fn with_modeled(run: &mut RunResult, case: usize, samples: Vec<u64>) {
+        let c = &mut run.cases[case];
+        c.modeled_summary = stats::summarize(&samples);
+        c.modeled_samples = samples;
+    }
+
+    fn memory(text: u64) -> crate::MemoryFootprint {
+        crate::MemoryFootprint {
+            text,
+            rodata: 1000,
+            data: 8,
+            bss: 4096,
+            stack_used: Some(512),
+            flash_size: 1 << 20,
+            ram_size: 1 << 18,
+        }
+    }
+
+    #[test]
+    fn modeled_cycles_alone_trip_the_gate_by_name() {
+        let mut base = fixture();
+        base.cases[1].status = CaseStatus::Ok;
+        with_modeled(&mut base, 0, vec![2082; 5]);
+        with_modeled(&mut base, 1, vec![13_466; 5]);
+        let mut head = base.clone();
+        // Same instructions, 78 % more modeled cycles in one case.
+        with_modeled(&mut head, 1, vec![23_970; 5]);
+        let gate = Gate::new(0.02);
+        let cmp = compare(&base, &head, &CompareOptions::default()).gated(Some(&gate));
+        assert!(cmp.cases.iter().all(|c| c.verdict == Verdict::Same));
+        let g = cmp.gate.as_ref().unwrap();
+        assert!(!g.passed());
+        assert_eq!(g.tripped_metrics(), [Metric::ModeledCycles]);
+        let text = g.trips[0].describe();
+        assert!(text.starts_with("cycles, modeled: fc_odd_shape +78.0"), "{text}");
+        // Off for modeled cycles: the gate passes.
+        let mut off = gate.clone();
+        off.thresholds
+            .insert(Metric::ModeledCycles, crate::gate::Threshold::Off);
+        assert!(compare(&base, &head, &CompareOptions::default())
+            .gated(Some(&off))
+            .gate
+            .unwrap()
+            .passed());
+    }
+
+    #[test]
+    fn flash_growth_trips_in_bytes_and_percent() {
+        let mut base = fixture();
+        base.cases[1].status = CaseStatus::Ok;
+        base.meta.memory = Some(memory(10_000));
+        let mut head = base.clone();
+        head.meta.memory = Some(memory(10_600));
+        let cmp = compare(&base, &head, &CompareOptions::default());
+        let flash = &cmp.run_metrics[0];
+        assert_eq!((flash.metric, flash.direction), (Metric::Flash, Direction::Worse));
+        assert_eq!(flash.verdict_label(), "grew");
+        let g = cmp.clone().gated(Some(&Gate::new(0.02))).gate.unwrap();
+        assert_eq!(g.tripped_metrics(), [Metric::Flash]);
+        assert!(g.trips[0].describe().starts_with("flash: +600 B (+5.45 %)"), "{:?}", g.trips);
+        let mut roomy = Gate::new(0.02);
+        roomy
+            .thresholds
+            .insert(Metric::Flash, crate::gate::Threshold::Bytes(1024));
+        assert!(cmp.gated(Some(&roomy)).gate.unwrap().passed());
+    }
+
+    #[test]
+    fn measured_energy_is_gated_with_the_bootstrap() {
+        let mut base = fixture();
+        base.cases.truncate(1);
+        base.energy_source = Some("energy, measured (PPK2)".into());
+        base.cases[0].energy = Some(crate::CaseEnergy {
+            per_inference_uj: vec![1.00, 1.01, 0.99, 1.00, 1.02, 0.98],
+            median_uj: 1.0,
+            avg_power_mw: 10.0,
+            bound_uj: 0.01,
+        });
+        let mut head = base.clone();
+        head.cases[0].energy = Some(crate::CaseEnergy {
+            per_inference_uj: vec![1.20, 1.21, 1.19, 1.20, 1.22, 1.18],
+            median_uj: 1.2,
+            avg_power_mw: 12.0,
+            bound_uj: 0.01,
+        });
+        let cmp = compare(&base, &head, &CompareOptions::default());
+        let e = &cmp.cases[0].metrics[0];
+        assert_eq!((e.metric, e.method, e.direction), (Metric::Energy, Method::Bootstrap, Direction::Worse));
+        let g = cmp.gated(Some(&Gate::new(0.05))).gate.unwrap();
+        assert_eq!(g.tripped_metrics(), [Metric::Energy]);
+        assert!(g.trips[0].describe().contains("energy, measured (PPK2): fc_tiny +20.00 %"));
     }
 }

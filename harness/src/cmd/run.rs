@@ -189,7 +189,7 @@ pub fn save(
     let toolchain = crate::firmware::toolchain::select(&target.triple, build.toolchain, false)
         .ok()
         .map(|t| t.describe());
-    result.meta = crate::provenance::collect(&project.root, toolchain);
+    crate::provenance::fill(&mut result.meta, &project.root, toolchain, target);
     let id = store.save(result)?;
     eprintln!("saved run {id} in {}", store.dir().display());
     Ok(id)
