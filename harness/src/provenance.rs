@@ -2,9 +2,9 @@
 //! dirty), the firmware toolchain and the host. Filled into `RunResult::meta` before a run
 //! is stored. Anything unknown stays `None`; nothing here fails a run.
 
+use crate::config::target::Target;
 use std::path::Path;
 use std::process::Command;
-use crate::config::target::Target;
 use tinybench_device::protocol::Event;
 use tinybench_device::FirmwareImage;
 use tinybench_results::{MemoryFootprint, RunMeta};

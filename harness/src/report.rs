@@ -134,7 +134,11 @@ pub fn run_metric_lines(cmp: &Comparison) -> Vec<String> {
                 (_, Some(x)) => format!("{x}"),
                 (_, None) => "—".into(),
             };
-            let unit = if m.metric == Metric::Quality { "" } else { " B" };
+            let unit = if m.metric == Metric::Quality {
+                ""
+            } else {
+                " B"
+            };
             let change = m.change.map_or("—".to_string(), |c| percent(c.point));
             format!(
                 "{}: {} → {}{unit} ({change}), {}",

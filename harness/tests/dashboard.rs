@@ -5,10 +5,10 @@
 //! in the DOM headless Chromium builds (the filter script preset by the address) and in
 //! its screenshots (dimensions, drawn lines, marker colours; never pixel-exact).
 
-mod support;
 #[path = "support/runs.rs"]
 mod runs;
-use support::{tinybench_in, text};
+mod support;
+use support::{text, tinybench_in};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -33,7 +33,7 @@ fn store() -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join("store");
     let store = Store::new(&path);
     let mut t = 1_795_500_000;
-    let mut save = |mut r: tinybench_results::RunResult| {
+    let save = |mut r: tinybench_results::RunResult| {
         store.save(&mut r).unwrap();
     };
     for (commit, modeled) in [("a1", 140_726), ("b2", 250_492), ("c3", 140_726)] {
@@ -87,20 +87,37 @@ fn charts(sec: &str) -> Vec<(String, String)> {
 fn dashboard_summary_charts_and_resolved_regressions() {
     let (dir, store) = store();
     let html = dir.path().join("dashboard.html");
-    ok(&tinybench_in(&store, &["report", "--html", html.to_str().unwrap()]));
+    ok(&tinybench_in(
+        &store,
+        &["report", "--html", html.to_str().unwrap()],
+    ));
     let page = std::fs::read_to_string(&html).unwrap();
     // Self-contained: nothing to fetch; links only inside the page.
     for fetch in ["src=", "url(", "<link", "@import", "http://", "https://"] {
         let hits = page.matches(fetch).count();
         let svg_ns = page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
-        assert!(hits == 0 || (fetch == "http://" && hits == svg_ns), "dashboard references `{fetch}`");
+        assert!(
+            hits == 0 || (fetch == "http://" && hits == svg_ns),
+            "dashboard references `{fetch}`"
+        );
     }
     assert!(page.matches("href=\"").count() == page.matches("href=\"#").count());
 
     // Summary first: one row per target × suite, with the verdict of the latest run.
-    let summary = page.find("<table class=\"summary\"").expect("summary table");
-    assert!(summary < page.find("<section class=\"group\"").unwrap(), "summary on top");
-    let rows: Vec<&str> = page[summary..].split("</table>").next().unwrap().split("<tr data-target").skip(1).collect();
+    let summary = page
+        .find("<table class=\"summary\"")
+        .expect("summary table");
+    assert!(
+        summary < page.find("<section class=\"group\"").unwrap(),
+        "summary on top"
+    );
+    let rows: Vec<&str> = page[summary..]
+        .split("</table>")
+        .next()
+        .unwrap()
+        .split("<tr data-target")
+        .skip(1)
+        .collect();
     assert_eq!(rows.len(), 3, "three target × suite groups");
     let row = |t: &str, s: &str| {
         *rows
@@ -110,12 +127,21 @@ fn dashboard_summary_charts_and_resolved_regressions() {
     };
     let a = row("sim-a", "smoke");
     assert!(a.contains("class=\"v-ok\">ok<"), "{a}");
-    assert!(a.contains("standing-count\">0<") && a.contains("resolved-count\">2<"), "{a}");
+    assert!(
+        a.contains("standing-count\">0<") && a.contains("resolved-count\">2<"),
+        "{a}"
+    );
     let b = row("sim-b", "smoke");
     assert!(b.contains("regression: flash"), "{b}");
     assert!(b.contains("standing-count\">1<"), "{b}");
     // The table of contents links every group.
-    let toc = page.split("<nav class=\"toc\">").nth(1).unwrap().split("</nav>").next().unwrap();
+    let toc = page
+        .split("<nav class=\"toc\">")
+        .nth(1)
+        .unwrap()
+        .split("</nav>")
+        .next()
+        .unwrap();
     assert_eq!(toc.matches("<a href=\"#g").count(), 3, "{toc}");
 
     // A chart per metric; sim-a's modeled-cycles step is resolved, nothing stands.
@@ -124,44 +150,87 @@ fn dashboard_summary_charts_and_resolved_regressions() {
     let metrics: Vec<&str> = ca.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(
         metrics,
-        ["instructions", "modeled-cycles", "energy", "flash", "ram", "stack"],
+        [
+            "instructions",
+            "modeled-cycles",
+            "energy",
+            "flash",
+            "ram",
+            "stack"
+        ],
         "{ca:?}"
     );
-    assert!(ca.contains(&("modeled-cycles".into(), "resolved".into())), "{ca:?}");
+    assert!(
+        ca.contains(&("modeled-cycles".into(), "resolved".into())),
+        "{ca:?}"
+    );
     assert!(ca.contains(&("energy".into(), "resolved".into())), "{ca:?}");
     assert!(ca.iter().all(|c| c.1 != "standing"), "{ca:?}");
-    assert!(sa.contains("resolved regression: #2 b2b2b2b (resolved at #3 c3c3c3c)"), "{sa}");
+    assert!(
+        sa.contains("resolved regression: #2 b2b2b2b (resolved at #3 c3c3c3c)"),
+        "{sa}"
+    );
     assert!(!sa.contains("has-regression"));
     // sim-b: flash stands.
     let cb = charts(section(&page, "sim-b", "smoke"));
     assert!(cb.contains(&("flash".into(), "standing".into())), "{cb:?}");
     // The model: accuracy charted, the per-layer view.
-    let sm = section(&page, "sim-a", "model-kws");
-    assert!(charts(sm).iter().any(|c| c.0 == "quality"), "{:?}", charts(sm));
-    assert!(sm.contains("<table class=\"layers\">") && sm.contains("<td>FULLY_CONNECTED</td>"), "{sm}");
-    assert!(sm.contains("66.7 %"), "conv is 20000 of 30000 layer counts: {sm}");
+    let sm = section(&page, "sim-cortex-m4", "model-kws");
+    assert!(
+        charts(sm).iter().any(|c| c.0 == "quality"),
+        "{:?}",
+        charts(sm)
+    );
+    assert!(
+        sm.contains("<table class=\"layers\">") && sm.contains("<td>FULLY_CONNECTED</td>"),
+        "{sm}"
+    );
+    assert!(
+        sm.contains("66.7 %"),
+        "conv is 20000 of 30000 layer counts: {sm}"
+    );
 
     // In a browser: the filter script keeps only the group the address asks for.
     let dom = chromium(&html, "target=sim-b&suite=smoke", &["--dump-dom"]);
     let hidden_a = dom
         .split("<section")
-        .filter(|s| s.contains("data-target=\"sim-a\""))
+        .filter(|s| s.starts_with(" class=\"group\"") && s.contains("data-target=\"sim-a\""))
         .all(|s| s.split('>').next().unwrap().contains("hidden"));
     assert!(hidden_a, "sim-a sections not hidden by the filter");
-    assert!(dom.split("<section").any(|s| s.contains("data-target=\"sim-b\"") && !s.split('>').next().unwrap().contains("hidden")));
+    assert!(dom
+        .split("<section")
+        .any(|s| s.contains("data-target=\"sim-b\"")
+            && !s.split('>').next().unwrap().contains("hidden")));
 
     // Screenshots: sim-a alone draws lines and an orange (resolved) ring, no red dot;
     // sim-b alone draws the red (standing) flash step.
     let (w, h, rgba) = screenshot(&html, "target=sim-a&suite=smoke", &dir.path().join("a.png"));
     assert_eq!((w, h), (1300, 2000));
     assert!(count(&rgba, (30, 90, 200)) > 500, "history lines not drawn");
-    assert!(count(&rgba, (230, 140, 0)) > 40, "resolved marker not drawn");
-    assert_eq!(count(&rgba, (220, 20, 20)), 0, "a resolved regression drawn as standing");
-    let (_, _, rgba) = screenshot(&html, "target=sim-b&metric=flash", &dir.path().join("b.png"));
-    assert!(count(&rgba, (220, 20, 20)) > 60, "standing flash regression not drawn");
+    assert!(
+        count(&rgba, (230, 140, 0)) > 40,
+        "resolved marker not drawn"
+    );
+    assert_eq!(
+        count(&rgba, (220, 20, 20)),
+        0,
+        "a resolved regression drawn as standing"
+    );
+    let (_, _, rgba) = screenshot(
+        &html,
+        "target=sim-b&metric=flash",
+        &dir.path().join("b.png"),
+    );
+    assert!(
+        count(&rgba, (220, 20, 20)) > 60,
+        "standing flash regression not drawn"
+    );
     // The top of the page is not blank: the summary table is there.
     let top = &rgba[..(w as usize * 4 * 300)];
-    assert!(top.chunks(4).filter(|p| p[0] < 128).count() > 1000, "blank summary");
+    assert!(
+        top.chunks(4).filter(|p| p[0] < 128).count() > 1000,
+        "blank summary"
+    );
 }
 
 /// Chromium from ci/setup.sh (Debian's `chromium`).
@@ -177,8 +246,17 @@ fn chromium_bin() -> PathBuf {
 fn chromium(page: &Path, hash: &str, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium_bin())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
         .args(["--hide-scrollbars", "--window-size=1300,2000"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
@@ -190,7 +268,11 @@ fn chromium(page: &Path, hash: &str, extra: &[&str]) -> String {
 }
 
 fn screenshot(page: &Path, hash: &str, png_path: &Path) -> (u32, u32, Vec<u8>) {
-    chromium(page, hash, &[&format!("--screenshot={}", png_path.display())]);
+    chromium(
+        page,
+        hash,
+        &[&format!("--screenshot={}", png_path.display())],
+    );
     let decoder = png::Decoder::new(std::io::BufReader::new(
         std::fs::File::open(png_path).expect("screenshot written"),
     ));
@@ -200,7 +282,10 @@ fn screenshot(page: &Path, hash: &str, png_path: &Path) -> (u32, u32, Vec<u8>) {
     buf.truncate(info.buffer_size());
     let rgba = match info.color_type {
         png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        png::ColorType::Rgb => buf
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
         other => panic!("unexpected PNG colour type {other:?}"),
     };
     (info.width, info.height, rgba)

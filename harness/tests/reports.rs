@@ -4,9 +4,9 @@
 //! tripped, environment notes, every column in every export, and JUnit valid against the
 //! strict schema (`ci/junit/junit.xsd`).
 
-mod support;
 #[path = "support/runs.rs"]
 mod runs;
+mod support;
 use support::{root, text, tinybench};
 
 use std::path::Path;
@@ -30,11 +30,11 @@ fn junit_of_a_run_fails_the_mismatched_case_only() {
     let xml = r.finish();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), 2);
-    assert!(xml.contains("hostname=") && xml.contains("timestamp=\"1970-01-01T00:00:01\""), "{xml}");
-    assert_eq!(
-        xml.matches("<failure type=\"checksum-mismatch\"").count(),
-        1
+    assert!(
+        xml.contains("hostname=") && xml.contains("timestamp=\"1970-01-01T00:00:01\""),
+        "{xml}"
     );
+    assert_eq!(xml.matches("type=\"checksum-mismatch\">").count(), 1);
     let odd = xml.find("name=\"fc_odd_shape\"").unwrap();
     assert!(xml[odd..].contains("<failure"));
     assert!(!xml[..odd].contains("<failure"));
@@ -166,8 +166,20 @@ fn compare_in(dir: &Path, base: &str, head: &str, extra: &[&str]) -> std::proces
 
 #[test]
 fn the_gate_names_modeled_cycles_when_only_they_slowed() {
-    let base = runs::run("sim-cortex-m4", "smoke", 1_795_500_000, "a1", runs::smoke_cases());
-    let mut head = runs::run("sim-cortex-m4", "smoke", 1_795_500_100, "b2", runs::smoke_cases());
+    let base = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_000,
+        "a1",
+        runs::smoke_cases(),
+    );
+    let mut head = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_100,
+        "b2",
+        runs::smoke_cases(),
+    );
     // Same instructions, 78 % more modeled cycles (e.g. a load-use stall the count misses).
     head.cases[1] = runs::case("fc_256x64", 16_384, 114_355, 250_492);
     head.cases[1].energy = base.cases[1].energy.clone();
@@ -206,14 +218,29 @@ fn the_gate_names_modeled_cycles_when_only_they_slowed() {
 
 #[test]
 fn the_gate_names_flash_when_the_firmware_grew() {
-    let base = runs::run("sim-cortex-m4", "smoke", 1_795_500_000, "a1", runs::smoke_cases());
-    let mut head = runs::run("sim-cortex-m4", "smoke", 1_795_500_100, "b2", runs::smoke_cases());
+    let base = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_000,
+        "a1",
+        runs::smoke_cases(),
+    );
+    let mut head = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_100,
+        "b2",
+        runs::smoke_cases(),
+    );
     head.meta.memory = Some(runs::memory(10_600));
     let (dir, _) = store_with(vec![base, head]);
     let out = compare_in(dir.path(), "latest~1", "latest", &["--gate", "flash=512"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("gate FAILED: flash: +600 B (+4.99 %) (gate 512 B)"), "{err}");
+    assert!(
+        err.contains("gate FAILED: flash: +600 B (+4.99 %) (gate 512 B)"),
+        "{err}"
+    );
     let out = compare_in(dir.path(), "latest~1", "latest", &["--gate", "flash=1KiB"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // A bad spec is a usage error naming it.
@@ -224,8 +251,20 @@ fn the_gate_names_flash_when_the_firmware_grew() {
 
 #[test]
 fn environment_changes_and_self_comparisons_are_noted() {
-    let base = runs::run("sim-cortex-m4", "smoke", 1_795_500_000, "a1", runs::smoke_cases());
-    let mut head = runs::run("sim-cortex-m4", "smoke", 1_795_500_100, "b2", runs::smoke_cases());
+    let base = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_000,
+        "a1",
+        runs::smoke_cases(),
+    );
+    let mut head = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_100,
+        "b2",
+        runs::smoke_cases(),
+    );
     head.meta.toolchain = Some("rustup (rustc 1.96.0)".into());
     head.meta.clock_hz = Some(48_000_000);
     let (dir, _) = store_with(vec![base, head]);
@@ -246,7 +285,13 @@ fn environment_changes_and_self_comparisons_are_noted() {
 
 #[test]
 fn every_export_carries_modeled_cycles_energy_and_memory() {
-    let mut run = runs::run("sim-cortex-m4", "smoke", 1_795_500_000, "a1", runs::smoke_cases());
+    let mut run = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_000,
+        "a1",
+        runs::smoke_cases(),
+    );
     run.meta.run_id = "r1".into();
     let show = |f: Format| {
         let mut r = reporter(f);
@@ -258,7 +303,10 @@ fn every_export_carries_modeled_cycles_energy_and_memory() {
     let header = rd.headers().unwrap().clone();
     let rows: Vec<::csv::StringRecord> = rd.records().map(Result::unwrap).collect();
     let col = |row: &::csv::StringRecord, name: &str| {
-        let i = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name}: {header:?}"));
+        let i = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name}: {header:?}"));
         row[i].to_string()
     };
     assert_eq!(col(&rows[1], "modeled_cycles_median"), "140726");
@@ -268,15 +316,24 @@ fn every_export_carries_modeled_cycles_energy_and_memory() {
     assert_eq!(col(&rows[1], "ram_bytes"), "8848");
     assert_eq!(col(&rows[1], "stack_bytes"), "640");
     // 140726 cycles at 64 MHz.
-    assert_eq!(col(&rows[1], "device_time_s"), (140_726.0f64 / 64e6).to_string());
+    assert_eq!(
+        col(&rows[1], "device_time_s"),
+        (140_726.0f64 / 64e6).to_string()
+    );
     // A 0-MAC case has no "per MAC".
     assert_eq!(col(&rows[2], "per_mac"), "");
     assert_eq!(col(&rows[2], "modeled_cycles_per_mac"), "");
 
     let md = show(Format::Markdown);
-    assert!(md.contains("| cycles, modeled | cyc/MAC |") && md.contains(" µJ/inference |"), "{md}");
+    assert!(
+        md.contains("| cycles, modeled | cyc/MAC |") && md.contains(" µJ/inference |"),
+        "{md}"
+    );
     assert!(md.contains("| 140726 | 8.59 |"), "{md}");
-    assert!(md.contains("flash **12016 B**") && md.contains("RAM **8848 B**"), "{md}");
+    assert!(
+        md.contains("flash **12016 B**") && md.contains("RAM **8848 B**"),
+        "{md}"
+    );
     let reshape = md.lines().find(|l| l.starts_with("| reshape ")).unwrap();
     assert!(reshape.contains("| 24 | — | 31 | — |"), "{reshape}");
 
@@ -286,9 +343,20 @@ fn every_export_carries_modeled_cycles_energy_and_memory() {
     assert_eq!(json["cases"][1]["modeled_summary"]["median"], 140_726);
 
     let xml = show(Format::Junit);
-    assert!(xml.contains("<property name=\"flash_bytes\" value=\"12016\"/>"), "{xml}");
-    assert!(xml.contains("140726 cycles, modeled") && xml.contains("µJ/inference"), "{xml}");
-    assert!(xml.contains("name=\"fc_256x64\" classname=\"tinybench.sim-cortex-m4.smoke\" time=\"0.002198844\""), "{xml}");
+    assert!(
+        xml.contains("<property name=\"flash_bytes\" value=\"12016\"/>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("140726 cycles, modeled") && xml.contains("µJ/inference"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "name=\"fc_256x64\" classname=\"tinybench.sim-cortex-m4.smoke\" time=\"0.002198844\""
+        ),
+        "{xml}"
+    );
 
     // A model run adds its quality to Markdown and JUnit.
     let model = runs::model_run(1_795_500_000, "a1", 0.9);
@@ -335,8 +403,20 @@ sys.exit(0 if ok else 1)\n";
 
 #[test]
 fn junit_is_valid_against_the_strict_schema() {
-    let base = runs::run("sim-cortex-m4", "smoke", 1_795_500_000, "a1", runs::smoke_cases());
-    let mut head = runs::run("sim-cortex-m4", "smoke", 1_795_500_100, "b2", runs::smoke_cases());
+    let base = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_000,
+        "a1",
+        runs::smoke_cases(),
+    );
+    let mut head = runs::run(
+        "sim-cortex-m4",
+        "smoke",
+        1_795_500_100,
+        "b2",
+        runs::smoke_cases(),
+    );
     head.cases[1] = runs::case("fc_256x64", 16_384, 130_000, 250_492);
     let mut failed = fixture(1_795_500_000, "sim-cortex-m4");
     failed.meta.host = None;

@@ -310,7 +310,9 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
                 change,
                 method,
                 verdict,
-                metrics: b.map(|b| case_metrics(base, head, b, h, opts)).unwrap_or_default(),
+                metrics: b
+                    .map(|b| case_metrics(base, head, b, h, opts))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -398,17 +400,30 @@ fn case_metrics(
     let (Some(be), Some(he)) = (&b.energy, &h.energy) else {
         return out;
     };
-    let label = head.energy_source.clone().unwrap_or_else(|| "energy".into());
+    let label = head
+        .energy_source
+        .clone()
+        .unwrap_or_else(|| "energy".into());
     if base.energy_source != head.energy_source {
         return out;
     }
     if label.starts_with("energy, modeled") {
-        out.push(exact(Metric::Energy, &label, be.median_uj, he.median_uj, true));
+        out.push(exact(
+            Metric::Energy,
+            &label,
+            be.median_uj,
+            he.median_uj,
+            true,
+        ));
         return out;
     }
     // The bootstrap works on integers: µJ in picojoules keeps six decimals, far below
     // any sampling bound.
-    let pj = |v: &[f64]| -> Vec<u64> { v.iter().map(|x| (x.max(0.0) * 1e6).round() as u64).collect() };
+    let pj = |v: &[f64]| -> Vec<u64> {
+        v.iter()
+            .map(|x| (x.max(0.0) * 1e6).round() as u64)
+            .collect()
+    };
     let change = stats::bootstrap_median_change(
         &pj(&be.per_inference_uj),
         &pj(&he.per_inference_uj),
@@ -437,8 +452,20 @@ fn case_metrics(
 fn run_metrics(base: &RunResult, head: &RunResult) -> Vec<MetricChange> {
     let mut out = Vec::new();
     if let (Some(b), Some(h)) = (base.memory(), head.memory()) {
-        out.push(exact(Metric::Flash, "flash", b.flash() as f64, h.flash() as f64, true));
-        out.push(exact(Metric::Ram, "RAM", b.ram() as f64, h.ram() as f64, true));
+        out.push(exact(
+            Metric::Flash,
+            "flash",
+            b.flash() as f64,
+            h.flash() as f64,
+            true,
+        ));
+        out.push(exact(
+            Metric::Ram,
+            "RAM",
+            b.ram() as f64,
+            h.ram() as f64,
+            true,
+        ));
         if let (Some(bs), Some(hs)) = (b.stack_used, h.stack_used) {
             out.push(exact(Metric::Stack, "stack", bs as f64, hs as f64, true));
         }
@@ -589,7 +616,10 @@ mod tests {
         assert!(!g.passed());
         assert_eq!(g.tripped_metrics(), [Metric::ModeledCycles]);
         let text = g.trips[0].describe();
-        assert!(text.starts_with("cycles, modeled: fc_odd_shape +78.0"), "{text}");
+        assert!(
+            text.starts_with("cycles, modeled: fc_odd_shape +78.0"),
+            "{text}"
+        );
         // Off for modeled cycles: the gate passes.
         let mut off = gate.clone();
         off.thresholds
@@ -610,11 +640,18 @@ mod tests {
         head.meta.memory = Some(memory(10_600));
         let cmp = compare(&base, &head, &CompareOptions::default());
         let flash = &cmp.run_metrics[0];
-        assert_eq!((flash.metric, flash.direction), (Metric::Flash, Direction::Worse));
+        assert_eq!(
+            (flash.metric, flash.direction),
+            (Metric::Flash, Direction::Worse)
+        );
         assert_eq!(flash.verdict_label(), "grew");
         let g = cmp.clone().gated(Some(&Gate::new(0.02))).gate.unwrap();
         assert_eq!(g.tripped_metrics(), [Metric::Flash]);
-        assert!(g.trips[0].describe().starts_with("flash: +600 B (+5.45 %)"), "{:?}", g.trips);
+        assert!(
+            g.trips[0].describe().starts_with("flash: +600 B (+5.45 %)"),
+            "{:?}",
+            g.trips
+        );
         let mut roomy = Gate::new(0.02);
         roomy
             .thresholds
@@ -642,9 +679,14 @@ mod tests {
         });
         let cmp = compare(&base, &head, &CompareOptions::default());
         let e = &cmp.cases[0].metrics[0];
-        assert_eq!((e.metric, e.method, e.direction), (Metric::Energy, Method::Bootstrap, Direction::Worse));
+        assert_eq!(
+            (e.metric, e.method, e.direction),
+            (Metric::Energy, Method::Bootstrap, Direction::Worse)
+        );
         let g = cmp.gated(Some(&Gate::new(0.05))).gate.unwrap();
         assert_eq!(g.tripped_metrics(), [Metric::Energy]);
-        assert!(g.trips[0].describe().contains("energy, measured (PPK2): fc_tiny +20.00 %"));
+        assert!(g.trips[0]
+            .describe()
+            .contains("energy, measured (PPK2): fc_tiny +20.00 %"));
     }
 }

@@ -258,7 +258,12 @@ pub fn parse_spec(spec: &str) -> Result<(Metric, Threshold), String> {
     if v.eq_ignore_ascii_case("off") {
         return Ok((metric, Threshold::Off));
     }
-    let bad = || format!("`{v}` is not a threshold for {key} (e.g. {})", example(metric));
+    let bad = || {
+        format!(
+            "`{v}` is not a threshold for {key} (e.g. {})",
+            example(metric)
+        )
+    };
     let number = |s: &str| {
         s.trim()
             .parse::<f64>()
@@ -276,9 +281,9 @@ pub fn parse_spec(spec: &str) -> Result<(Metric, Threshold), String> {
                 Threshold::Bytes(b.trim().parse::<u64>().map_err(|_| bad())?)
             }
         }
-        Metric::Quality => Threshold::Points(
-            number(v.strip_suffix('%').unwrap_or(v)).ok_or_else(bad)? / 100.0,
-        ),
+        Metric::Quality => {
+            Threshold::Points(number(v.strip_suffix('%').unwrap_or(v)).ok_or_else(bad)? / 100.0)
+        }
         _ => Threshold::Relative(number(v.strip_suffix('%').unwrap_or(v)).ok_or_else(bad)? / 100.0),
     };
     Ok((metric, threshold))
@@ -402,7 +407,10 @@ mod tests {
             parse_spec("quality=0.5"),
             Ok((Metric::Quality, Threshold::Points(0.005)))
         );
-        assert_eq!(parse_spec("energy=off"), Ok((Metric::Energy, Threshold::Off)));
+        assert_eq!(
+            parse_spec("energy=off"),
+            Ok((Metric::Energy, Threshold::Off))
+        );
         assert!(parse_spec("speed=2%").unwrap_err().contains("flash"));
         assert!(parse_spec("flash").unwrap_err().contains("KEY=THRESHOLD"));
         assert!(parse_spec("flash=-3").unwrap_err().contains("`-3`"));
@@ -412,7 +420,10 @@ mod tests {
     fn no_flags_no_gate_and_flags_override_defaults() {
         assert!(Gate::from_flags(None, &[]).is_none());
         let g = Gate::from_flags(Some(0.05), &[(Metric::Flash, Threshold::Bytes(0))]).unwrap();
-        assert_eq!(g.threshold(Metric::ModeledCycles), Threshold::Relative(0.05));
+        assert_eq!(
+            g.threshold(Metric::ModeledCycles),
+            Threshold::Relative(0.05)
+        );
         assert_eq!(g.threshold(Metric::Flash), Threshold::Bytes(0));
         assert_eq!(g.threshold(Metric::Quality), Threshold::Points(0.0));
     }

@@ -94,7 +94,9 @@ mod tests {
         let notes = environment(&base, &head);
         assert!(notes.contains(&"toolchain changed: rustc 1.90.0 → rustc 1.91.0".to_string()));
         assert!(notes.contains(&"clock changed: 64 MHz → 48 MHz".to_string()));
-        assert!(notes.iter().any(|n| n.starts_with("target file changed: sha256 aaaa")));
+        assert!(notes
+            .iter()
+            .any(|n| n.starts_with("target file changed: sha256 aaaa")));
         assert_eq!(notes.len(), 3, "{notes:?}");
         // Unknown on one side (an older file) is not a change.
         head.meta.toolchain = None;

@@ -415,7 +415,11 @@ impl CiCmd {
                         md_notes.push_str(&format!("- `{name}`: {note}\n"));
                         eprintln!("note: {name}: {note}");
                     }
-                    let detail = super::gate::json_detail(comparison.as_deref(), &finished.result, &self.gate);
+                    let detail = super::gate::json_detail(
+                        comparison.as_deref(),
+                        &finished.result,
+                        &self.gate,
+                    );
                     let ok = finished.outcome == RunOutcome::Completed
                         && finished.result.cases.iter().all(|c| c.status.is_ok());
                     let mut entry = serde_json::json!({

@@ -58,7 +58,11 @@ pub fn regressed(cmp: &Comparison) -> bool {
 
 /// What `tinybench ci --json` keeps per target: the comparison's JSON when there is one
 /// (with the gate's verdict and `schema_version`), else the run's.
-pub fn json_detail(cmp: Option<&Comparison>, run: &RunResult, gate: &GateOpts) -> serde_json::Value {
+pub fn json_detail(
+    cmp: Option<&Comparison>,
+    run: &RunResult,
+    gate: &GateOpts,
+) -> serde_json::Value {
     match cmp {
         Some(c) => crate::report::json::comparison_value(c, gate.count_threshold(c)),
         None => serde_json::to_value(run).unwrap_or(serde_json::Value::Null),

@@ -162,7 +162,8 @@ impl Report for CsvReport {
             rows.push(r);
         };
         for c in &cmp.cases {
-            let regressed = tripped(Some(&c.name), kind) || gate.is_some_and(|g| c.regressed_above(g));
+            let regressed =
+                tripped(Some(&c.name), kind) || gate.is_some_and(|g| c.regressed_above(g));
             push(&c.name, primary_row(cmp, c, regressed));
             for m in &c.metrics {
                 push(

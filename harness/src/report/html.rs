@@ -93,7 +93,11 @@ apply();})();";
 fn select(id: &str, label: &str, values: &[(String, String)]) -> String {
     let mut s = format!("<label>{label} <select id=\"{id}\"><option value=\"\">all</option>");
     for (v, text) in values {
-        s.push_str(&format!("<option value=\"{}\">{}</option>", esc(v), esc(text)));
+        s.push_str(&format!(
+            "<option value=\"{}\">{}</option>",
+            esc(v),
+            esc(text)
+        ));
     }
     s.push_str("</select></label>");
     s
@@ -124,8 +128,10 @@ impl HtmlReport {
             esc(&gate_words(&self.gate))
         ));
         let uniq = |f: fn(&group::GroupSummary) -> &str| {
-            let mut v: Vec<(String, String)> =
-                summaries.iter().map(|s| (f(s).to_string(), f(s).to_string())).collect();
+            let mut v: Vec<(String, String)> = summaries
+                .iter()
+                .map(|s| (f(s).to_string(), f(s).to_string()))
+                .collect();
             v.sort();
             v.dedup();
             v

@@ -100,7 +100,10 @@ fn suite_for(run: &RunResult, name: String, cases: Vec<Case>) -> Suite {
         ("count_kind".to_string(), run.count_kind.label().to_string()),
         ("commit".to_string(), run.meta.commit_label()),
         ("run_id".to_string(), run.meta.run_id.clone()),
-        ("tinybench_version".to_string(), run.tinybench_version.clone()),
+        (
+            "tinybench_version".to_string(),
+            run.tinybench_version.clone(),
+        ),
     ];
     let mut push = |k: &str, v: Option<String>| {
         if let Some(v) = v {
@@ -166,66 +169,70 @@ fn case_line(run: &RunResult, c: &CaseResult) -> String {
 
 /// A comparison's suite: attributes from HEAD as the comparison keeps them.
 fn comparison_suite(cmp: &Comparison, gate: Option<f64>) -> Suite {
-        let threshold = gate.unwrap_or(0.0);
-        let cases = cmp
-            .cases
-            .iter()
-            .map(|c| {
-                let trips: Vec<String> = cmp
-                    .gate
-                    .as_ref()
-                    .map(|g| {
-                        g.trips
-                            .iter()
-                            .filter(|t| t.case.as_deref() == Some(&c.name))
-                            .map(|t| t.describe())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let failure = match &c.verdict {
-                    Verdict::Failed(why) => Some(("failed".to_string(), why.clone())),
-                    _ if !trips.is_empty() => Some(("regression".to_string(), trips.join("; "))),
-                    _ if cmp.gate.is_none() && c.regressed_above(threshold) => Some((
-                        "regression".to_string(),
-                        format!(
-                            "{} slower than BASE ({} → {} {})",
-                            change_text(c),
-                            c.base_median.unwrap_or(0),
-                            c.head_median.unwrap_or(0),
-                            cmp.count_kind.label(),
-                        ),
-                    )),
-                    _ => None,
-                };
-                Case {
-                    name: c.name.clone(),
-                    time: comparison_seconds(cmp, c).unwrap_or(0.0),
-                    failure,
-                    out: format!("{}: {}: {}", c.name, c.verdict.label(), change_text(c)),
-                }
-            })
-            .collect();
-        let mut suite = Suite {
-            name: format!("{} · {} · compare", cmp.target, cmp.suite),
-            package: format!("tinybench.{}.{}", cmp.target, cmp.suite),
-            timestamp: iso_timestamp(cmp.head_unix_time),
-            hostname: cmp
-                .head_host
-                .clone()
-                .filter(|h| !h.trim().is_empty())
-                .unwrap_or_else(|| "unknown".into()),
-            properties: vec![("count_kind".into(), cmp.count_kind.label().to_string())],
-            cases,
-        };
-        suite.properties.push(("base_id".into(), cmp.base_id.clone()));
-        suite.properties.push(("head_id".into(), cmp.head_id.clone()));
-        for (i, n) in cmp.notes.iter().enumerate() {
-            suite.properties.push((format!("note.{i}"), n.clone()));
-        }
-        if let Some(g) = super::gate_text(cmp) {
-            suite.properties.push(("gate".into(), g));
-        }
-        suite
+    let threshold = gate.unwrap_or(0.0);
+    let cases = cmp
+        .cases
+        .iter()
+        .map(|c| {
+            let trips: Vec<String> = cmp
+                .gate
+                .as_ref()
+                .map(|g| {
+                    g.trips
+                        .iter()
+                        .filter(|t| t.case.as_deref() == Some(&c.name))
+                        .map(|t| t.describe())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let failure = match &c.verdict {
+                Verdict::Failed(why) => Some(("failed".to_string(), why.clone())),
+                _ if !trips.is_empty() => Some(("regression".to_string(), trips.join("; "))),
+                _ if cmp.gate.is_none() && c.regressed_above(threshold) => Some((
+                    "regression".to_string(),
+                    format!(
+                        "{} slower than BASE ({} → {} {})",
+                        change_text(c),
+                        c.base_median.unwrap_or(0),
+                        c.head_median.unwrap_or(0),
+                        cmp.count_kind.label(),
+                    ),
+                )),
+                _ => None,
+            };
+            Case {
+                name: c.name.clone(),
+                time: comparison_seconds(cmp, c).unwrap_or(0.0),
+                failure,
+                out: format!("{}: {}: {}", c.name, c.verdict.label(), change_text(c)),
+            }
+        })
+        .collect();
+    let mut suite = Suite {
+        name: format!("{} · {} · compare", cmp.target, cmp.suite),
+        package: format!("tinybench.{}.{}", cmp.target, cmp.suite),
+        timestamp: iso_timestamp(cmp.head_unix_time),
+        hostname: cmp
+            .head_host
+            .clone()
+            .filter(|h| !h.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into()),
+        properties: vec![("count_kind".into(), cmp.count_kind.label().to_string())],
+        cases,
+    };
+    suite
+        .properties
+        .push(("base_id".into(), cmp.base_id.clone()));
+    suite
+        .properties
+        .push(("head_id".into(), cmp.head_id.clone()));
+    for (i, n) in cmp.notes.iter().enumerate() {
+        suite.properties.push((format!("note.{i}"), n.clone()));
+    }
+    if let Some(g) = super::gate_text(cmp) {
+        suite.properties.push(("gate".into(), g));
+    }
+    suite
 }
 
 /// Device seconds of HEAD's median of a compared case (modeled cycles when the comparison
@@ -243,7 +250,6 @@ fn comparison_seconds(cmp: &Comparison, c: &tinybench_results::compare::CaseChan
     };
     Some(cycles / clock as f64)
 }
-
 
 impl Report for JunitReport {
     fn run(&mut self, run: &RunResult) {
@@ -308,7 +314,8 @@ fn render(suites: Vec<Suite>) -> String {
         let _ = w.write_event(start("properties", &[]));
         for (k, v) in &s.properties {
             let _ = w.write_event(Event::Empty(
-                BytesStart::new("property").with_attributes([("name", k.as_str()), ("value", v.as_str())]),
+                BytesStart::new("property")
+                    .with_attributes([("name", k.as_str()), ("value", v.as_str())]),
             ));
         }
         let _ = w.write_event(Event::End(BytesEnd::new("properties")));

@@ -71,7 +71,10 @@ impl Report for MarkdownReport {
             o.push_str(&format!("cycles, modeled: {} (an estimate)\n\n", cell(m)));
         }
         if let Some(e) = energy {
-            o.push_str(&format!("µJ/inference: **{}**, median ± sampling bound\n\n", cell(e)));
+            o.push_str(&format!(
+                "µJ/inference: **{}**, median ± sampling bound\n\n",
+                cell(e)
+            ));
         }
         o.push_str("| case | kernel | shape | MACs | min | median | max | per MAC |");
         let mut rule = String::from("|---|---|---|--:|--:|--:|--:|--:|");
@@ -99,19 +102,15 @@ impl Report for MarkdownReport {
             let mut extra = String::new();
             if modeled {
                 match c.modeled_summary {
-                    Some(s) => extra.push_str(&format!(
-                        " {} | {} |",
-                        s.median,
-                        per_mac(s.median, c.macs)
-                    )),
+                    Some(s) => {
+                        extra.push_str(&format!(" {} | {} |", s.median, per_mac(s.median, c.macs)))
+                    }
                     None => extra.push_str(" — | — |"),
                 }
             }
             if energy.is_some() {
                 match &c.energy {
-                    Some(e) => {
-                        extra.push_str(&format!(" {:.3} ±{:.3} |", e.median_uj, e.bound_uj))
-                    }
+                    Some(e) => extra.push_str(&format!(" {:.3} ±{:.3} |", e.median_uj, e.bound_uj)),
                     None => extra.push_str(" — |"),
                 }
             }

@@ -16,7 +16,12 @@ pub fn case(name: &str, macs: u64, count: u64, modeled: u64) -> CaseResult {
     let m = vec![modeled; 5];
     CaseResult {
         name: name.into(),
-        kernel: if macs == 0 { "reshape" } else { "fully_connected" }.into(),
+        kernel: if macs == 0 {
+            "reshape"
+        } else {
+            "fully_connected"
+        }
+        .into(),
         shape: "1x64→16".into(),
         variant: None,
         macs,
@@ -51,7 +56,13 @@ pub fn memory(text: u64) -> MemoryFootprint {
 }
 
 /// A run of `target`/`suite` at `unix_time` on commit `commit` (hex), with `cases`.
-pub fn run(target: &str, suite: &str, unix_time: u64, commit: &str, cases: Vec<CaseResult>) -> RunResult {
+pub fn run(
+    target: &str,
+    suite: &str,
+    unix_time: u64,
+    commit: &str,
+    cases: Vec<CaseResult>,
+) -> RunResult {
     RunResult {
         schema_version: SCHEMA_VERSION,
         tinybench_version: "0.1.0".into(),

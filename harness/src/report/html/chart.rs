@@ -13,20 +13,28 @@ pub const RESOLVED_ORANGE: RGBColor = RGBColor(230, 140, 0);
 /// The history line.
 pub const SERIES_BLUE: RGBColor = RGBColor(30, 90, 200);
 
-/// `950`, `12.3k`, `1.05M`, `0.315` — at most six characters for axis ticks.
+/// `950`, `12.35k`, `1.050M`, `123.5M`, `0.315` — four significant digits at most, so a
+/// tick label is never wider than six characters.
 pub fn compact(v: f64) -> String {
     let a = v.abs();
-    if a >= 1e9 {
-        format!("{:.3}G", v / 1e9)
+    let (scaled, suffix) = if a >= 1e9 {
+        (v / 1e9, "G")
     } else if a >= 1e6 {
-        format!("{:.3}M", v / 1e6)
+        (v / 1e6, "M")
     } else if a >= 1e4 {
-        format!("{:.1}k", v / 1e3)
-    } else if a >= 100.0 || v.fract() == 0.0 {
-        format!("{v:.0}")
+        (v / 1e3, "k")
     } else {
-        format!("{v:.3}")
+        (v, "")
+    };
+    if suffix.is_empty() && (a >= 100.0 || v.fract() == 0.0) {
+        return format!("{v:.0}");
     }
+    let digits = if scaled.abs() >= 1.0 {
+        scaled.abs().log10().floor() as usize + 1
+    } else {
+        1
+    };
+    format!("{scaled:.*}{suffix}", 4usize.saturating_sub(digits))
 }
 
 /// The chart of `s` over `labels` (x: runs, oldest first), titled `title` with the y
@@ -38,7 +46,11 @@ pub fn svg(title: &str, unit: &str, s: &Series, labels: &[String]) -> Result<Str
         let root = SVGBackend::with_string(&mut out, (520, 240)).into_drawing_area();
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let lo = s.points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-        let hi = s.points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        let hi = s
+            .points
+            .iter()
+            .map(|p| p.1)
+            .fold(f64::NEG_INFINITY, f64::max);
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
         let pad = ((hi - lo) * 0.12).max(hi.abs() * 0.02).max(1e-6);
         let n = labels.len().max(1);
@@ -100,9 +112,10 @@ mod tests {
     #[test]
     fn tick_labels_stay_short() {
         assert_eq!(compact(950.0), "950");
-        assert_eq!(compact(12_345.0), "12.3k");
+        assert_eq!(compact(12_345.0), "12.35k");
         assert_eq!(compact(1_050_000.0), "1.050M");
+        assert_eq!(compact(123_456_789.0), "123.5M");
         assert_eq!(compact(0.315), "0.315");
-        assert!(compact(123_456_789.0).len() <= 7);
+        assert_eq!(compact(12_345_678_900.0), "12.35G");
     }
 }

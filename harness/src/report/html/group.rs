@@ -40,7 +40,7 @@ pub struct GroupSummary {
 /// The unit of a metric's y axis.
 fn unit(s: &Series) -> String {
     match s.metric {
-        Metric::Energy => format!("µJ/inference ({})", s.label),
+        Metric::Energy => "µJ/inference".to_string(),
         Metric::Flash | Metric::Ram | Metric::Stack => format!("{}, bytes", s.label),
         Metric::Quality => format!("{} (0–1)", s.label),
         _ => s.label.clone(),
@@ -170,7 +170,9 @@ fn latest_table(o: &mut String, run: &RunResult, cmp: Option<&Comparison>) {
             c.macs
         ));
         if modeled {
-            let m = c.modeled_summary.map_or("—".into(), |s| s.median.to_string());
+            let m = c
+                .modeled_summary
+                .map_or("—".into(), |s| s.median.to_string());
             o.push_str(&format!("<td class=\"num\">{m}</td>"));
         }
         if energy {
@@ -192,7 +194,12 @@ fn latest_table(o: &mut String, run: &RunResult, cmp: Option<&Comparison>) {
 /// Per layer of a model run: op, count, share of the layers' total, arena bytes, a bar.
 fn layers(o: &mut String, run: &RunResult) {
     let Some(m) = &run.model else { return };
-    let counts: Vec<u64> = run.cases.iter().skip(1).map(|c| c.summary.map_or(0, |s| s.median)).collect();
+    let counts: Vec<u64> = run
+        .cases
+        .iter()
+        .skip(1)
+        .map(|c| c.summary.map_or(0, |s| s.median))
+        .collect();
     let sum: u64 = counts.iter().sum::<u64>().max(1);
     o.push_str(&format!(
         "<details class=\"layers\" open><summary>Per layer: {} ({} layers, variant {})</summary>\n<table class=\"layers\"><tr><th>#</th><th>op</th><th>{}</th><th>share</th><th>arena B</th><th>scratch B</th></tr>\n",
@@ -224,7 +231,8 @@ fn extras(o: &mut String, run: &RunResult) {
             m.flash_size,
             m.ram(),
             m.ram_size,
-            m.stack_used.map_or("not reported".into(), |s| format!("{s} B"))
+            m.stack_used
+                .map_or("not reported".into(), |s| format!("{s} B"))
         ));
     }
     if let Some(q) = run.quality() {
@@ -250,7 +258,11 @@ pub fn render(
 ) -> Option<GroupSummary> {
     let latest = runs.last()?;
     let run = &latest.run;
-    let labels: Vec<String> = runs.iter().enumerate().map(|(i, r)| run_label(i, r)).collect();
+    let labels: Vec<String> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| run_label(i, r))
+        .collect();
     o.push_str(&format!(
         "<section class=\"group\" id=\"{anchor}\" data-target=\"{}\" data-suite=\"{}\">\n<h2>{} · suite {}</h2>\n",
         esc(&run.target),

@@ -36,7 +36,10 @@ pub struct Series {
 impl Series {
     /// Steps not resolved by a later run.
     pub fn standing(&self) -> usize {
-        self.steps.iter().filter(|s| s.resolved_at.is_none()).count()
+        self.steps
+            .iter()
+            .filter(|s| s.resolved_at.is_none())
+            .count()
     }
 }
 
@@ -46,14 +49,29 @@ fn values(run: &RunResult) -> Vec<(Metric, String, Option<String>, f64)> {
     let kind = Metric::of_kind(run.count_kind);
     for c in &run.cases {
         if let Some(s) = c.summary {
-            v.push((kind, kind.label().to_string(), Some(c.name.clone()), s.median as f64));
+            v.push((
+                kind,
+                kind.label().to_string(),
+                Some(c.name.clone()),
+                s.median as f64,
+            ));
         }
         if let Some(s) = c.modeled_summary.filter(|_| kind != Metric::ModeledCycles) {
             let m = Metric::ModeledCycles;
-            v.push((m, m.label().to_string(), Some(c.name.clone()), s.median as f64));
+            v.push((
+                m,
+                m.label().to_string(),
+                Some(c.name.clone()),
+                s.median as f64,
+            ));
         }
         if let (Some(e), Some(src)) = (&c.energy, &run.energy_source) {
-            v.push((Metric::Energy, src.clone(), Some(c.name.clone()), e.median_uj));
+            v.push((
+                Metric::Energy,
+                src.clone(),
+                Some(c.name.clone()),
+                e.median_uj,
+            ));
         }
     }
     if let Some(m) = run.memory() {
@@ -64,7 +82,11 @@ fn values(run: &RunResult) -> Vec<(Metric, String, Option<String>, f64)> {
         }
     }
     if let Some(q) = run.quality() {
-        for (label, x) in [("accuracy", q.accuracy), ("F1", q.f1), ("ROC-AUC", q.roc_auc)] {
+        for (label, x) in [
+            ("accuracy", q.accuracy),
+            ("F1", q.f1),
+            ("ROC-AUC", q.roc_auc),
+        ] {
             if let Some(x) = x {
                 v.push((Metric::Quality, label.into(), None, x));
             }
@@ -198,7 +220,10 @@ mod tests {
         let refs: Vec<&StoredRun> = runs.iter().collect();
         let (s, cmps) = series(&refs, &Gate::new(0.02));
         assert_eq!(cmps.len(), 4);
-        let modeled = s.iter().find(|s| s.metric == Metric::ModeledCycles).unwrap();
+        let modeled = s
+            .iter()
+            .find(|s| s.metric == Metric::ModeledCycles)
+            .unwrap();
         assert_eq!(
             modeled.steps,
             [Step {
@@ -208,7 +233,13 @@ mod tests {
         );
         assert_eq!(modeled.standing(), 0);
         let counts = s.iter().find(|s| s.metric == Metric::Instructions).unwrap();
-        assert_eq!(counts.steps, [Step { at: 3, resolved_at: None }]);
+        assert_eq!(
+            counts.steps,
+            [Step {
+                at: 3,
+                resolved_at: None
+            }]
+        );
         assert_eq!(counts.standing(), 1);
     }
 }
