@@ -441,3 +441,20 @@ fn junit_is_valid_against_the_strict_schema() {
     let old = "<?xml version=\"1.0\"?><testsuites name=\"tinybench\" tests=\"1\"><testsuite name=\"a\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase name=\"x\" classname=\"y\"/></testsuite></testsuites>";
     assert!(validate_junit(old).unwrap().is_err());
 }
+
+#[test]
+fn the_gate_names_accuracy_when_a_model_got_worse() {
+    let base = runs::model_run(1_795_500_000, "a1", 0.9);
+    let head = runs::model_run(1_795_500_100, "b2", 0.8);
+    let (dir, _) = store_with(vec![base, head]);
+    let out = compare_in(dir.path(), "latest~1", "latest", &["--fail-above", "2%"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("accuracy: 90.00 % → 80.00 % (-10.00 points)"),
+        "{err}"
+    );
+    // Ten points of slack let it pass.
+    let out = compare_in(dir.path(), "latest~1", "latest", &["--gate", "quality=10"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
