@@ -201,69 +201,7 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
     let mut cases: Vec<CaseChange> = head
         .cases
         .iter()
-        .map(|h| {
-            let b = base.cases.iter().find(|b| b.name == h.name);
-            let head_median = h.summary.map(|s| s.median);
-            let base_median = b.and_then(|b| b.summary.map(|s| s.median));
-            let mut change = None;
-            let verdict = if !h.status.is_ok() {
-                Verdict::Failed(h.status.describe())
-            } else if b.is_none() {
-                Verdict::Added
-            } else if base.count_kind != head.count_kind {
-                Verdict::Incomparable(format!(
-                    "BASE counts {}, HEAD counts {}",
-                    base.count_kind, head.count_kind
-                ))
-            } else {
-                match (base_median, head_median, b) {
-                    (Some(bm), Some(hm), Some(_)) if exact => {
-                        if bm == 0 {
-                            Verdict::Incomparable("BASE median is 0".into())
-                        } else {
-                            let point = hm as f64 / bm as f64 - 1.0;
-                            change = Some(ChangeEstimate {
-                                point,
-                                lower: point,
-                                upper: point,
-                            });
-                            match hm.cmp(&bm) {
-                                std::cmp::Ordering::Equal => Verdict::Same,
-                                std::cmp::Ordering::Greater => Verdict::Slower,
-                                std::cmp::Ordering::Less => Verdict::Faster,
-                            }
-                        }
-                    }
-                    (Some(_), Some(_), Some(b)) => {
-                        change = stats::bootstrap_median_change(
-                            &b.samples,
-                            &h.samples,
-                            opts.resamples,
-                            opts.confidence,
-                            opts.seed,
-                        );
-                        match change {
-                            Some(c) if c.lower > opts.noise_threshold => Verdict::Slower,
-                            Some(c) if c.upper < -opts.noise_threshold => Verdict::Faster,
-                            Some(_) => Verdict::NoChange,
-                            None => Verdict::Incomparable("BASE median is 0".into()),
-                        }
-                    }
-                    _ => Verdict::Incomparable("no samples".into()),
-                }
-            };
-            CaseChange {
-                name: h.name.clone(),
-                base_median,
-                head_median,
-                change,
-                method,
-                verdict,
-                metrics: b
-                    .map(|b| case_metrics(base, head, b, h, opts))
-                    .unwrap_or_default(),
-            }
-        })
+        .map(|h| case_change(base, head, h, opts, method))
         .collect();
     for b in &base.cases {
         if !head.cases.iter().any(|h| h.name == b.name) {
@@ -294,6 +232,78 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
         run_metrics: run_metrics(base, head),
         notes: crate::notes::environment(base, head),
         gate: None,
+    }
+}
+
+/// One case of HEAD against its namesake in BASE (if any).
+fn case_change(
+    base: &RunResult,
+    head: &RunResult,
+    h: &crate::CaseResult,
+    opts: &CompareOptions,
+    method: Method,
+) -> CaseChange {
+    let exact = method == Method::Exact;
+    let b = base.cases.iter().find(|b| b.name == h.name);
+    let head_median = h.summary.map(|s| s.median);
+    let base_median = b.and_then(|b| b.summary.map(|s| s.median));
+    let mut change = None;
+    let verdict = if !h.status.is_ok() {
+        Verdict::Failed(h.status.describe())
+    } else if b.is_none() {
+        Verdict::Added
+    } else if base.count_kind != head.count_kind {
+        Verdict::Incomparable(format!(
+            "BASE counts {}, HEAD counts {}",
+            base.count_kind, head.count_kind
+        ))
+    } else {
+        match (base_median, head_median, b) {
+            (Some(bm), Some(hm), Some(_)) if exact => {
+                if bm == 0 {
+                    Verdict::Incomparable("BASE median is 0".into())
+                } else {
+                    let point = hm as f64 / bm as f64 - 1.0;
+                    change = Some(ChangeEstimate {
+                        point,
+                        lower: point,
+                        upper: point,
+                    });
+                    match hm.cmp(&bm) {
+                        std::cmp::Ordering::Equal => Verdict::Same,
+                        std::cmp::Ordering::Greater => Verdict::Slower,
+                        std::cmp::Ordering::Less => Verdict::Faster,
+                    }
+                }
+            }
+            (Some(_), Some(_), Some(b)) => {
+                change = stats::bootstrap_median_change(
+                    &b.samples,
+                    &h.samples,
+                    opts.resamples,
+                    opts.confidence,
+                    opts.seed,
+                );
+                match change {
+                    Some(c) if c.lower > opts.noise_threshold => Verdict::Slower,
+                    Some(c) if c.upper < -opts.noise_threshold => Verdict::Faster,
+                    Some(_) => Verdict::NoChange,
+                    None => Verdict::Incomparable("BASE median is 0".into()),
+                }
+            }
+            _ => Verdict::Incomparable("no samples".into()),
+        }
+    };
+    CaseChange {
+        name: h.name.clone(),
+        base_median,
+        head_median,
+        change,
+        method,
+        verdict,
+        metrics: b
+            .map(|b| case_metrics(base, head, b, h, opts))
+            .unwrap_or_default(),
     }
 }
 

@@ -248,6 +248,42 @@ fn extras(o: &mut String, run: &RunResult) {
     }
 }
 
+/// One chart per metric (per-case metrics summed over the cases, run-wide ones as is),
+/// then, folded away, one per case and metric. Returns the metrics charted.
+fn charts(o: &mut String, series: &[Series], labels: &[String]) -> Vec<Metric> {
+    // One chart per metric: per-case metrics summed over the cases, run-wide ones as is.
+    o.push_str("<div class=\"charts\">\n");
+    let mut metrics = Vec::new();
+    for m in Metric::ALL {
+        let of: Vec<&Series> = series.iter().filter(|s| s.metric == m).collect();
+        if of.is_empty() {
+            continue;
+        }
+        metrics.push(m);
+        if of.iter().all(|s| s.case.is_some()) {
+            let t = total(m, &of);
+            let title = format!("{}: sum over {} case(s)", t.label, of.len());
+            figure(o, &title, &t, labels, None);
+        } else {
+            for s in of {
+                figure(o, &s.label, s, labels, None);
+            }
+        }
+    }
+    o.push_str("</div>\n");
+    let per_case: Vec<&Series> = series.iter().filter(|s| s.case.is_some()).collect();
+    o.push_str(&format!(
+        "<details class=\"cases\"><summary>Every case ({} charts)</summary>\n<div class=\"charts\">\n",
+        per_case.len()
+    ));
+    for s in &per_case {
+        let case = s.case.as_deref().unwrap_or_default();
+        figure(o, &format!("{case}: {}", s.label), s, labels, Some(case));
+    }
+    o.push_str("</div></details>\n</section>\n");
+    metrics
+}
+
 /// Render one group; returns what the summary needs.
 pub fn render(
     o: &mut String,
@@ -293,36 +329,7 @@ pub fn render(
     latest_table(o, run, last);
     extras(o, run);
     layers(o, run);
-    // One chart per metric: per-case metrics summed over the cases, run-wide ones as is.
-    o.push_str("<div class=\"charts\">\n");
-    let mut metrics = Vec::new();
-    for m in Metric::ALL {
-        let of: Vec<&Series> = series.iter().filter(|s| s.metric == m).collect();
-        if of.is_empty() {
-            continue;
-        }
-        metrics.push(m);
-        if of.iter().all(|s| s.case.is_some()) {
-            let t = total(m, &of);
-            let title = format!("{}: sum over {} case(s)", t.label, of.len());
-            figure(o, &title, &t, &labels, None);
-        } else {
-            for s in of {
-                figure(o, &s.label, s, &labels, None);
-            }
-        }
-    }
-    o.push_str("</div>\n");
-    let per_case: Vec<&Series> = series.iter().filter(|s| s.case.is_some()).collect();
-    o.push_str(&format!(
-        "<details class=\"cases\"><summary>Every case ({} charts)</summary>\n<div class=\"charts\">\n",
-        per_case.len()
-    ));
-    for s in &per_case {
-        let case = s.case.as_deref().unwrap_or_default();
-        figure(o, &format!("{case}: {}", s.label), s, &labels, Some(case));
-    }
-    o.push_str("</div></details>\n</section>\n");
+    let metrics = charts(o, series, &labels);
     let (verdict, class) = summary_verdict(last, run);
     Some(GroupSummary {
         anchor: anchor.to_string(),
