@@ -27,7 +27,9 @@ command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 minimal=${TINYBENCH_SETUP_MINIMAL:-0}
 if [ "$minimal" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
-  python3 -c 'import lxml.etree' >/dev/null 2>&1 || need_apt+=(python3-lxml)
+  # Debian's python3-lxml is for the system Python (the test also tries /usr/bin/python3).
+  py=/usr/bin/python3; [ -x "$py" ] || py=python3
+  "$py" -c 'import lxml.etree' >/dev/null 2>&1 || need_apt+=(python3-lxml)
 fi
 # Hardware-in-the-loop runners (TINYBENCH_HIL=1, set by ci/github/hil.yml): uhubctl for the
 # runner config's power-cycle hook (docs/ci.md).

@@ -368,17 +368,22 @@ fn every_export_carries_modeled_cycles_energy_and_memory() {
 /// Validate `xml` against ci/junit/junit.xsd with python3-lxml (ci/setup.sh installs
 /// it); `Err` holds lxml's error log.
 fn validate_junit(xml: &str) -> Option<Result<(), String>> {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import lxml.etree"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
+    // Debian's python3-lxml belongs to the system Python; a `python3` first in PATH
+    // (pyenv, a venv) may not see it.
+    let python = ["python3", "/usr/bin/python3"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import lxml.etree"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(python) = python else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must have python3-lxml (ci/setup.sh installs it)"
         );
         eprintln!("python3-lxml not installed: skipping the schema check");
         return None;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("junit.xml");
     std::fs::write(&file, xml).unwrap();
@@ -388,7 +393,7 @@ doc = etree.parse(sys.argv[2])\n\
 ok = schema.validate(doc)\n\
 print('\\n'.join(str(e) for e in schema.error_log))\n\
 sys.exit(0 if ok else 1)\n";
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(python)
         .args(["-c", script])
         .arg(root().join("ci/junit/junit.xsd"))
         .arg(&file)
