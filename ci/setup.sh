@@ -4,7 +4,10 @@
 #    generates its bindings with bindgen;
 #  - chromium: headless, for the HTML dashboard test (tinybench report --html);
 #  - uhubctl on HIL runners (TINYBENCH_HIL=1): USB hub port power for the power-cycle hook;
-#  - the firmware targets' standard libraries (rustup target add).
+#  - the firmware targets' standard libraries (rustup target add);
+#  - python3-lxml: the JUnit export's schema check (harness/tests/reports.rs).
+# TINYBENCH_SETUP_MINIMAL=1 (the benchmark jobs of ci/github/) installs only what running
+# benchmarks needs: no chromium, no python3-lxml, no LiteRT venv (those serve the tests).
 # Idempotent: installs only what is missing. Without root (or sudo) it prints the command.
 set -euo pipefail
 
@@ -21,7 +24,13 @@ command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
-command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
+minimal=${TINYBENCH_SETUP_MINIMAL:-0}
+if [ "$minimal" != 1 ]; then
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
+  # Debian's python3-lxml is for the system Python (the test also tries /usr/bin/python3).
+  py=/usr/bin/python3; [ -x "$py" ] || py=python3
+  "$py" -c 'import lxml.etree' >/dev/null 2>&1 || need_apt+=(python3-lxml)
+fi
 # Hardware-in-the-loop runners (TINYBENCH_HIL=1, set by ci/github/hil.yml): uhubctl for the
 # runner config's power-cycle hook (docs/ci.md).
 if [ "${TINYBENCH_HIL:-0}" = 1 ]; then command -v uhubctl >/dev/null 2>&1 || need_apt+=(uhubctl); fi
@@ -53,6 +62,7 @@ fi
 # The LiteRT oracle (tools/litert/README.md): a Python venv at target/litert-venv with the
 # pinned requirements, for harness/tests/litert_oracle.rs. Rebuilt only when missing or
 # when requirements.txt changed (the stamp holds the sha256 of the one it was built from).
+if [ "$minimal" = 1 ]; then exit 0; fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=$root/target/litert-venv
 req=$root/tools/litert/requirements.txt

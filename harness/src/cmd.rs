@@ -6,6 +6,7 @@ pub mod ci;
 pub mod compare;
 pub mod compare_host;
 pub mod doctor;
+pub mod gate;
 pub mod list;
 pub mod merge;
 pub mod opts;
@@ -99,6 +100,7 @@ pub fn save(
         store,
         &project.root,
         toolchain,
+        &executed.target,
         &mut executed.finished.result,
     )?;
     eprintln!("saved run {id} in {}", store.dir().display());

@@ -12,6 +12,7 @@ pub mod model;
 pub mod table;
 
 use tinybench_results::compare::Comparison;
+use tinybench_results::gate::{Metric, Threshold};
 use tinybench_results::store::{Skipped, StoredRun};
 use tinybench_results::RunResult;
 
@@ -19,7 +20,9 @@ use tinybench_results::RunResult;
 pub trait Report {
     /// One run (`tinybench run`, `tinybench results show`).
     fn run(&mut self, _run: &RunResult) {}
-    /// Two runs compared (`tinybench compare`); `gate` is `--fail-above` as a fraction.
+    /// Two runs compared (`tinybench compare`). The gate's full verdict is `cmp.gate`;
+    /// `gate` is the threshold of the run's own counts (a fraction) for formats that
+    /// flag only those.
     fn comparison(&mut self, _cmp: &Comparison, _gate: Option<f64>) {}
     /// Every stored run, oldest first, and the files the store skipped (`tinybench report`).
     fn history(&mut self, _runs: &[StoredRun], _skipped: &[Skipped]) {}
@@ -88,7 +91,7 @@ pub fn change_text(c: &tinybench_results::compare::CaseChange) -> String {
 }
 
 /// The headline of a comparison: which runs, what the counts are, how it was decided.
-pub fn comparison_title(cmp: &Comparison) -> String {
+pub fn comparison_heading(cmp: &Comparison) -> String {
     let how = if tinybench_results::compare::is_deterministic(cmp.count_kind) {
         "exact comparison (deterministic counts)".to_string()
     } else {
@@ -110,34 +113,105 @@ pub fn comparison_title(cmp: &Comparison) -> String {
     )
 }
 
-/// One-line verdict of the gate.
-pub fn gate_text(cmp: &Comparison, gate: Option<f64>) -> Option<String> {
-    let g = gate?;
-    let reg = cmp.regressions(g);
-    let failed = cmp.failures();
-    Some(if reg.is_empty() && failed.is_empty() {
-        format!("gate passed: no case slower than {}", threshold(g))
+/// The headline, then one `note:` line per difference of environment.
+pub fn comparison_title(cmp: &Comparison) -> String {
+    let mut t = comparison_heading(cmp);
+    for n in &cmp.notes {
+        t.push_str("\nnote: ");
+        t.push_str(n);
+    }
+    t
+}
+
+/// The run-wide metrics (flash, RAM, stack, quality) in one line each:
+/// `flash: 11008 → 11608 B (+5.45 %), grew`.
+pub fn run_metric_lines(cmp: &Comparison) -> Vec<String> {
+    cmp.run_metrics
+        .iter()
+        .map(|m| {
+            let v = |x: Option<f64>| match (m.metric, x) {
+                (Metric::Quality, Some(x)) => format!("{:.2} %", x * 100.0),
+                (_, Some(x)) => format!("{x}"),
+                (_, None) => "—".into(),
+            };
+            let unit = if m.metric == Metric::Quality {
+                ""
+            } else {
+                " B"
+            };
+            let change = m.change.map_or("—".to_string(), |c| percent(c.point));
+            format!(
+                "{}: {} → {}{unit} ({change}), {}",
+                m.label,
+                v(m.base),
+                v(m.head),
+                m.verdict_label()
+            )
+        })
+        .collect()
+}
+
+/// One-line verdict of the gate, naming every metric that tripped; `None` without a gate.
+pub fn gate_text(cmp: &Comparison) -> Option<String> {
+    let g = cmp.gate.as_ref()?;
+    if g.passed() {
+        let t: Vec<String> = g
+            .gate
+            .thresholds
+            .iter()
+            .filter(|(_, t)| **t != Threshold::Off)
+            .map(|(m, t)| format!("{} {t}", m.key()))
+            .collect();
+        return Some(format!(
+            "gate passed: no metric worse than its threshold ({})",
+            t.join(", ")
+        ));
+    }
+    let mut parts = Vec::new();
+    for m in g.tripped_metrics() {
+        let trips: Vec<String> = g
+            .trips
+            .iter()
+            .filter(|t| t.metric == m)
+            .map(|t| t.describe())
+            .collect();
+        parts.push(trips.join("; "));
+    }
+    if !g.failed.is_empty() {
+        parts.push(format!(
+            "{} case(s) failed: {}",
+            g.failed.len(),
+            g.failed.join(", ")
+        ));
+    }
+    Some(format!("gate FAILED: {}", parts.join("; ")))
+}
+
+/// The metric labels that tripped, for a short verdict (`cycles, modeled; flash`).
+pub fn tripped_labels(cmp: &Comparison) -> Vec<&'static str> {
+    cmp.gate
+        .as_ref()
+        .map(|g| g.tripped_metrics().iter().map(|m| m.label()).collect())
+        .unwrap_or_default()
+}
+
+/// `per MAC` of a count: `—` for a case without MACs (RESHAPE, copies), never a ratio
+/// over a made-up 1.
+pub fn per_mac(count: u64, macs: u64) -> String {
+    if macs == 0 {
+        "—".to_string()
     } else {
-        let mut parts = Vec::new();
-        if !reg.is_empty() {
-            let names: Vec<&str> = reg.iter().map(|c| c.name.as_str()).collect();
-            parts.push(format!(
-                "{} case(s) slower than {}: {}",
-                reg.len(),
-                threshold(g),
-                names.join(", ")
-            ));
-        }
-        if !failed.is_empty() {
-            let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
-            parts.push(format!(
-                "{} case(s) failed: {}",
-                failed.len(),
-                names.join(", ")
-            ));
-        }
-        format!("gate FAILED: {}", parts.join("; "))
-    })
+        format!("{:.2}", count as f64 / macs as f64)
+    }
+}
+
+/// Seconds of device time for `count` cycles at `clock_hz`.
+pub fn device_seconds(count: u64, clock_hz: u64) -> f64 {
+    if clock_hz == 0 {
+        0.0
+    } else {
+        count as f64 / clock_hz as f64
+    }
 }
 
 #[cfg(test)]

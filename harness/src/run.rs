@@ -17,14 +17,15 @@ pub use execute::{build, check, execute, run_built, Executed, Quiet, RunError, S
 pub use parallel::{check_all, execute_all};
 pub use plan::{BuildSettings, Payload, RunPlan, DEFAULT_TARGET, SUITE_BUDGET};
 
-/// Record provenance (git state of the project, toolchain, host) and store the run.
-/// Returns the run id.
+/// Record provenance (git state of the project, toolchain, host, the target's clock and
+/// file hash) and store the run. Returns the run id.
 pub fn save(
     store: &tinybench_results::store::Store,
     project_root: &std::path::Path,
     toolchain: Option<String>,
+    target: &crate::config::target::Target,
     result: &mut tinybench_results::RunResult,
 ) -> Result<String, tinybench_results::store::StoreError> {
-    result.meta = crate::provenance::collect(project_root, toolchain);
+    crate::provenance::fill(&mut result.meta, project_root, toolchain, target);
     store.save(result)
 }

@@ -148,6 +148,132 @@ fn workflows_parse_and_use_real_verbs_and_flags() {
     assert_eq!(hil["jobs"]["gate"]["needs"].as_str(), Some("board"));
 }
 
+fn workflow(file: &str) -> Value {
+    let path = root().join("ci/github").join(file);
+    serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Every `uses:` step of a job.
+fn uses<'a>(job: &'a Value, action: &str) -> Vec<&'a Value> {
+    job["steps"]
+        .as_sequence()
+        .map(|s| {
+            s.iter()
+                .filter(|st| st["uses"].as_str().is_some_and(|u| u.starts_with(action)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Issue 22: self-hosted jobs only on trusted events, a pinned toolchain, cargo caches on
+/// both lock files with restore keys, the result history restored and saved, benchmark
+/// jobs without the test-only setup, and a matrix of boards that boot.
+#[test]
+fn workflows_keep_history_pin_the_toolchain_and_trust_only_safe_events() {
+    for file in ["emulated.yml", "hil.yml"] {
+        let wf = workflow(file);
+        // serde_yaml reads the key `on` as the string "on".
+        let on = &wf["on"];
+        assert!(
+            on.get("pull_request_target").is_none(),
+            "{file}: pull_request_target"
+        );
+        let mut saved = false;
+        for (name, job) in wf["jobs"].as_mapping().unwrap() {
+            let name = name.as_str().unwrap();
+            let runs_on = serde_yaml::to_string(&job["runs-on"]).unwrap();
+            let steps = serde_yaml::to_string(&job["steps"]).unwrap();
+            if runs_on.contains("self-hosted") {
+                let cond = job["if"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{file} {name}: self-hosted without `if`"));
+                assert!(
+                    cond.contains("github.event_name == 'push'"),
+                    "{file} {name}: {cond}"
+                );
+                assert!(
+                    cond.contains(
+                        "github.event.pull_request.head.repo.full_name == github.repository"
+                    ),
+                    "{file} {name}: forks must not reach self-hosted runners: {cond}"
+                );
+                assert!(
+                    cond.contains("labels.*.name, 'hil'"),
+                    "{file} {name}: {cond}"
+                );
+            }
+            if steps.contains("cargo build") {
+                let tc = uses(job, "dtolnay/rust-toolchain");
+                assert_eq!(tc.len(), 1, "{file} {name}: toolchain step");
+                let v = tc[0]["with"]["toolchain"].as_str().unwrap_or("");
+                let pinned =
+                    v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok());
+                assert!(
+                    pinned,
+                    "{file} {name}: toolchain `{v}` is not a pinned version"
+                );
+                let caches: Vec<&Value> = uses(job, "actions/cache@")
+                    .into_iter()
+                    .filter(|c| {
+                        serde_yaml::to_string(&c["with"]["path"])
+                            .unwrap()
+                            .contains("target")
+                    })
+                    .collect();
+                assert_eq!(caches.len(), 1, "{file} {name}: a cargo cache");
+                let key = caches[0]["with"]["key"].as_str().unwrap();
+                assert!(
+                    key.contains("hashFiles('Cargo.lock', 'targets/firmware/Cargo.lock')"),
+                    "{file} {name}: cache key on both lock files: {key}"
+                );
+                assert!(
+                    caches[0]["with"]["restore-keys"].as_str().is_some(),
+                    "{file} {name}: restore-keys"
+                );
+            }
+            if steps.contains("ci/setup.sh") {
+                assert_eq!(
+                    job["env"]["TINYBENCH_SETUP_MINIMAL"].as_str(),
+                    Some("1"),
+                    "{file} {name}"
+                );
+                assert!(
+                    steps.contains("TINYBENCH_SETUP_MINIMAL=1 bash ci/setup.sh"),
+                    "{file} {name}"
+                );
+            }
+            for r in uses(job, "actions/cache/restore") {
+                assert!(
+                    r["with"]["restore-keys"].as_str().is_some(),
+                    "{file} {name}: history restore-keys"
+                );
+            }
+            saved |= !uses(job, "actions/cache/save").is_empty();
+        }
+        assert!(saved, "{file}: the result history is saved");
+    }
+    let emu = workflow("emulated.yml");
+    let steps = serde_yaml::to_string(&emu["jobs"]["emulated"]["steps"]).unwrap();
+    assert!(
+        steps.contains("tinybench report") && steps.contains("dashboard.html"),
+        "emulated: no dashboard"
+    );
+    assert!(!uses(&emu["jobs"]["pages"], "actions/deploy-pages").is_empty());
+    let hil = workflow("hil.yml");
+    let boards: Vec<&str> = hil["jobs"]["board"]["strategy"]["matrix"]["board"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    assert!(!boards.is_empty());
+    for b in ["rp2040", "esp32c3"] {
+        assert!(!boards.contains(&b), "{b} does not boot yet (docs/ci.md)");
+    }
+    let ci_md = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
+    assert!(ci_md.contains("boot2") && ci_md.contains("ESP-IDF app image"));
+}
+
 #[test]
 fn example_runner_config_is_valid() {
     let path = root().join("ci/runner.toml");

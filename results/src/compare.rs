@@ -2,10 +2,19 @@
 //! difference is real and the comparison is exact. Hardware samples are noisy: the change
 //! of the median gets a bootstrap confidence interval, and only an interval entirely
 //! beyond the noise threshold counts as a change (the criterion.rs way).
+//!
+//! Besides the run's own counts, every other metric both runs have is compared too:
+//! modeled cycles and energy per case, flash/RAM/stack of the firmware and the quality of
+//! a model run ([`MetricChange`]); [`crate::gate`] decides which of them fail CI.
 
+use crate::gate::{Gate, GateResult};
 use crate::stats::{self, ChangeEstimate};
 use crate::{CountKind, RunResult};
 use serde::Serialize;
+
+mod measures;
+use measures::{case_metrics, run_metrics};
+pub use measures::{Direction, MetricChange};
 
 /// How to decide.
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +104,9 @@ pub struct CaseChange {
     pub method: Method,
     /// The decision.
     pub verdict: Verdict,
+    /// The case's other metrics (modeled cycles, energy) both runs have.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricChange>,
 }
 
 impl CaseChange {
@@ -121,13 +133,38 @@ pub struct Comparison {
     pub suite: String,
     /// What the counts of HEAD measure.
     pub count_kind: CountKind,
+    /// When HEAD finished (seconds since the Unix epoch).
+    pub head_unix_time: u64,
+    /// The host that made HEAD.
+    pub head_host: Option<String>,
+    /// HEAD's target clock (Hz), when known.
+    pub head_clock_hz: Option<u64>,
     /// Noise threshold used (fraction).
     pub noise_threshold: f64,
     /// One entry per case of HEAD, then the cases only BASE has.
     pub cases: Vec<CaseChange>,
+    /// Run-wide metrics both runs have: flash, RAM, stack, quality.
+    pub run_metrics: Vec<MetricChange>,
+    /// What differs between the two runs besides the code: toolchain, tinybench version,
+    /// target file, clock, backend; or that BASE and HEAD are the same run.
+    pub notes: Vec<String>,
+    /// The gate's verdict, once [`Comparison::gated`] applied one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateResult>,
 }
 
 impl Comparison {
+    /// Apply `gate` (when given) and keep its verdict in [`Comparison::gate`].
+    pub fn gated(mut self, gate: Option<&Gate>) -> Comparison {
+        self.gate = gate.map(|g| g.evaluate(&self));
+        self
+    }
+
+    /// True when a gate was applied and it failed.
+    pub fn gate_failed(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| !g.passed())
+    }
+
     /// Cases slower than `fail_above` (a fraction): what the CI gate fails on.
     pub fn regressions(&self, fail_above: f64) -> Vec<&CaseChange> {
         self.cases
@@ -164,66 +201,7 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
     let mut cases: Vec<CaseChange> = head
         .cases
         .iter()
-        .map(|h| {
-            let b = base.cases.iter().find(|b| b.name == h.name);
-            let head_median = h.summary.map(|s| s.median);
-            let base_median = b.and_then(|b| b.summary.map(|s| s.median));
-            let mut change = None;
-            let verdict = if !h.status.is_ok() {
-                Verdict::Failed(h.status.describe())
-            } else if b.is_none() {
-                Verdict::Added
-            } else if base.count_kind != head.count_kind {
-                Verdict::Incomparable(format!(
-                    "BASE counts {}, HEAD counts {}",
-                    base.count_kind, head.count_kind
-                ))
-            } else {
-                match (base_median, head_median, b) {
-                    (Some(bm), Some(hm), Some(_)) if exact => {
-                        if bm == 0 {
-                            Verdict::Incomparable("BASE median is 0".into())
-                        } else {
-                            let point = hm as f64 / bm as f64 - 1.0;
-                            change = Some(ChangeEstimate {
-                                point,
-                                lower: point,
-                                upper: point,
-                            });
-                            match hm.cmp(&bm) {
-                                std::cmp::Ordering::Equal => Verdict::Same,
-                                std::cmp::Ordering::Greater => Verdict::Slower,
-                                std::cmp::Ordering::Less => Verdict::Faster,
-                            }
-                        }
-                    }
-                    (Some(_), Some(_), Some(b)) => {
-                        change = stats::bootstrap_median_change(
-                            &b.samples,
-                            &h.samples,
-                            opts.resamples,
-                            opts.confidence,
-                            opts.seed,
-                        );
-                        match change {
-                            Some(c) if c.lower > opts.noise_threshold => Verdict::Slower,
-                            Some(c) if c.upper < -opts.noise_threshold => Verdict::Faster,
-                            Some(_) => Verdict::NoChange,
-                            None => Verdict::Incomparable("BASE median is 0".into()),
-                        }
-                    }
-                    _ => Verdict::Incomparable("no samples".into()),
-                }
-            };
-            CaseChange {
-                name: h.name.clone(),
-                base_median,
-                head_median,
-                change,
-                method,
-                verdict,
-            }
-        })
+        .map(|h| case_change(base, head, h, opts, method))
         .collect();
     for b in &base.cases {
         if !head.cases.iter().any(|h| h.name == b.name) {
@@ -234,6 +212,7 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
                 change: None,
                 method,
                 verdict: Verdict::Removed,
+                metrics: Vec::new(),
             });
         }
     }
@@ -245,14 +224,93 @@ pub fn compare(base: &RunResult, head: &RunResult, opts: &CompareOptions) -> Com
         target: head.target.clone(),
         suite: head.suite.clone(),
         count_kind: head.count_kind,
+        head_unix_time: head.unix_time,
+        head_host: head.meta.host.clone(),
+        head_clock_hz: head.meta.clock_hz,
         noise_threshold: opts.noise_threshold,
         cases,
+        run_metrics: run_metrics(base, head),
+        notes: crate::notes::environment(base, head),
+        gate: None,
+    }
+}
+
+/// One case of HEAD against its namesake in BASE (if any).
+fn case_change(
+    base: &RunResult,
+    head: &RunResult,
+    h: &crate::CaseResult,
+    opts: &CompareOptions,
+    method: Method,
+) -> CaseChange {
+    let exact = method == Method::Exact;
+    let b = base.cases.iter().find(|b| b.name == h.name);
+    let head_median = h.summary.map(|s| s.median);
+    let base_median = b.and_then(|b| b.summary.map(|s| s.median));
+    let mut change = None;
+    let verdict = if !h.status.is_ok() {
+        Verdict::Failed(h.status.describe())
+    } else if b.is_none() {
+        Verdict::Added
+    } else if base.count_kind != head.count_kind {
+        Verdict::Incomparable(format!(
+            "BASE counts {}, HEAD counts {}",
+            base.count_kind, head.count_kind
+        ))
+    } else {
+        match (base_median, head_median, b) {
+            (Some(bm), Some(hm), Some(_)) if exact => {
+                if bm == 0 {
+                    Verdict::Incomparable("BASE median is 0".into())
+                } else {
+                    let point = hm as f64 / bm as f64 - 1.0;
+                    change = Some(ChangeEstimate {
+                        point,
+                        lower: point,
+                        upper: point,
+                    });
+                    match hm.cmp(&bm) {
+                        std::cmp::Ordering::Equal => Verdict::Same,
+                        std::cmp::Ordering::Greater => Verdict::Slower,
+                        std::cmp::Ordering::Less => Verdict::Faster,
+                    }
+                }
+            }
+            (Some(_), Some(_), Some(b)) => {
+                change = stats::bootstrap_median_change(
+                    &b.samples,
+                    &h.samples,
+                    opts.resamples,
+                    opts.confidence,
+                    opts.seed,
+                );
+                match change {
+                    Some(c) if c.lower > opts.noise_threshold => Verdict::Slower,
+                    Some(c) if c.upper < -opts.noise_threshold => Verdict::Faster,
+                    Some(_) => Verdict::NoChange,
+                    None => Verdict::Incomparable("BASE median is 0".into()),
+                }
+            }
+            _ => Verdict::Incomparable("no samples".into()),
+        }
+    };
+    CaseChange {
+        name: h.name.clone(),
+        base_median,
+        head_median,
+        change,
+        method,
+        verdict,
+        metrics: b
+            .map(|b| case_metrics(base, head, b, h, opts))
+            .unwrap_or_default(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::Metric;
     use crate::{parse_run, CaseStatus};
 
     fn fixture() -> RunResult {
@@ -345,5 +403,113 @@ mod tests {
         head.count_kind = CountKind::CyclesHardware;
         let cmp = compare(&base, &head, &CompareOptions::default());
         assert!(matches!(cmp.cases[0].verdict, Verdict::Incomparable(_)));
+    }
+
+    fn with_modeled(run: &mut RunResult, case: usize, samples: Vec<u64>) {
+        let c = &mut run.cases[case];
+        c.modeled_summary = stats::summarize(&samples);
+        c.modeled_samples = samples;
+    }
+
+    fn memory(text: u64) -> crate::MemoryFootprint {
+        crate::MemoryFootprint {
+            text,
+            rodata: 1000,
+            data: 8,
+            bss: 4096,
+            stack_used: Some(512),
+            flash_size: 1 << 20,
+            ram_size: 1 << 18,
+        }
+    }
+
+    #[test]
+    fn modeled_cycles_alone_trip_the_gate_by_name() {
+        let mut base = fixture();
+        base.cases[1].status = CaseStatus::Ok;
+        with_modeled(&mut base, 0, vec![2082; 5]);
+        with_modeled(&mut base, 1, vec![13_466; 5]);
+        let mut head = base.clone();
+        // Same instructions, 78 % more modeled cycles in one case.
+        with_modeled(&mut head, 1, vec![23_970; 5]);
+        let gate = Gate::new(0.02);
+        let cmp = compare(&base, &head, &CompareOptions::default()).gated(Some(&gate));
+        assert!(cmp.cases.iter().all(|c| c.verdict == Verdict::Same));
+        let g = cmp.gate.as_ref().unwrap();
+        assert!(!g.passed());
+        assert_eq!(g.tripped_metrics(), [Metric::ModeledCycles]);
+        let text = g.trips[0].describe();
+        assert!(
+            text.starts_with("cycles, modeled: fc_odd_shape +78.0"),
+            "{text}"
+        );
+        // Off for modeled cycles: the gate passes.
+        let mut off = gate.clone();
+        off.thresholds
+            .insert(Metric::ModeledCycles, crate::gate::Threshold::Off);
+        assert!(compare(&base, &head, &CompareOptions::default())
+            .gated(Some(&off))
+            .gate
+            .unwrap()
+            .passed());
+    }
+
+    #[test]
+    fn flash_growth_trips_in_bytes_and_percent() {
+        let mut base = fixture();
+        base.cases[1].status = CaseStatus::Ok;
+        base.meta.memory = Some(memory(10_000));
+        let mut head = base.clone();
+        head.meta.memory = Some(memory(10_600));
+        let cmp = compare(&base, &head, &CompareOptions::default());
+        let flash = &cmp.run_metrics[0];
+        assert_eq!(
+            (flash.metric, flash.direction),
+            (Metric::Flash, Direction::Worse)
+        );
+        assert_eq!(flash.verdict_label(), "grew");
+        let g = cmp.clone().gated(Some(&Gate::new(0.02))).gate.unwrap();
+        assert_eq!(g.tripped_metrics(), [Metric::Flash]);
+        assert!(
+            g.trips[0].describe().starts_with("flash: +600 B (+5.45 %)"),
+            "{:?}",
+            g.trips
+        );
+        let mut roomy = Gate::new(0.02);
+        roomy
+            .thresholds
+            .insert(Metric::Flash, crate::gate::Threshold::Bytes(1024));
+        assert!(cmp.gated(Some(&roomy)).gate.unwrap().passed());
+    }
+
+    #[test]
+    fn measured_energy_is_gated_with_the_bootstrap() {
+        let mut base = fixture();
+        base.cases.truncate(1);
+        base.energy_source = Some("energy, measured (PPK2)".into());
+        base.cases[0].energy = Some(crate::CaseEnergy {
+            per_inference_uj: vec![1.00, 1.01, 0.99, 1.00, 1.02, 0.98],
+            median_uj: 1.0,
+            avg_power_mw: 10.0,
+            bound_uj: 0.01,
+        });
+        let mut head = base.clone();
+        head.cases[0].energy = Some(crate::CaseEnergy {
+            per_inference_uj: vec![1.20, 1.21, 1.19, 1.20, 1.22, 1.18],
+            median_uj: 1.2,
+            avg_power_mw: 12.0,
+            bound_uj: 0.01,
+        });
+        let cmp = compare(&base, &head, &CompareOptions::default());
+        let e = &cmp.cases[0].metrics[0];
+        assert_eq!(
+            (e.metric, e.method, e.direction),
+            (Metric::Energy, Method::Bootstrap, Direction::Worse)
+        );
+        let g = cmp.gated(Some(&Gate::new(0.05))).gate.unwrap();
+        assert_eq!(g.tripped_metrics(), [Metric::Energy]);
+        assert!(g.trips[0]
+            .describe()
+            .contains("energy, measured (PPK2): fc_tiny +20.00 %"));
     }
 }

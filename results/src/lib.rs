@@ -5,7 +5,8 @@
 //! Every file states its [`SCHEMA_VERSION`] and older versions are migrated on read
 //! ([`migrate`]); every number states its [`CountKind`] so a modeled or emulated figure is
 //! never mistaken for a measured one. [`stats`] is a leaf module (it imports nothing else
-//! of the crate); [`compare`] uses it; [`store`] keeps runs on disk.
+//! of the crate); [`compare`] uses it and [`gate`] judges a comparison metric by metric;
+//! [`store`] keeps runs on disk.
 //!
 //! ```
 //! use tinybench_results::{compare, store::Store};
@@ -19,9 +20,11 @@
 #![warn(missing_docs)]
 
 pub mod compare;
+pub mod gate;
 mod kind;
 pub mod metrics;
 pub mod migrate;
+mod notes;
 mod schema;
 pub mod stats;
 pub mod store;

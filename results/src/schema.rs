@@ -1,4 +1,4 @@
-//! The result schema, version 2. Changes are migrations (see [`crate::migrate`]): bump
+//! The result schema, version 3. Changes are migrations (see [`crate::migrate`]): bump
 //! [`SCHEMA_VERSION`], add a step that turns the previous layout into the new one, and old
 //! files keep loading.
 
@@ -7,7 +7,7 @@ use crate::CountKind;
 use serde::{Deserialize, Serialize};
 
 /// Version of the result files this crate writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One run of one suite on one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +168,15 @@ pub struct RunMeta {
     pub toolchain: Option<String>,
     /// Host name of the machine that drove the run.
     pub host: Option<String>,
+    /// Core clock of the target in Hz, as its target file says (schema 3).
+    pub clock_hz: Option<u64>,
+    /// SHA-256 of the target file the run used (hex), so a changed memory map or clock
+    /// shows up beside a comparison (schema 3).
+    pub target_sha256: Option<String>,
+    /// Flash and RAM of the firmware that ran (from its ELF) and the painted stack use
+    /// (schema 3; a schema 2 model run's `model.memory` is moved here by the migration's
+    /// copy, suites of older schemas have none).
+    pub memory: Option<MemoryFootprint>,
 }
 
 impl RunMeta {
@@ -269,6 +278,21 @@ impl CaseStatus {
             CaseStatus::KernelError(e) => format!("kernel error: {e}"),
             CaseStatus::Incomplete(e) => format!("incomplete: {e}"),
         }
+    }
+}
+
+impl RunResult {
+    /// The firmware footprint of the run: `meta.memory`, else a model run's own.
+    pub fn memory(&self) -> Option<&MemoryFootprint> {
+        self.meta
+            .memory
+            .as_ref()
+            .or(self.model.as_ref().map(|m| &m.memory))
+    }
+
+    /// The quality metrics of a model run on a labelled dataset, if any.
+    pub fn quality(&self) -> Option<&crate::metrics::QualityMetrics> {
+        self.model.as_ref().and_then(|m| m.quality.as_ref())
     }
 }
 

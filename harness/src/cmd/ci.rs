@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tinybench_device::RunOutcome;
-use tinybench_results::compare::{compare, CompareOptions, Comparison};
+use tinybench_results::compare::Comparison;
 use tinybench_results::store::Store;
 
 /// Run suites, store them, compare with a base and export, for CI.
@@ -48,12 +48,10 @@ pub struct CiCmd {
     /// saved).
     #[arg(long, value_name = "DIR")]
     pub base_dir: Option<PathBuf>,
-    /// Exit 3 when a case is slower than this against the base (percent, e.g. `2%`).
-    #[arg(long, value_name = "PERCENT", value_parser = super::compare::parse_percent)]
-    pub fail_above: Option<f64>,
-    /// Relative change below which hardware counts are noise (percent).
-    #[arg(long, value_name = "PERCENT", value_parser = super::compare::parse_percent, default_value = "1%")]
-    pub noise: f64,
+    /// The gate against the base (`--fail-above`, `--gate METRIC=THRESHOLD`, `--noise`):
+    /// exit 3 when a metric is worse than its threshold.
+    #[command(flatten)]
+    pub gate: super::gate::GateOpts,
     /// Append the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY").
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
@@ -297,11 +295,8 @@ impl CiCmd {
             }
         };
         let run_id = super::save(store, project, &mut executed)?;
-        let opts = CompareOptions {
-            noise_threshold: self.noise,
-            ..CompareOptions::default()
-        };
-        let comparison = base.map(|b| Box::new(compare(&b.run, &executed.finished.result, &opts)));
+        let comparison =
+            base.map(|b| Box::new(self.gate.compare(&b.run, &executed.finished.result)));
         Ok(Outcome::Ran {
             executed: Box::new(executed),
             run_id,
@@ -353,20 +348,11 @@ impl CiCmd {
                         eprintln!("error: {name}: case(s) failed: {}", bad.join(", "));
                         failed = true;
                     }
-                    if let (Some(cmp), Some(gate)) = (comparison, self.fail_above) {
-                        let slower: Vec<&str> = cmp
-                            .regressions(gate)
-                            .iter()
-                            .map(|c| c.name.as_str())
-                            .collect();
-                        if !slower.is_empty() {
-                            eprintln!(
-                                "error: {name}: regression above {}: {}",
-                                report::threshold(gate),
-                                slower.join(", ")
-                            );
-                            regressed = true;
+                    if let Some(cmp) = comparison.as_ref().filter(|c| super::gate::regressed(c)) {
+                        if let Some(text) = report::gate_text(cmp) {
+                            eprintln!("error: {name}: regression: {text}");
                         }
+                        regressed = true;
                     }
                 }
                 Outcome::Infra {
@@ -405,7 +391,7 @@ impl CiCmd {
                 } => {
                     let finished = &executed.finished;
                     let feed = |r: &mut Box<dyn Report>| match comparison {
-                        Some(cmp) => r.comparison(cmp, self.fail_above),
+                        Some(cmp) => r.comparison(cmp, self.gate.count_threshold(cmp)),
                         None => r.run(&finished.result),
                     };
                     feed(&mut table);
@@ -415,10 +401,11 @@ impl CiCmd {
                         md_notes.push_str(&format!("- `{name}`: {note}\n"));
                         eprintln!("note: {name}: {note}");
                     }
-                    let mut json = report::reporter(Format::Json);
-                    feed(&mut json);
-                    let detail: serde_json::Value =
-                        serde_json::from_str(&json.finish()).unwrap_or(serde_json::Value::Null);
+                    let detail = super::gate::json_detail(
+                        comparison.as_deref(),
+                        &finished.result,
+                        &self.gate,
+                    );
                     let ok = finished.outcome == RunOutcome::Completed
                         && finished.result.cases.iter().all(|c| c.status.is_ok());
                     let mut entry = serde_json::json!({
@@ -475,7 +462,9 @@ impl CiCmd {
             let summary = serde_json::json!({
                 "exit_code": code,
                 "verdict": verdict_words(code),
-                "fail_above": self.fail_above,
+                "schema_version": tinybench_results::SCHEMA_VERSION,
+                "fail_above": self.gate.fail_above,
+                "gate": self.gate.gate(),
                 "targets": json_targets,
             });
             write(path, "--json", &serde_json::to_string_pretty(&summary)?)?;

@@ -5,15 +5,19 @@ use crate::report::{html::HtmlReport, Report};
 use anyhow::Context;
 use std::path::PathBuf;
 
-/// Write a self-contained HTML dashboard of the result store: per target and suite the
-/// latest run (regressions against the run before it highlighted) and each case's history
-/// over commits as a chart. Nothing is fetched when the page is viewed.
+/// Write a self-contained HTML dashboard of the result store: a summary of the latest run
+/// per target and suite with its verdict, a table of contents, filters, and per target and
+/// suite the latest run against the one before it, a per-layer view for models and a chart
+/// per metric over the commits (regressions marked while they stand, resolved ones shown
+/// as resolved). Nothing is fetched when the page is viewed.
 #[derive(Debug, clap::Args)]
 pub struct ReportCmd {
     /// Where to write the dashboard.
     #[arg(long, value_name = "FILE")]
     pub html: PathBuf,
-    /// Mark a case as regressed when it got slower than this (percent) since the run before.
+    /// Mark a step as a regression when a case got slower (counts, modeled cycles) or used
+    /// more energy than this (percent) since the run before; flash, RAM, stack and quality
+    /// use the gate's defaults (docs/results.md).
     #[arg(long, value_name = "PERCENT", value_parser = super::compare::parse_percent, default_value = "2%")]
     pub regression_threshold: f64,
     #[command(flatten)]

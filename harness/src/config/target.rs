@@ -142,6 +142,9 @@ pub struct Target {
     pub connection: Connection,
     /// Datasheet power figure for the energy model, if the file gives one.
     pub power: Option<Power>,
+    /// SHA-256 (hex) of the file's text, stored with every run so a comparison can say
+    /// that the target file changed between two runs.
+    pub sha256: String,
 }
 
 impl Target {
@@ -224,6 +227,13 @@ impl Target {
             ram,
             connection,
             power,
+            sha256: {
+                use sha2::Digest;
+                sha2::Sha256::digest(text.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            },
         })
     }
 

@@ -1,33 +1,40 @@
 //! The HTML dashboard: one self-contained file (inline CSS, inline SVG charts from
-//! `plotters`' SVG backend; no scripts, fonts or anything fetched at view time).
+//! `plotters`' SVG backend, a few lines of inline script for the filters; nothing is
+//! fetched at view time).
 //!
-//! Per target and suite: the latest run as a table against the run before it, with
-//! regressions highlighted; then per case the history of its median over the stored runs
-//! (x axis: commits, oldest first), each regression step marked with a red dot.
+//! On top a summary (latest run per target × suite with its verdict and the regressions
+//! still standing), a table of contents and filters by target, suite and metric. Then per
+//! target × suite ([`group`]): the latest run against the one before, memory and quality,
+//! a per-layer view for models, one chart per metric (instructions or hardware cycles,
+//! modeled cycles, energy, flash, RAM, stack, quality) over the runs and, folded away, one
+//! chart per case. Regressions are found by the `compare` gate between consecutive runs
+//! ([`history`]) and marked only while they stand: a reverted one is drawn as resolved.
 
-use super::{change_text, Report};
-use plotters::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
-use tinybench_results::compare::{compare, CompareOptions};
-use tinybench_results::store::{compact_utc, Skipped, StoredRun};
+mod chart;
+mod group;
+mod history;
 
-/// The colour of a regression: marker in the plots, text in the table.
-const REGRESSION_RED: RGBColor = RGBColor(220, 20, 20);
-const SERIES_BLUE: RGBColor = RGBColor(30, 90, 200);
+use super::Report;
+use std::collections::BTreeMap;
+use tinybench_results::gate::{Gate, Metric};
+use tinybench_results::store::{Skipped, StoredRun};
+
+pub use chart::{REGRESSION_RED, RESOLVED_ORANGE, SERIES_BLUE};
 
 /// HTML dashboard reporter.
 pub struct HtmlReport {
     out: String,
-    /// A slowdown larger than this (fraction) is marked as a regression.
-    threshold: f64,
+    /// The gate that marks a step between two runs as a regression.
+    gate: Gate,
 }
 
 impl HtmlReport {
-    /// A dashboard that marks slowdowns larger than `threshold` (a fraction, e.g. 0.02).
+    /// A dashboard that marks slowdowns larger than `threshold` (a fraction, e.g. 0.02),
+    /// and the other metrics by the gate's defaults.
     pub fn new(threshold: f64) -> Self {
         HtmlReport {
             out: String::new(),
-            threshold,
+            gate: Gate::new(threshold),
         }
     }
 }
@@ -41,224 +48,63 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff}\
+/// "#3 1a2b3c4" (run number in this history, short commit; `+` when dirty).
+fn run_label(i: usize, r: &StoredRun) -> String {
+    match &r.run.meta.git_commit {
+        Some(c) => format!(
+            "#{} {}{}",
+            i + 1,
+            &c[..c.len().min(7)],
+            if r.run.meta.git_dirty == Some(true) {
+                "+"
+            } else {
+                ""
+            }
+        ),
+        None => format!("#{}", i + 1),
+    }
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff;max-width:1400px}\
 h1{font-size:1.4em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em}\
 td.num{text-align:right;font-variant-numeric:tabular-nums}\
 tr.regression td{background:#ffe8e8;font-weight:bold}tr.regression td.verdict{color:#c01010}\
-tr.failed td{background:#fff3d6}\
-.charts{display:flex;flex-wrap:wrap;gap:1em}figure.chart{margin:0;border:1px solid #ddd;padding:.3em}\
+tr.failed td{background:#fff3d6}td.v-regression{color:#c01010;font-weight:bold}td.v-failed{color:#a06000;font-weight:bold}td.v-ok{color:#107010}\
+.charts{display:flex;flex-wrap:wrap;gap:1em}figure.chart{margin:0;border:1px solid #ddd;padding:.3em;max-width:530px}\
 figure.chart.has-regression{border:2px solid #c01010}figcaption{font-size:.9em}\
-.note{color:#666;font-size:.9em}";
+.standing{color:#c01010}.resolved{color:#b06000}\
+.note,.env-note{color:#666;font-size:.9em}.filters{margin:1em 0;padding:.5em;background:#f4f6fa}\
+.filters label{margin-right:1.2em}nav.toc ul{margin:.2em 0}\
+span.bar{display:inline-block;height:.8em;background:#1e5ac8;vertical-align:middle}\
+[hidden]{display:none!important}";
 
-/// One case's history chart as inline SVG. `points` are (run index, median); `marks` the
-/// indices where the case regressed; `labels` the x labels (commits).
-fn chart(
-    title: &str,
-    kind: &str,
-    points: &[(usize, u64)],
-    marks: &BTreeSet<usize>,
-    labels: &[String],
-) -> Result<String, String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (560, 260)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let lo = points.iter().map(|p| p.1).min().unwrap_or(0) as f64;
-        let hi = points.iter().map(|p| p.1).max().unwrap_or(1) as f64;
-        let pad = ((hi - lo) * 0.1).max(hi * 0.02).max(1.0);
-        let n = labels.len().max(1);
-        let mut c = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(34)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (lo - pad)..(hi + pad))
-            .map_err(|e| e.to_string())?;
-        let label_of = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        c.configure_mesh()
-            .x_labels(n.min(12))
-            .x_label_formatter(&label_of)
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .y_desc(kind)
-            .x_desc("commit (oldest → newest)")
-            .draw()
-            .map_err(|e| e.to_string())?;
-        let xy: Vec<(f64, f64)> = points.iter().map(|&(i, m)| (i as f64, m as f64)).collect();
-        c.draw_series(LineSeries::new(xy.clone(), SERIES_BLUE.stroke_width(2)))
-            .map_err(|e| e.to_string())?;
-        c.draw_series(xy.iter().map(|&p| Circle::new(p, 3, SERIES_BLUE.filled())))
-            .map_err(|e| e.to_string())?;
-        c.draw_series(
-            xy.iter()
-                .zip(points)
-                .filter(|(_, (i, _))| marks.contains(i))
-                .map(|(&p, _)| Circle::new(p, 7, REGRESSION_RED.filled())),
-        )
-        .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+/// The filters: show only the groups, summary rows and charts that match. Inline, no
+/// network; `#target=…&suite=…&metric=…` in the address presets them.
+const SCRIPT: &str = "(function(){\
+var f={target:document.getElementById('f-target'),suite:document.getElementById('f-suite'),metric:document.getElementById('f-metric')};\
+function apply(){var t=f.target.value,s=f.suite.value,m=f.metric.value;\
+document.querySelectorAll('[data-target]').forEach(function(e){e.hidden=(t&&e.dataset.target!==t)||(s&&e.dataset.suite!==s);});\
+document.querySelectorAll('figure.chart').forEach(function(e){e.hidden=!!(m&&e.dataset.metric!==m);});}\
+var h=new URLSearchParams(location.hash.slice(1));\
+['target','suite','metric'].forEach(function(k){if(h.get(k)!==null){f[k].value=h.get(k);}f[k].addEventListener('change',apply);});\
+apply();})();";
+
+fn select(id: &str, label: &str, values: &[(String, String)]) -> String {
+    let mut s = format!("<label>{label} <select id=\"{id}\"><option value=\"\">all</option>");
+    for (v, text) in values {
+        s.push_str(&format!(
+            "<option value=\"{}\">{}</option>",
+            esc(v),
+            esc(text)
+        ));
     }
-    Ok(svg)
+    s.push_str("</select></label>");
+    s
 }
 
 impl HtmlReport {
-    fn group(&mut self, target: &str, suite: &str, runs: &[&StoredRun]) {
-        let o = &mut self.out;
-        o.push_str(&format!(
-            "<section class=\"group\" data-target=\"{}\" data-suite=\"{}\">\n<h2>{} · suite {}</h2>\n",
-            esc(target),
-            esc(suite),
-            esc(target),
-            esc(suite)
-        ));
-        // Regressions between consecutive runs: (index of the later run, case).
-        let opts = CompareOptions::default();
-        let mut regressions: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-        let mut comparisons = Vec::new();
-        for i in 1..runs.len() {
-            let cmp = compare(&runs[i - 1].run, &runs[i].run, &opts);
-            for c in &cmp.cases {
-                if c.regressed_above(self.threshold) {
-                    regressions.entry(c.name.clone()).or_default().insert(i);
-                }
-            }
-            comparisons.push(cmp);
-        }
-        let Some(latest) = runs.last() else {
-            return;
-        };
-        let kind = latest.run.count_kind.label();
-        o.push_str(&format!(
-            "<p>Latest run <code>{}</code> ({}, commit {}, {}, {}): counts are <b>{}</b>, {} stored run(s).</p>\n",
-            esc(&latest.id),
-            compact_utc(latest.run.unix_time),
-            esc(&latest.run.meta.commit_label()),
-            esc(&latest.run.backend),
-            esc(latest.run.meta.host.as_deref().unwrap_or("host unknown")),
-            esc(kind),
-            runs.len()
-        ));
-        // Energy (issue 7): one column, only when the run has one source, named above it.
-        let energy = latest.run.energy_source.as_deref();
-        if let Some(label) = energy {
-            o.push_str(&format!(
-                "<p class=\"energy-source\">µJ/inference: <b>{}</b>, median ± sampling bound.</p>\n",
-                esc(label)
-            ));
-        }
-        o.push_str(&format!(
-            "<table class=\"latest\"><tr><th>case</th><th>kernel</th><th>shape</th><th>MACs</th><th>median</th><th>per MAC</th>{}<th>vs previous run</th><th>verdict</th><th>checksum</th></tr>\n",
-            if energy.is_some() { "<th>µJ/inference</th>" } else { "" }
-        ));
-        let last_cmp = comparisons.last();
-        for c in &latest.run.cases {
-            let change = last_cmp.and_then(|cmp| cmp.cases.iter().find(|x| x.name == c.name));
-            let regressed = change.is_some_and(|x| x.regressed_above(self.threshold));
-            let class = if regressed {
-                " class=\"regression\""
-            } else if !c.status.is_ok() {
-                " class=\"failed\""
-            } else {
-                ""
-            };
-            let (median, per_mac) = match c.summary {
-                Some(s) => (
-                    s.median.to_string(),
-                    format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
-                ),
-                None => ("—".into(), "—".into()),
-            };
-            let energy_cell = match (energy, &c.energy) {
-                (None, _) => String::new(),
-                (Some(_), Some(e)) => format!(
-                    "<td class=\"num\">{:.3} ±{:.3}</td>",
-                    e.median_uj, e.bound_uj
-                ),
-                (Some(_), None) => "<td class=\"num\">—</td>".into(),
-            };
-            o.push_str(&format!(
-                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{median}</td><td class=\"num\">{per_mac}</td>{energy_cell}<td class=\"num\">{}</td><td class=\"verdict\">{}</td><td>{}</td></tr>\n",
-                esc(&c.name),
-                esc(&c.kernel),
-                esc(&c.shape),
-                c.macs,
-                esc(&change.map_or("—".to_string(), change_text)),
-                esc(&change.map_or("first run".to_string(), |x| x.verdict.label())),
-                esc(&c.status.describe()),
-            ));
-        }
-        o.push_str("</table>\n<div class=\"charts\">\n");
-        // "#3 1a2b3c4" (run number in this history, short commit; `+` when dirty).
-        let labels: Vec<String> = runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| match &r.run.meta.git_commit {
-                Some(c) => format!(
-                    "#{} {}{}",
-                    i + 1,
-                    &c[..c.len().min(7)],
-                    if r.run.meta.git_dirty == Some(true) {
-                        "+"
-                    } else {
-                        ""
-                    }
-                ),
-                None => format!("#{}", i + 1),
-            })
-            .collect();
-        let mut names: Vec<&str> = latest.run.cases.iter().map(|c| c.name.as_str()).collect();
-        for r in runs {
-            for c in &r.run.cases {
-                if !names.contains(&c.name.as_str()) {
-                    names.push(&c.name);
-                }
-            }
-        }
-        for name in names {
-            let points: Vec<(usize, u64)> = runs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    let c = r.run.cases.iter().find(|c| c.name == name)?;
-                    Some((i, c.summary?.median))
-                })
-                .collect();
-            let marks = regressions.remove(name).unwrap_or_default();
-            let svg = chart(&format!("{name}: median"), kind, &points, &marks, &labels)
-                .unwrap_or_else(|e| format!("<p class=\"note\">chart failed: {}</p>", esc(&e)));
-            let steps: Vec<String> = marks.iter().map(|i| labels[*i].clone()).collect();
-            o.push_str(&format!(
-                "<figure class=\"chart{}\" data-case=\"{}\" data-regressions=\"{}\">{svg}<figcaption>{} — {}{}</figcaption></figure>\n",
-                if marks.is_empty() { "" } else { " has-regression" },
-                esc(name),
-                marks.len(),
-                esc(name),
-                esc(kind),
-                if steps.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · <b style=\"color:#c01010\">regression at {}</b>", esc(&steps.join(", ")))
-                }
-            ));
-        }
-        o.push_str("</div>\n</section>\n");
-    }
-}
-
-impl Report for HtmlReport {
-    fn history(&mut self, runs: &[StoredRun], skipped: &[Skipped]) {
-        self.out.push_str(&format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tinybench results</title><style>{STYLE}</style></head><body>\n<h1>tinybench results</h1>\n<p class=\"note\">{} stored run(s). Red dots and red rows: a case got more than {} slower than in the run before (exact for emulated and modeled counts, bootstrap interval beyond the noise threshold for hardware cycles).</p>\n",
-            runs.len(),
-            esc(&super::threshold(self.threshold))
-        ));
+    fn page(&mut self, runs: &[StoredRun], skipped: &[Skipped]) {
         let mut groups: BTreeMap<(&str, &str), Vec<&StoredRun>> = BTreeMap::new();
         for r in runs {
             groups
@@ -266,22 +112,90 @@ impl Report for HtmlReport {
                 .or_default()
                 .push(r);
         }
-        for ((target, suite), group) in groups {
-            self.group(target, suite, &group);
+        let mut body = String::new();
+        let mut summaries = Vec::new();
+        for (k, ((_, _), group)) in groups.iter().enumerate() {
+            let (series, comparisons) = history::series(group, &self.gate);
+            let anchor = format!("g{k}");
+            if let Some(s) = group::render(&mut body, &anchor, group, &series, &comparisons) {
+                summaries.push(s);
+            }
+        }
+        let o = &mut self.out;
+        o.push_str(&format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tinybench results</title><style>{STYLE}</style></head><body>\n<h1>tinybench results</h1>\n<p class=\"note\">{} stored run(s). A regression is a step between two consecutive runs beyond the gate ({}; exact for emulated and modeled counts, bootstrap interval beyond the noise threshold for hardware cycles and measured energy): a <b class=\"standing\">red dot</b> while it stands, an <span class=\"resolved\">orange ring</span> once a later run brought the metric back.</p>\n",
+            runs.len(),
+            esc(&gate_words(&self.gate))
+        ));
+        let uniq = |f: fn(&group::GroupSummary) -> &str| {
+            let mut v: Vec<(String, String)> = summaries
+                .iter()
+                .map(|s| (f(s).to_string(), f(s).to_string()))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let metrics: Vec<(String, String)> = Metric::ALL
+            .iter()
+            .filter(|m| summaries.iter().any(|s| s.metrics.contains(m)))
+            .map(|m| (m.key().to_string(), m.label().to_string()))
+            .collect();
+        o.push_str(&format!(
+            "<div class=\"filters\">{}{}{}</div>\n",
+            select("f-target", "target", &uniq(|s| &s.target)),
+            select("f-suite", "suite", &uniq(|s| &s.suite)),
+            select("f-metric", "metric", &metrics)
+        ));
+        o.push_str("<section id=\"summary\"><h2>Summary: latest run per target × suite</h2>\n<table class=\"summary\"><tr><th>target</th><th>suite</th><th>latest run</th><th>commit</th><th>time (UTC)</th><th>verdict vs previous run</th><th>regressions standing</th><th>resolved</th></tr>\n");
+        for s in &summaries {
+            o.push_str(&format!(
+                "<tr data-target=\"{}\" data-suite=\"{}\"><td><a href=\"#{}\">{}</a></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"v-{}\">{}</td><td class=\"num standing-count\">{}</td><td class=\"num resolved-count\">{}</td></tr>\n",
+                esc(&s.target), esc(&s.suite), s.anchor, esc(&s.target), esc(&s.suite),
+                esc(&s.latest_id), esc(&s.commit), esc(&s.when), s.class, esc(&s.verdict),
+                s.standing, s.resolved
+            ));
+        }
+        o.push_str("</table></section>\n<nav class=\"toc\"><h2>Contents</h2><ul>\n");
+        for s in &summaries {
+            let m: Vec<&str> = s.metrics.iter().map(|m| m.label()).collect();
+            o.push_str(&format!(
+                "<li data-target=\"{}\" data-suite=\"{}\"><a href=\"#{}\">{} · suite {}</a> <span class=\"note\">{}</span></li>\n",
+                esc(&s.target), esc(&s.suite), s.anchor, esc(&s.target), esc(&s.suite), esc(&m.join(" · "))
+            ));
         }
         if !skipped.is_empty() {
-            self.out
-                .push_str("<h2>Skipped files</h2><ul class=\"skipped\">\n");
+            o.push_str("<li><a href=\"#skipped\">Skipped files</a></li>\n");
+        }
+        o.push_str("</ul></nav>\n");
+        o.push_str(&body);
+        if !skipped.is_empty() {
+            o.push_str("<h2 id=\"skipped\">Skipped files</h2><ul class=\"skipped\">\n");
             for s in skipped {
-                self.out.push_str(&format!(
+                o.push_str(&format!(
                     "<li><code>{}</code>: {}</li>\n",
                     esc(&s.file),
                     esc(&s.reason)
                 ));
             }
-            self.out.push_str("</ul>\n");
+            o.push_str("</ul>\n");
         }
-        self.out.push_str("</body></html>\n");
+        o.push_str(&format!("<script>{SCRIPT}</script>\n</body></html>\n"));
+    }
+}
+
+/// `counts 2 %, flash 1 %, …` of a gate.
+fn gate_words(g: &Gate) -> String {
+    g.thresholds
+        .iter()
+        .map(|(m, t)| format!("{} {t}", m.label()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Report for HtmlReport {
+    fn history(&mut self, runs: &[StoredRun], skipped: &[Skipped]) {
+        self.page(runs, skipped);
     }
 
     fn finish(&mut self) -> String {

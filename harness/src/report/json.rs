@@ -1,8 +1,10 @@
-//! JSON output: the result schema of `tinybench-results` as is, and comparisons.
+//! JSON output: the result schema of `tinybench-results` as is, and comparisons. Every
+//! document carries `schema_version` (the result schema it belongs to), so a consumer can
+//! tell a comparison of this tinybench from an older one.
 
 use super::Report;
 use tinybench_results::compare::Comparison;
-use tinybench_results::RunResult;
+use tinybench_results::{RunResult, SCHEMA_VERSION};
 
 /// Pretty JSON of a run.
 pub fn render(run: &RunResult) -> String {
@@ -17,12 +19,38 @@ pub struct JsonReport {
 
 #[derive(serde::Serialize)]
 struct GatedComparison<'a> {
+    schema_version: u32,
     #[serde(flatten)]
     comparison: &'a Comparison,
     /// `--fail-above` as a fraction.
     fail_above: Option<f64>,
-    /// Names of the cases the gate fails on.
+    /// Names of the cases the gate fails on (any metric of theirs tripped, or their
+    /// counts are slower than `fail_above`).
     regressions: Vec<&'a str>,
+    /// Labels of the metrics that tripped the gate.
+    tripped: Vec<&'static str>,
+}
+
+/// The JSON of a comparison, as a value (for `tinybench ci --json`).
+pub fn comparison_value(cmp: &Comparison, gate: Option<f64>) -> serde_json::Value {
+    let mut regressions: Vec<&str> = cmp
+        .cases
+        .iter()
+        .filter(|c| {
+            cmp.gate.as_ref().is_some_and(|g| g.case_tripped(&c.name))
+                || gate.is_some_and(|g| c.regressed_above(g))
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    regressions.dedup();
+    let g = GatedComparison {
+        schema_version: SCHEMA_VERSION,
+        comparison: cmp,
+        fail_above: gate,
+        regressions,
+        tripped: super::tripped_labels(cmp),
+    };
+    serde_json::to_value(&g).unwrap_or(serde_json::Value::Null)
 }
 
 impl Report for JsonReport {
@@ -31,15 +59,9 @@ impl Report for JsonReport {
     }
 
     fn comparison(&mut self, cmp: &Comparison, gate: Option<f64>) {
-        let g = GatedComparison {
-            comparison: cmp,
-            fail_above: gate,
-            regressions: gate
-                .map(|g| cmp.regressions(g).iter().map(|c| c.name.as_str()).collect())
-                .unwrap_or_default(),
-        };
         self.out.push_str(
-            &serde_json::to_string_pretty(&g).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
+            &serde_json::to_string_pretty(&comparison_value(cmp, gate))
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
         );
     }
 

@@ -77,7 +77,7 @@ fn cells(c: &CaseResult) -> (String, String, String, String) {
             s.min.to_string(),
             s.median.to_string(),
             s.max.to_string(),
-            format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
+            super::per_mac(s.median, c.macs),
         ),
         None => ("—".into(), "—".into(), "—".into(), "—".into()),
     }
@@ -86,10 +86,7 @@ fn cells(c: &CaseResult) -> (String, String, String, String) {
 fn row(run: &RunResult, c: &CaseResult) -> Row {
     let (min, median, max, per_mac) = cells(c);
     let (modeled, modeled_per_mac) = match c.modeled_summary {
-        Some(s) => (
-            s.median.to_string(),
-            format!("{:.2}", s.median as f64 / c.macs.max(1) as f64),
-        ),
+        Some(s) => (s.median.to_string(), super::per_mac(s.median, c.macs)),
         None => ("—".into(), "—".into()),
     };
     let energy = match &c.energy {
@@ -214,7 +211,11 @@ pub fn render_comparison(cmp: &Comparison, gate: Option<f64>) -> String {
         .with(Style::rounded())
         .modify(Columns::new(1..4), Alignment::right());
     let mut out = format!("{}\n{table}", super::comparison_title(cmp));
-    if let Some(g) = super::gate_text(cmp, gate) {
+    for line in super::run_metric_lines(cmp) {
+        out.push('\n');
+        out.push_str(&line);
+    }
+    if let Some(g) = super::gate_text(cmp) {
         out.push('\n');
         out.push_str(&g);
     }

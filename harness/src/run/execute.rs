@@ -43,6 +43,8 @@ impl Sink for Quiet {}
 
 /// A plan that ran: the result, and what else the caller may want of the run.
 pub struct Executed {
+    /// The target it ran on.
+    pub target: crate::config::target::Target,
     /// The analysed run.
     pub finished: Finished,
     /// The ELF that ran.
@@ -190,8 +192,13 @@ pub fn run_built(
         suite_hash: built.suite_hash,
         firmware_sha256,
     };
+    // Flash, RAM and stack of every run (not only models), for the memory gate.
+    let memory = crate::provenance::memory(&image, &plan.target, &out.events);
+    let mut finished = analyse(id, out, energy.as_ref());
+    finished.result.meta.memory = memory;
     Ok(Executed {
-        finished: analyse(id, out, energy.as_ref()),
+        target: plan.target.clone(),
+        finished,
         elf: built.elf.clone(),
         footprint,
         toolchain,
