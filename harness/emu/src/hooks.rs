@@ -38,6 +38,8 @@ pub(crate) struct HookState<'s> {
     pub on_bytes: &'s mut dyn FnMut(u32, &[u8]),
     /// Modeled cycles at each firmware counter read.
     pub reads: Vec<u64>,
+    /// Instructions executed at each firmware counter read (the reading one included).
+    pub read_counts: Vec<u64>,
     /// Instruction count at the previous counter read, and the counter's range: a
     /// region of that many instructions or more would wrap.
     pub last_read: u64,
@@ -224,6 +226,7 @@ fn counter_read(uc: &mut Uc<'_, '_>, pc: u64, check_range: bool) -> u64 {
     let (pos, count) = count_at(&st.model, pc);
     let cycles = pos.map_or(st.model.cycles, |p| st.model.cycles_through(p));
     st.reads.push(cycles);
+    st.read_counts.push(count);
     let since = count - st.last_read;
     st.last_read = count;
     if let Some(p) = st.profiler.as_mut() {

@@ -52,6 +52,7 @@ pub struct Emulator {
     loaded: Option<Loaded>,
     last_modeled: Option<ModeledReads>,
     last_profile: Option<RawProfile>,
+    last_read_counts: Vec<u64>,
     counter_range: u64,
 }
 
@@ -94,8 +95,15 @@ impl Emulator {
             loaded: None,
             last_modeled: None,
             last_profile: None,
+            last_read_counts: Vec::new(),
             counter_range: COUNTER_RANGE,
         }
+    }
+
+    /// The instructions executed at each counter read of the last run, in order: what
+    /// the firmware's counter should have returned (tests compare the two).
+    pub fn read_counts(&self) -> &[u64] {
+        &self.last_read_counts
     }
 
     /// Give the firmware's counters `bits` bits instead of 32 (at most 32), so tests can
@@ -219,6 +227,7 @@ impl Device for Emulator {
         hooks::drain(&mut uc);
         let st = uc.get_data_mut();
         self.last_profile = st.profiler.take().map(Profiler::finish);
+        self.last_read_counts = std::mem::take(&mut st.read_counts);
         self.last_modeled = Some(ModeledReads {
             model: st.model.name().to_string(),
             reads: std::mem::take(&mut st.reads),
@@ -275,6 +284,7 @@ impl Emulator {
             scratch: Vec::new(),
             on_bytes,
             reads: Vec::new(),
+            read_counts: Vec::new(),
             last_read: 0,
             counter_range: self.counter_range,
             profiler: self.config.profile.map(Profiler::new),
@@ -326,8 +336,7 @@ fn add_hooks(
     l: &Loaded,
     profile: bool,
 ) -> Result<(), DeviceError> {
-    uc.add_block_hook(1, 0, hooks::on_block)
-        .map_err(uc_err)?;
+    uc.add_block_hook(1, 0, hooks::on_block).map_err(uc_err)?;
     for (marker, done) in [(l.done, true), (l.fault, false)] {
         uc.add_code_hook(marker, marker, move |uc, _, _| hooks::on_marker(uc, done))
             .map_err(uc_err)?;
