@@ -296,8 +296,11 @@ impl Emulator {
 
     fn map_memory(&self, uc: &mut Uc<'_, '_>, l: &Loaded) -> Result<(), DeviceError> {
         for r in &self.config.regions {
+            // RAM is not executable: stores to a page unicorn may have translated code
+            // from all take its slow path (self-modifying-code checks), which cost ~10 %
+            // of the run time; the firmware runs from flash only.
             let perms = if r.writable {
-                Prot::ALL
+                Prot::READ | Prot::WRITE
             } else {
                 Prot::READ | Prot::EXEC
             };

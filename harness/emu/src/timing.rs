@@ -210,8 +210,10 @@ impl TimingTable {
         }
     }
 
-    /// Dual issue: whether `second` issues in the same cycle as `first` (both single
-    /// cycle, not two memory accesses, not two multiplies, `first` not a branch).
+    /// Dual issue: whether `second` issues in the same cycle as `first`: both single
+    /// cycle, `first` an ALU instruction or a store (not a branch; not a load or a
+    /// multiply, whose results come late enough that the next instruction usually waits),
+    /// and not two memory accesses. No register dependencies are looked at.
     pub fn pairs(&self, first: InsnClass, second: InsnClass) -> bool {
         let single = |c: InsnClass| self.cost(c, false) == 1;
         let mem = |c: InsnClass| is_ldst(c);
@@ -224,7 +226,7 @@ impl TimingTable {
         self.dual_issue
             && single(first)
             && single(second)
-            && !first.is_branch()
+            && matches!(first, InsnClass::Alu | InsnClass::Store)
             && !(mem(first) && mem(second))
             && !(mul(first) && mul(second))
     }
@@ -421,5 +423,18 @@ mod tests {
         );
         assert_eq!(t.taken(InsnClass::Alu), 0);
         assert_eq!(TimingTable::CORTEX_M0PLUS.cost(InsnClass::Load, true), 2);
+    }
+
+    #[test]
+    fn only_the_m7_dual_issues_and_not_after_a_load() {
+        let m7 = TimingTable::CORTEX_M7;
+        assert!(m7.pairs(InsnClass::Alu, InsnClass::Alu));
+        assert!(m7.pairs(InsnClass::Alu, InsnClass::Load));
+        assert!(m7.pairs(InsnClass::Store, InsnClass::Alu));
+        assert!(!m7.pairs(InsnClass::Load, InsnClass::Alu));
+        assert!(!m7.pairs(InsnClass::Store, InsnClass::Load));
+        assert!(!m7.pairs(InsnClass::BranchCond, InsnClass::Alu));
+        assert!(!m7.pairs(InsnClass::Alu, InsnClass::Div));
+        assert!(!TimingTable::CORTEX_M4.pairs(InsnClass::Alu, InsnClass::Alu));
     }
 }
