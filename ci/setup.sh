@@ -3,6 +3,7 @@
 #  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
 #    generates its bindings with bindgen;
 #  - chromium: headless, for the HTML dashboard test (tinybench report --html);
+#  - qemu-system-misc, gdb-multiarch: QEMU's RV32 instruction counts, the emulator's cross-check;
 #  - uhubctl on HIL runners (TINYBENCH_HIL=1): USB hub port power for the power-cycle hook;
 #  - the firmware targets' standard libraries (rustup target add).
 # Idempotent: installs only what is missing. Without root (or sudo) it prints the command.
@@ -21,6 +22,10 @@ command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+# QEMU and gdb-multiarch: the independent cross-check of the emulator's RV32 counts
+# (harness/tests/cores.rs rv32_smoke_counts_equal_qemus_exactly).
+command -v qemu-system-riscv32 >/dev/null 2>&1 || need_apt+=(qemu-system-misc)
+command -v gdb-multiarch >/dev/null 2>&1 || need_apt+=(gdb-multiarch)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
 # Hardware-in-the-loop runners (TINYBENCH_HIL=1, set by ci/github/hil.yml): uhubctl for the
 # runner config's power-cycle hook (docs/ci.md).

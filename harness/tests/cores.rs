@@ -368,3 +368,92 @@ fn a_region_too_long_for_the_counter_is_refused() {
     let (out, _) = run_emulated("sim-cortex-m4", &image, 32);
     assert_eq!(out.outcome, tinybench_device::RunOutcome::Completed);
 }
+
+/// QEMU's `virt` machine maps 32 MiB of pflash at 0x2000_0000, where sim-rv32imac's flash
+/// is: the image of the firmware's flash segments (at their load addresses).
+fn virt_flash_image(image: &tinybench_device::FirmwareImage) -> Vec<u8> {
+    let mut flash = vec![0u8; 32 << 20];
+    for seg in image.segments.iter().filter(|s| s.addr >= 0x2000_0000) {
+        let at = (seg.addr - 0x2000_0000) as usize;
+        flash[at..at + seg.data.len()].copy_from_slice(&seg.data);
+    }
+    flash
+}
+
+/// `a0` at the `ret` of `tinybench_read_counter` at every read, under
+/// `qemu-system-riscv32 -M virt -icount shift=0` (mcycle then counts instructions), read
+/// with gdb-multiarch over QEMU's gdbstub up to `tinybench_done`.
+fn qemu_rv32_reads(elf: &Path, flash: &Path, dir: &Path) -> Vec<u64> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut qemu = std::process::Command::new("qemu-system-riscv32")
+        .args(["-M", "virt", "-bios", "none", "-display", "none", "-S"])
+        .args(["-monitor", "none", "-serial", "none"])
+        .args(["-icount", "shift=0,sleep=off", "-gdb"])
+        .arg(format!("tcp:127.0.0.1:{port}"))
+        .arg("-drive")
+        .arg(format!(
+            "if=pflash,unit=0,format=raw,file={}",
+            flash.display()
+        ))
+        .spawn()
+        .expect("qemu-system-riscv32 runs (ci/setup.sh installs qemu-system-misc)");
+    let out_file = dir.join("reads.txt");
+    let script = dir.join("reads.gdb");
+    std::fs::write(
+        &script,
+        format!(
+            "set pagination off\nset confirm off\ntarget remote 127.0.0.1:{port}\n\
+             set $pc=0x20000000\npython\nimport gdb\nvals=[]\n\
+             class B(gdb.Breakpoint):\n    def stop(self):\n        \
+             vals.append(int(gdb.parse_and_eval('$a0')) & 0xffffffff)\n        return False\n\
+             fn=int(gdb.parse_and_eval('(long)&tinybench_read_counter'))\n\
+             B('*%d' % (fn+4), internal=True)\nend\nbreak tinybench_done\ncontinue\n\
+             python\nopen('{}','w').write(' '.join(map(str,vals)))\nend\nkill\n",
+            out_file.display()
+        ),
+    )
+    .unwrap();
+    let gdb = std::process::Command::new("gdb-multiarch")
+        .args(["-q", "-batch", "-x"])
+        .arg(&script)
+        .arg(elf)
+        .output()
+        .expect("gdb-multiarch runs (ci/setup.sh installs it)");
+    let _ = qemu.kill();
+    let _ = qemu.wait();
+    let text = std::fs::read_to_string(&out_file)
+        .unwrap_or_else(|e| panic!("no reads from gdb ({e}): {}", support::text(&gdb.stderr)));
+    text.split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn rv32_smoke_counts_equal_qemus_exactly() {
+    // An independent engine: QEMU's instruction count (mcycle with -icount shift=0) at
+    // every counter read. Each region's count (second read minus first) must equal the
+    // one the firmware reports in the emulator, sample by sample.
+    let image = support::smoke_firmware_with("sim-rv32imac", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (elf, flash) = (dir.path().join("fw.elf"), dir.path().join("flash.bin"));
+    std::fs::write(&elf, image.bytes.as_slice()).unwrap();
+    std::fs::write(&flash, virt_flash_image(&image)).unwrap();
+    let reads = qemu_rv32_reads(&elf, &flash, dir.path());
+    let qemu: Vec<u64> = reads
+        .chunks(2)
+        .map(|p| p[1].wrapping_sub(p[0]) & 0xFFFF_FFFF)
+        .collect();
+    let (out, _) = run_emulated("sim-rv32imac", &image, 32);
+    assert_eq!(
+        out.outcome,
+        tinybench_device::RunOutcome::Completed,
+        "{out:?}"
+    );
+    let ours = region_counts(&out);
+    assert!(ours.len() > 20, "{ours:?}");
+    assert_eq!(qemu, ours);
+}
