@@ -23,7 +23,7 @@ command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 # QEMU and gdb-multiarch: the independent cross-check of the emulator's RV32 counts
-# (harness/tests/cores.rs rv32_smoke_counts_equal_qemus_exactly).
+# (harness/tests/cores.rs rv32_smoke_and_kernels_counts_equal_qemus_exactly).
 command -v qemu-system-riscv32 >/dev/null 2>&1 || need_apt+=(qemu-system-misc)
 command -v gdb-multiarch >/dev/null 2>&1 || need_apt+=(gdb-multiarch)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)

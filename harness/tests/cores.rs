@@ -301,7 +301,7 @@ fn run_emulated(
         .unwrap();
     let mut emu = tinybench::backend::emulator_with(&target, None).with_counter_bits(bits);
     let limits = tinybench_device::RunLimits {
-        max_instructions: 200_000_000,
+        max_instructions: 500_000_000,
         wall_timeout: std::time::Duration::from_secs(600),
     };
     let out = tinybench_device::run_firmware(&mut emu, image, None, &limits, &mut |_| {})
@@ -432,22 +432,20 @@ fn qemu_rv32_reads(elf: &Path, flash: &Path, dir: &Path) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn rv32_smoke_counts_equal_qemus_exactly() {
-    // An independent engine: QEMU's instruction count (mcycle with -icount shift=0) at
-    // every counter read. Each region's count (second read minus first) must equal the
-    // one the firmware reports in the emulator, sample by sample.
-    let image = support::smoke_firmware_with("sim-rv32imac", &[]);
+/// An independent engine: QEMU's instruction count (mcycle with -icount shift=0) at
+/// every counter read of `image`. Each region's count (second read minus first) must
+/// equal the one the firmware reports in the emulator, sample by sample.
+fn assert_rv32_counts_equal_qemus(image: &tinybench_device::FirmwareImage) {
     let dir = tempfile::tempdir().unwrap();
     let (elf, flash) = (dir.path().join("fw.elf"), dir.path().join("flash.bin"));
     std::fs::write(&elf, image.bytes.as_slice()).unwrap();
-    std::fs::write(&flash, virt_flash_image(&image)).unwrap();
+    std::fs::write(&flash, virt_flash_image(image)).unwrap();
     let reads = qemu_rv32_reads(&elf, &flash, dir.path());
     let qemu: Vec<u64> = reads
         .chunks(2)
         .map(|p| p[1].wrapping_sub(p[0]) & 0xFFFF_FFFF)
         .collect();
-    let (out, _) = run_emulated("sim-rv32imac", &image, 32);
+    let (out, _) = run_emulated("sim-rv32imac", image, 32);
     assert_eq!(
         out.outcome,
         tinybench_device::RunOutcome::Completed,
@@ -456,4 +454,11 @@ fn rv32_smoke_counts_equal_qemus_exactly() {
     let ours = region_counts(&out);
     assert!(ours.len() > 20, "{ours:?}");
     assert_eq!(qemu, ours);
+}
+
+#[test]
+fn rv32_smoke_and_kernels_counts_equal_qemus_exactly() {
+    assert_rv32_counts_equal_qemus(&support::smoke_firmware_with("sim-rv32imac", &[]));
+    let kernels = support::root().join("suites/kernels.toml");
+    assert_rv32_counts_equal_qemus(&build_suite("sim-rv32imac", &kernels));
 }
