@@ -3,6 +3,7 @@
 #  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
 #    generates its bindings with bindgen;
 #  - chromium: headless, for the HTML dashboard test (tinybench report --html);
+#  - qemu-system-misc, gdb-multiarch: QEMU's RV32 instruction counts, the emulator's cross-check;
 #  - uhubctl on HIL runners (TINYBENCH_HIL=1): USB hub port power for the power-cycle hook;
 #  - the firmware targets' standard libraries (rustup target add);
 #  - python3-lxml: the JUnit export's schema check (harness/tests/reports.rs).
@@ -30,6 +31,10 @@ if [ "$minimal" != 1 ]; then
   # Debian's python3-lxml is for the system Python (the test also tries /usr/bin/python3).
   py=/usr/bin/python3; [ -x "$py" ] || py=python3
   "$py" -c 'import lxml.etree' >/dev/null 2>&1 || need_apt+=(python3-lxml)
+  # QEMU and gdb-multiarch: the independent cross-check of the emulator's RV32 counts
+  # (harness/tests/cores.rs rv32_smoke_and_kernels_counts_equal_qemus_exactly).
+  command -v qemu-system-riscv32 >/dev/null 2>&1 || need_apt+=(qemu-system-misc)
+  command -v gdb-multiarch >/dev/null 2>&1 || need_apt+=(gdb-multiarch)
 fi
 # Hardware-in-the-loop runners (TINYBENCH_HIL=1, set by ci/github/hil.yml): uhubctl for the
 # runner config's power-cycle hook (docs/ci.md).

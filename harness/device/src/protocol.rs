@@ -9,6 +9,10 @@ use crate::frames::{ArgValue, DecodedFrame};
 /// Schema 2 added the whole-model frames (`TB model`, `TB out`) and `TB stack`.
 pub const SCHEMA: u32 = 2;
 
+/// The count of a `TB sample`/`TB overhead` frame whose region did not fit the frame's
+/// 32 bits (the ARMv6-M firmware's extended SysTick count is wider): refused by the host.
+pub const COUNT_OVERFLOW: u32 = u32::MAX;
+
 /// One thing the firmware said. Field names are those of the frame's arguments.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use crate::elf::{ElfError, FirmwareImage};
 use crate::frames::{FrameDecoder, TableError};
-use crate::protocol::{Event, ProtocolError, SCHEMA};
+use crate::protocol::{Event, ProtocolError, COUNT_OVERFLOW, SCHEMA};
 use crate::rtt::DEFMT_CHANNEL;
 use crate::{Device, DeviceError, DeviceInfo, DeviceStop, ModeledReads, RunLimits};
 
@@ -34,6 +34,12 @@ pub enum RunOutcome {
         /// `function+offset` of that place.
         symbol: Option<String>,
     },
+    /// A timed region counted [`COUNT_OVERFLOW`] or more: the firmware sent the marker
+    /// instead of a wrapped count, and the host refuses the run rather than print it.
+    CountOverflow {
+        /// Which region, in words.
+        region: String,
+    },
     /// The device stopped at the done marker but the stream lacks the done frame
     /// (truncated RTT stream).
     Truncated {
@@ -53,6 +59,10 @@ impl RunOutcome {
         match self {
             RunOutcome::Completed => "completed".into(),
             RunOutcome::Panic { message } => format!("firmware panicked: {message}"),
+            RunOutcome::CountOverflow { region } => format!(
+                "count overflow: {region} took {COUNT_OVERFLOW} counts or more, more than a 32-bit frame \
+                 holds; refused rather than printed modulo 2^32"
+            ),
             RunOutcome::Fault { kind, pc, symbol } => format!("fault: {kind}{}", at(&Some(*pc), symbol)),
             RunOutcome::Timeout { limit, pc, symbol } => {
                 format!("timeout: the firmware did not finish within the {limit}{}", at(pc, symbol))
@@ -163,9 +173,13 @@ pub fn run_firmware(
             }
         }
     })?;
-    let [events, power_events] = streams;
+    let [mut events, power_events] = streams;
+    let overflow = refuse_overflow(&mut events);
     let decoder = &decoders[DEFMT_CHANNEL as usize];
     let outcome = match stop {
+        DeviceStop::Done if overflow.is_some() => RunOutcome::CountOverflow {
+            region: overflow.unwrap_or_default(),
+        },
         DeviceStop::Done if events.contains(&Event::Done) => RunOutcome::Completed,
         DeviceStop::Done => RunOutcome::Truncated {
             pending_bytes: decoder.pending(),
@@ -191,6 +205,26 @@ pub fn run_firmware(
         protocol_errors,
         modeled: device.modeled_reads(),
     })
+}
+
+/// Drop every sample and overhead frame carrying [`COUNT_OVERFLOW`] (never a number to
+/// print) and name the first such region.
+fn refuse_overflow(events: &mut Vec<Event>) -> Option<String> {
+    let mut first = None;
+    events.retain(|e| {
+        let region = match e {
+            Event::Sample { id, rep, count } if *count == COUNT_OVERFLOW => {
+                format!("case {id} repetition {rep}")
+            }
+            Event::Overhead { rep, count } if *count == COUNT_OVERFLOW => {
+                format!("overhead repetition {rep}")
+            }
+            _ => return true,
+        };
+        first.get_or_insert(region);
+        false
+    });
+    first
 }
 
 fn firmware_fault(events: &[Event], image: &FirmwareImage) -> RunOutcome {
@@ -221,4 +255,31 @@ fn firmware_fault(events: &[Event], image: &FirmwareImage) -> RunOutcome {
         }
     }
     RunOutcome::Truncated { pending_bytes: 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overflowed_count_is_refused_not_kept() {
+        let sample = |count| Event::Sample {
+            id: 3,
+            rep: 1,
+            count,
+        };
+        let mut events = vec![sample(17), sample(COUNT_OVERFLOW), Event::Done];
+        assert_eq!(
+            refuse_overflow(&mut events).as_deref(),
+            Some("case 3 repetition 1")
+        );
+        assert_eq!(events, [sample(17), Event::Done]);
+        let mut fine = vec![sample(COUNT_OVERFLOW - 1)];
+        assert_eq!(refuse_overflow(&mut fine), None);
+        let d = RunOutcome::CountOverflow {
+            region: "case 3 repetition 1".into(),
+        }
+        .describe();
+        assert!(d.contains("count overflow: case 3 repetition 1"), "{d}");
+    }
 }

@@ -47,6 +47,15 @@ impl EmuCore {
         }
     }
 
+    /// unicorn's id of the program counter.
+    pub(crate) fn pc_reg(self) -> i32 {
+        if self.is_arm() {
+            RegisterARM::PC as i32
+        } else {
+            RegisterRISCV::PC as i32
+        }
+    }
+
     pub(crate) fn elf_machine(self) -> u16 {
         if self.is_arm() {
             EM_ARM

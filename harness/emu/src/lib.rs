@@ -6,26 +6,33 @@
 //! and 1 (when the firmware has it) from target RAM, stop on the done/fault markers.
 //!
 //! # What the counter reads mean
-//! On Cortex-M the firmware reads DWT CYCCNT (0xE000_1004); on RISC-V it calls
-//! `tinybench_read_counter` (`csrr a0, mcycle; ret`). Here either read returns the number
-//! of instructions executed so far, counted by one per-instruction code hook (each
-//! instruction the hook sees counts once; the reading instruction itself is included; on
-//! RISC-V the `ret` of the read function too). Counts are therefore "instructions,
-//! emulated": exact and repeatable, not cycles.
+//! On Cortex-M the firmware reads DWT CYCCNT (0xE000_1004), or on ARMv6-M SysTick's
+//! value (with its wrap exception, `systick`); on RISC-V it calls
+//! `tinybench_read_counter` (`csrr a0, mcycle; ret`). Here every read returns the number
+//! of instructions executed so far, the reading instruction included (on RISC-V the `ret`
+//! of the read function too). Instructions are counted per translated block from its
+//! decoded instructions (`model`), so instructions an IT block skips count too: they take
+//! an issue slot on the core. Counts are therefore "instructions, emulated": exact and
+//! repeatable, not cycles. A region too long for the firmware's 32-bit counter is
+//! refused (a fault naming it), never printed modulo 2^32.
 //!
 //! # Measured pitfalls this design avoids
 //! Stopping and restarting unicorn mid-run loses hook calls, so a run is one
-//! uninterrupted `emu_start`; RTT is drained from inside the code hook every
-//! [`EmuConfig::drain_interval`] instructions. Per-address hooks are slow, so one hook
-//! compares the PC against the few marker addresses. The faulting PC comes from the last
-//! address the code hook saw, which is exact (MMIO/memory callbacks only see the block's).
+//! uninterrupted `emu_start`; RTT is drained from the block hook every
+//! [`EmuConfig::drain_interval`] instructions, which also watches the wall clock
+//! (unicorn's own timeout thread cost ~40 % of the run time). A per-instruction hook (a
+//! closure call per instruction) is used only when profiling; a memory-read hook sends
+//! every load through unicorn's slow path, so counter reads use read-protected pages
+//! instead (`hooks`). Faulting PCs come from unicorn's synced PC.
 //!
 //! Licence: unicorn-engine is GPL-2.0, so a binary linking this crate is GPL-2.0.
 
 mod arch;
+mod hooks;
 mod machine;
 mod model;
 mod profile;
+mod systick;
 pub mod timing;
 
 pub use arch::EmuCore;

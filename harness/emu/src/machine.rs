@@ -1,14 +1,17 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
+use crate::hooks::{self, HookState, Uc, DWT_CYCCNT};
 use crate::model::CycleModel;
 use crate::profile::{ProfileRequest, Profiler, RawProfile};
-use tinybench_device::rtt::{run_channels, TargetMemory, UpChannel};
+use crate::systick::{SysTick, EXC_RETURN_EXCEPTION, SCB_ICSR, SYST_CVR};
+use std::time::Instant;
+use tinybench_device::rtt::run_channels;
 use tinybench_device::ModeledReads;
 use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
 use tinybench_results::CountKind;
 use unicorn_engine::unicorn_const::{uc_error, HookType, MemType, Prot};
-use unicorn_engine::{RegisterARM, RegisterRISCV, Unicorn};
+use unicorn_engine::{RegisterARM, Unicorn};
 
 /// A memory region of the emulated target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,14 +39,12 @@ pub struct EmuConfig {
     pub profile: Option<ProfileRequest>,
 }
 
-/// DWT cycle counter register, read by the firmware's timer.
-const DWT_CYCCNT: u64 = 0xE000_1004;
-/// SysTick current value register: the ARMv6-M firmware's timer (a 24-bit down-counter).
-const SYST_CVR: u64 = 0xE000_E018;
-/// The Private Peripheral Bus, mapped as MMIO.
+/// The Private Peripheral Bus, mapped as RAM.
 const PPB_BASE: u64 = 0xE000_0000;
 const PPB_SIZE: u64 = 0x0010_0000;
 const PAGE: u64 = 0x1000;
+/// A firmware counter's range: 32-bit CYCCNT and `mcycle` reads.
+const COUNTER_RANGE: u64 = 1 << 32;
 
 /// The unicorn-backed emulated device.
 pub struct Emulator {
@@ -51,6 +52,8 @@ pub struct Emulator {
     loaded: Option<Loaded>,
     last_modeled: Option<ModeledReads>,
     last_profile: Option<RawProfile>,
+    last_read_counts: Vec<u64>,
+    counter_range: u64,
 }
 
 struct Loaded {
@@ -70,47 +73,6 @@ enum Reset {
     VectorTable(u64),
     /// RISC-V: PC at the ELF entry; riscv-rt sets up the stack itself.
     Entry(u64),
-}
-
-/// State the hooks share, stored as unicorn's user data.
-struct HookState<'s> {
-    count: u64,
-    last_pc: u64,
-    budget: u64,
-    next_drain: u64,
-    interval: u64,
-    done: u64,
-    fault: u64,
-    counter_ret: u64,
-    stop: Option<DeviceStop>,
-    bad_access: Option<String>,
-    /// Up channels 0 and 1 (the latter only if the firmware has it).
-    rtt: [UpChannel; 2],
-    rtt_error: Option<DeviceError>,
-    scratch: Vec<u8>,
-    on_bytes: &'s mut dyn FnMut(u32, &[u8]),
-    /// The cycle model, advanced on every instruction.
-    model: CycleModel,
-    /// Modeled cycles at each firmware counter read.
-    reads: Vec<u64>,
-    /// The profiler, when profiling.
-    profiler: Option<Profiler>,
-    /// unicorn's stack-pointer register id.
-    sp_reg: i32,
-}
-
-/// Target memory as RTT sees it: the emulator's own address space.
-struct UcMemory<'a, 'b, 's>(&'a mut Unicorn<'b, HookState<'s>>);
-
-impl TargetMemory for UcMemory<'_, '_, '_> {
-    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        self.0.mem_read(addr, buf).map_err(|e| format!("{e:?}"))
-    }
-    fn write_u32(&mut self, addr: u64, value: u32) -> Result<(), String> {
-        self.0
-            .mem_write(addr, &value.to_le_bytes())
-            .map_err(|e| format!("{e:?}"))
-    }
 }
 
 fn backend_err(detail: impl std::fmt::Display) -> DeviceError {
@@ -133,30 +95,23 @@ impl Emulator {
             loaded: None,
             last_modeled: None,
             last_profile: None,
+            last_read_counts: Vec::new(),
+            counter_range: COUNTER_RANGE,
         }
     }
 
-    /// Drain both RTT up channels into the caller; errors are kept to be returned after
-    /// the run.
-    fn drain(uc: &mut Unicorn<'_, HookState<'_>>) {
-        for i in 0..uc.get_data().rtt.len() {
-            let mut rtt = uc.get_data().rtt[i].clone();
-            let mut scratch = std::mem::take(&mut uc.get_data_mut().scratch);
-            scratch.clear();
-            let r = rtt.drain(&mut UcMemory(uc), &mut scratch);
-            let st = uc.get_data_mut();
-            st.rtt[i] = rtt;
-            match r {
-                Ok(0) => {}
-                Ok(_) => (st.on_bytes)(st.rtt[i].channel(), &scratch),
-                Err(e) => {
-                    if st.rtt_error.is_none() {
-                        st.rtt_error = Some(e.into());
-                    }
-                }
-            }
-            st.scratch = scratch;
-        }
+    /// The instructions executed at each counter read of the last run, in order: what
+    /// the firmware's counter should have returned (tests compare the two).
+    pub fn read_counts(&self) -> &[u64] {
+        &self.last_read_counts
+    }
+
+    /// Give the firmware's counters `bits` bits instead of 32 (at most 32), so tests can
+    /// show a region too long for the counter is refused without running 2^32
+    /// instructions.
+    pub fn with_counter_bits(mut self, bits: u32) -> Self {
+        self.counter_range = 1 << bits.min(32);
+        self
     }
 }
 
@@ -246,187 +201,13 @@ impl Device for Emulator {
                 "tinybench_done and tinybench_fault share an address; the firmware must keep them distinct".into(),
             ));
         }
-        // The cycle model keeps a flat table over the code region (flash).
-        let code = self
-            .config
-            .regions
-            .iter()
-            .find(|r| !r.writable)
-            .or(self.config.regions.first())
-            .cloned()
-            .ok_or_else(|| backend_err("no memory regions"))?;
-        let state = HookState {
-            count: 0,
-            last_pc: 0,
-            budget: limits.max_instructions,
-            next_drain: self.config.drain_interval,
-            interval: self.config.drain_interval.max(1),
-            done: l.done,
-            fault: l.fault,
-            counter_ret: l.counter_ret.unwrap_or(u64::MAX),
-            stop: None,
-            bad_access: None,
-            rtt: run_channels(l.rtt),
-            rtt_error: None,
-            scratch: Vec::new(),
-            on_bytes,
-            model: CycleModel::new(self.config.core, code.origin, code.size)
-                .map_err(backend_err)?,
-            reads: Vec::new(),
-            profiler: self.config.profile.map(Profiler::new),
-            sp_reg: self.config.core.sp_reg(),
-        };
+        let state = self.hook_state(l, limits, on_bytes)?;
         let core = self.config.core;
         let (arch, mode, model) = core.unicorn();
         let mut uc = Unicorn::new_with_data(arch, mode, state).map_err(uc_err)?;
         uc.ctl_set_cpu_model(model).map_err(uc_err)?;
-        for r in &self.config.regions {
-            let perms = if r.writable {
-                Prot::ALL
-            } else {
-                Prot::READ | Prot::EXEC
-            };
-            uc.mem_map(r.origin, round_up(r.size), perms).map_err(|e| {
-                backend_err(format!("mapping {} at {:#010x}: {e:?}", r.name, r.origin))
-            })?;
-        }
-        for seg in &l.image.segments {
-            uc.mem_write(seg.addr, &seg.data).map_err(uc_err)?;
-        }
-        // The PPB is plain RAM with a read hook on CYCCNT that stores the instruction
-        // count just before the firmware's load reads it. (An MMIO callback would be
-        // simpler, but unicorn re-executes an instruction that touches MMIO mid-block,
-        // which double-counts it: measured ±1 per read.)
-        if core.is_arm() {
-            uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE)
-                .map_err(uc_err)?;
-            // The firmware's timer reads: CYCCNT counts up (32 bits); ARMv6-M's SysTick
-            // current value counts down (24 bits).
-            for (reg, encode) in [(DWT_CYCCNT, cyccnt as fn(u64) -> u32), (SYST_CVR, systick)] {
-                uc.add_mem_hook(HookType::MEM_READ, reg, reg + 3, move |uc, _, _, _, _| {
-                    counter_read(uc);
-                    let st = uc.get_data_mut();
-                    let value = encode(st.count);
-                    let _ = uc.mem_write(reg, &value.to_le_bytes());
-                    true
-                })
-                .map_err(uc_err)?;
-            }
-        }
-        uc.add_code_hook(1, 0, |uc, addr, _size| {
-            let st = uc.get_data_mut();
-            st.count += 1;
-            st.last_pc = addr;
-            if addr == st.done || addr == st.fault {
-                st.stop = Some(if addr == st.done {
-                    DeviceStop::Done
-                } else {
-                    DeviceStop::FirmwareReportedFault
-                });
-                let _ = uc.emu_stop();
-                return;
-            }
-            let before = st.model.cycles;
-            let decoded = if st.model.needs_bytes(addr) {
-                // First execution of this address: hand its bytes to the decoder.
-                let mut b = [0u8; 4];
-                let ok =
-                    uc.mem_read(addr, &mut b).is_ok() || uc.mem_read(addr, &mut b[..2]).is_ok();
-                uc.get_data_mut().model.step(addr, ok.then_some(&b[..]))
-            } else {
-                uc.get_data_mut().model.step(addr, None)
-            };
-            if uc
-                .get_data()
-                .profiler
-                .as_ref()
-                .is_some_and(Profiler::active)
-            {
-                let sp = uc.reg_read(uc.get_data().sp_reg).unwrap_or(0);
-                let st = uc.get_data_mut();
-                let cycles = st.model.cycles - before;
-                if let Some(p) = st.profiler.as_mut() {
-                    p.step(addr, decoded, cycles, sp);
-                }
-            }
-            let st = uc.get_data_mut();
-            if addr == st.counter_ret {
-                let now = st.count & 0xFFFF_FFFF;
-                counter_read(uc);
-                let _ = uc.reg_write(RegisterRISCV::X10, now);
-                return;
-            }
-            if st.count >= st.budget {
-                st.stop = Some(DeviceStop::Timeout {
-                    limit: format!("instruction budget of {}", st.budget),
-                    instructions: Some(st.count),
-                    pc: Some(addr),
-                });
-                let _ = uc.emu_stop();
-                return;
-            }
-            if st.count >= st.next_drain {
-                st.next_drain += st.interval;
-                Emulator::drain(uc);
-            }
-        })
-        .map_err(uc_err)?;
-        uc.add_mem_hook(
-            HookType::MEM_INVALID,
-            1,
-            0,
-            |uc, kind, addr, size, _value| {
-                let what = match kind {
-                    MemType::READ_UNMAPPED => "invalid memory read",
-                    MemType::WRITE_UNMAPPED => "invalid memory write",
-                    MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
-                    MemType::WRITE_PROT => "write to read-only memory",
-                    MemType::FETCH_PROT => "instruction fetch from non-executable memory",
-                    _ => "invalid memory access",
-                };
-                uc.get_data_mut().bad_access =
-                    Some(format!("{what} of {size} bytes at {addr:#010x}"));
-                false
-            },
-        )
-        .map_err(uc_err)?;
-        if core.requires_alignment() {
-            uc.add_mem_hook(
-                HookType::MEM_READ | HookType::MEM_WRITE,
-                1,
-                0,
-                |uc, kind, addr, size, _| {
-                    if size > 1 && addr % size as u64 != 0 {
-                        let st = uc.get_data_mut();
-                        let what = if kind == MemType::WRITE {
-                            "write"
-                        } else {
-                            "read"
-                        };
-                        if st.stop.is_none() {
-                            st.stop = Some(DeviceStop::Fault(Fault {
-                                kind: format!("unaligned {size}-byte {what} at {addr:#010x}"),
-                                pc: st.last_pc,
-                            }));
-                        }
-                        let _ = uc.emu_stop();
-                    }
-                    true
-                },
-            )
-            .map_err(uc_err)?;
-        }
-        uc.add_intr_hook(move |uc, intno| {
-            let st = uc.get_data_mut();
-            let kind = core.exception(intno);
-            st.stop = Some(DeviceStop::Fault(Fault {
-                kind,
-                pc: st.last_pc,
-            }));
-            let _ = uc.emu_stop();
-        })
-        .map_err(uc_err)?;
-
+        self.map_memory(&mut uc, l)?;
+        add_hooks(&mut uc, core, l, self.config.profile.is_some())?;
         let begin = match l.reset {
             Reset::VectorTable(vt) => {
                 let mut word = [0u8; 4];
@@ -439,12 +220,14 @@ impl Device for Emulator {
             }
             Reset::Entry(pc) => pc,
         };
-        let timeout_us = limits.wall_timeout.as_micros().min(u64::MAX as u128) as u64;
-        let result = uc.emu_start(begin, u64::MAX, timeout_us, 0);
+        // No unicorn timeout: its timer thread alone cost ~40 % of the run time; the
+        // block hook looks at the wall clock instead.
+        let result = uc.emu_start(begin, u64::MAX, 0, 0);
         // Whatever happened, collect the last bytes the firmware wrote.
-        Emulator::drain(&mut uc);
+        hooks::drain(&mut uc);
         let st = uc.get_data_mut();
         self.last_profile = st.profiler.take().map(Profiler::finish);
+        self.last_read_counts = std::mem::take(&mut st.read_counts);
         self.last_modeled = Some(ModeledReads {
             model: st.model.name().to_string(),
             reads: std::mem::take(&mut st.reads),
@@ -456,19 +239,192 @@ impl Device for Emulator {
         if let Some(stop) = st.stop.take() {
             return Ok(stop);
         }
-        let pc = st.last_pc;
-        match result {
-            Err(e) => {
-                let kind = st.bad_access.take().unwrap_or_else(|| describe_uc_error(e));
-                Ok(DeviceStop::Fault(Fault { kind, pc }))
-            }
-            Ok(()) => Ok(DeviceStop::Timeout {
-                limit: format!("wall-clock limit of {:?}", limits.wall_timeout),
-                instructions: Some(st.count),
-                pc: Some(pc),
-            }),
-        }
+        let kind = match result {
+            Err(e) => st.bad_access.take().unwrap_or_else(|| describe_uc_error(e)),
+            Ok(()) => "the emulator stopped without reaching a marker".into(),
+        };
+        let pc = uc.reg_read(core.pc_reg()).unwrap_or(0);
+        Ok(DeviceStop::Fault(Fault { kind, pc }))
     }
+}
+
+impl Emulator {
+    fn hook_state<'s>(
+        &self,
+        l: &Loaded,
+        limits: &RunLimits,
+        on_bytes: &'s mut dyn FnMut(u32, &[u8]),
+    ) -> Result<HookState<'s>, DeviceError> {
+        // The cycle model keeps a flat table over the code region (flash).
+        let code = self
+            .config
+            .regions
+            .iter()
+            .find(|r| !r.writable)
+            .or(self.config.regions.first())
+            .cloned()
+            .ok_or_else(|| backend_err("no memory regions"))?;
+        let core = self.config.core;
+        let vectors = match l.reset {
+            Reset::VectorTable(vt) => vt,
+            Reset::Entry(_) => 0,
+        };
+        Ok(HookState {
+            model: CycleModel::new(core, code.origin, code.size).map_err(backend_err)?,
+            budget: limits.max_instructions,
+            next_drain: self.config.drain_interval,
+            interval: self.config.drain_interval.max(1),
+            deadline: Instant::now().checked_add(limits.wall_timeout),
+            wall: limits.wall_timeout,
+            clock_countdown: 1,
+            stop: None,
+            bad_access: None,
+            rtt: run_channels(l.rtt),
+            rtt_error: None,
+            scratch: Vec::new(),
+            on_bytes,
+            reads: Vec::new(),
+            read_counts: Vec::new(),
+            last_read: 0,
+            counter_range: self.counter_range,
+            profiler: self.config.profile.map(Profiler::new),
+            prof_next: 0,
+            sp_reg: core.sp_reg(),
+            systick: core.is_arm().then(|| SysTick::new(vectors)),
+        })
+    }
+
+    fn map_memory(&self, uc: &mut Uc<'_, '_>, l: &Loaded) -> Result<(), DeviceError> {
+        for r in &self.config.regions {
+            // RAM is not executable: stores to a page unicorn may have translated code
+            // from all take its slow path (self-modifying-code checks), which cost ~10 %
+            // of the run time; the firmware runs from flash only.
+            let perms = if r.writable {
+                Prot::READ | Prot::WRITE
+            } else {
+                Prot::READ | Prot::EXEC
+            };
+            uc.mem_map(r.origin, round_up(r.size), perms).map_err(|e| {
+                backend_err(format!("mapping {} at {:#010x}: {e:?}", r.name, r.origin))
+            })?;
+        }
+        for seg in &l.image.segments {
+            uc.mem_write(seg.addr, &seg.data).map_err(uc_err)?;
+        }
+        if self.config.core.is_arm() {
+            // The PPB is plain RAM with a read hook on the three registers the firmware's
+            // timer reads, answered from the exact instruction count (unicorn syncs the PC
+            // before a memory hook). Measured alternatives that fail: a read-protected
+            // page calls its hook on the first read only (unicorn caches the page for
+            // reading after it), and an MMIO callback does not see the reading
+            // instruction's PC.
+            uc.mem_map(PPB_BASE, PPB_SIZE, Prot::READ | Prot::WRITE)
+                .map_err(uc_err)?;
+            for reg in [DWT_CYCCNT, SYST_CVR, SCB_ICSR] {
+                uc.add_mem_hook(HookType::MEM_READ, reg, reg + 3, |uc, _, addr, _, _| {
+                    hooks::on_ppb_read(uc, addr)
+                })
+                .map_err(uc_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The hooks of a run: per block, at the markers and counter reads, on bad accesses and
+/// exceptions, and (profiling only) per instruction.
+fn add_hooks(
+    uc: &mut Uc<'_, '_>,
+    core: EmuCore,
+    l: &Loaded,
+    profile: bool,
+) -> Result<(), DeviceError> {
+    uc.add_block_hook(1, 0, hooks::on_block).map_err(uc_err)?;
+    for (marker, done) in [(l.done, true), (l.fault, false)] {
+        uc.add_code_hook(marker, marker, move |uc, _, _| hooks::on_marker(uc, done))
+            .map_err(uc_err)?;
+    }
+    if let Some(ret) = l.counter_ret {
+        uc.add_code_hook(ret, ret, |uc, addr, _| hooks::on_counter_ret(uc, addr))
+            .map_err(uc_err)?;
+    }
+    if profile {
+        uc.add_code_hook(1, 0, |uc, addr, _| hooks::on_profiled_insn(uc, addr))
+            .map_err(uc_err)?;
+    }
+    uc.add_mem_hook(HookType::MEM_INVALID, 1, 0, |uc, kind, addr, size, _| {
+        let what = match kind {
+            MemType::READ_UNMAPPED => "invalid memory read",
+            MemType::WRITE_UNMAPPED => "invalid memory write",
+            MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
+            MemType::WRITE_PROT => "write to read-only memory",
+            MemType::FETCH_PROT => "instruction fetch from non-executable memory",
+            _ => "invalid memory access",
+        };
+        uc.get_data_mut().bad_access = Some(format!("{what} of {size} bytes at {addr:#010x}"));
+        false
+    })
+    .map_err(uc_err)?;
+    if core.requires_alignment() {
+        uc.add_mem_hook(
+            HookType::MEM_READ | HookType::MEM_WRITE,
+            1,
+            0,
+            move |uc, kind, addr, size, _| {
+                if size > 1 && addr % size as u64 != 0 {
+                    let what = if kind == MemType::WRITE {
+                        "write"
+                    } else {
+                        "read"
+                    };
+                    // unicorn syncs the PC before memory hooks: the accessing instruction.
+                    let pc = uc.reg_read(core.pc_reg()).unwrap_or(0);
+                    let st = uc.get_data_mut();
+                    if st.stop.is_none() {
+                        st.stop = Some(DeviceStop::Fault(Fault {
+                            kind: format!("unaligned {size}-byte {what} at {addr:#010x}"),
+                            pc,
+                        }));
+                    }
+                    let _ = uc.emu_stop();
+                }
+                true
+            },
+        )
+        .map_err(uc_err)?;
+    }
+    uc.add_intr_hook(move |uc, intno| {
+        if core.is_arm() && intno == EXC_RETURN_EXCEPTION && hooks::exception_return(uc) {
+            return;
+        }
+        let pc = fault_pc(uc, core);
+        let st = uc.get_data_mut();
+        if st.stop.is_none() {
+            st.stop = Some(DeviceStop::Fault(Fault {
+                kind: core.exception(intno),
+                pc,
+            }));
+        }
+        let _ = uc.emu_stop();
+    })
+    .map_err(uc_err)?;
+    Ok(())
+}
+
+/// The instruction that raised an exception. unicorn leaves the ARM PC on it, but
+/// advances the RISC-V PC by 4 before the interrupt hook: step back to the instruction
+/// of the current block that ends there (2 or 4 bytes long).
+fn fault_pc(uc: &Uc<'_, '_>, core: EmuCore) -> u64 {
+    let pc = uc.reg_read(core.pc_reg()).unwrap_or(0);
+    if core.is_arm() {
+        return pc;
+    }
+    let model = &uc.get_data().model;
+    [4u64, 2]
+        .into_iter()
+        .map(|back| pc.wrapping_sub(back))
+        .find(|&a| model.position(a).is_some())
+        .unwrap_or(pc.wrapping_sub(4))
 }
 
 /// Check that `tinybench_read_counter` is `csrr a0, mcycle; ret` and return the address
@@ -488,29 +444,6 @@ fn counter_ret(image: &FirmwareImage, f: u64) -> Result<u64, DeviceError> {
             "tinybench_read_counter at {f:#x} is not `csrr a0, mcycle; ret` (found {first:#010x} {next32:#010x})"
         )))
     }
-}
-
-/// The firmware read its timer: note the modeled cycles, and open/close a profiled
-/// region.
-fn counter_read(uc: &mut Unicorn<'_, HookState<'_>>) {
-    let sp = if uc.get_data().profiler.is_some() {
-        uc.reg_read(uc.get_data().sp_reg).unwrap_or(0)
-    } else {
-        0
-    };
-    let st = uc.get_data_mut();
-    st.reads.push(st.model.cycles);
-    if let Some(p) = st.profiler.as_mut() {
-        p.on_counter_read(sp);
-    }
-}
-
-fn cyccnt(count: u64) -> u32 {
-    (count & 0xFFFF_FFFF) as u32
-}
-
-fn systick(count: u64) -> u32 {
-    0x00FF_FFFF - (count & 0x00FF_FFFF) as u32
 }
 
 fn uc_err(e: uc_error) -> DeviceError {

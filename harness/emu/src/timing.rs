@@ -93,6 +93,13 @@ pub struct TimingTable {
     pub taken_penalty: u8,
     /// Extra cycles of a call/indirect branch/table branch over a plain taken branch.
     pub call_extra: u8,
+    /// Exception entry, and again its return (stacking/unstacking the 8-word frame):
+    /// the TRM's interrupt latency. Only the ARMv6-M firmware's SysTick wrap takes one.
+    pub exception: u8,
+    /// Dual issue (M7): two neighbouring single-cycle instructions issue in one cycle
+    /// when at most one accesses memory, at most one multiplies and the first is not a
+    /// branch (see [`TimingTable::pairs`]).
+    pub dual_issue: bool,
 }
 
 impl TimingTable {
@@ -112,6 +119,8 @@ impl TimingTable {
         branch: 1,
         taken_penalty: 1,
         call_extra: 1,
+        exception: 15,
+        dual_issue: false,
     };
     /// Cortex-M3 TRM: LDR/STR 2 (neighbours pipeline to 1), MLA 2, long multiply 3–5,
     /// divide 2–12, taken branch 1+P (P = 2 assumed).
@@ -129,6 +138,8 @@ impl TimingTable {
         branch: 1,
         taken_penalty: 2,
         call_extra: 0,
+        exception: 12,
+        dual_issue: false,
     };
     /// Cortex-M4 TRM: as the M3, but MLA and all long multiplies and DSP MACs are single
     /// cycle.
@@ -144,14 +155,16 @@ impl TimingTable {
         name: "Cortex-M33 (M4 timings assumed)",
         ..TimingTable::CORTEX_M4
     };
-    /// Cortex-M7: single-issue approximation with TCM loads and a predictor that always
-    /// hits; dual issue is not modeled, so this overestimates.
+    /// Cortex-M7: the M4's costs with TCM loads, a predictor that always hits, and a
+    /// rough dual-issue rule ([`TimingTable::pairs`]) without data dependencies: the M7
+    /// TRM publishes no per-instruction table, so this is an approximation either way.
     pub const CORTEX_M7: TimingTable = TimingTable {
-        name: "Cortex-M7 single-issue approximation",
+        name: "Cortex-M7 dual-issue approximation",
         load: 1,
         store: 1,
         ldst_pipelined: 1,
         taken_penalty: 0,
+        dual_issue: true,
         ..TimingTable::CORTEX_M4
     };
     /// SiFive E31 manual: one instruction per cycle, load-use latency 2 (modeled as a
@@ -171,6 +184,8 @@ impl TimingTable {
         branch: 1,
         taken_penalty: 1,
         call_extra: 0,
+        exception: 0,
+        dual_issue: false,
     };
 
     /// Cycles of an instruction of class `c`, given whether the previous one was a
@@ -193,6 +208,27 @@ impl TimingTable {
             InsnClass::Call | InsnClass::Indirect => self.branch as u32 + self.call_extra as u32,
             InsnClass::TableBranch => self.load as u32 + self.call_extra as u32,
         }
+    }
+
+    /// Dual issue: whether `second` issues in the same cycle as `first`: both single
+    /// cycle, `first` an ALU instruction or a store (not a branch; not a load or a
+    /// multiply, whose results come late enough that the next instruction usually waits),
+    /// and not two memory accesses. No register dependencies are looked at.
+    pub fn pairs(&self, first: InsnClass, second: InsnClass) -> bool {
+        let single = |c: InsnClass| self.cost(c, false) == 1;
+        let mem = |c: InsnClass| is_ldst(c);
+        let mul = |c: InsnClass| {
+            matches!(
+                c,
+                InsnClass::Mul | InsnClass::MulAcc | InsnClass::MulLong | InsnClass::DspMac
+            )
+        };
+        self.dual_issue
+            && single(first)
+            && single(second)
+            && matches!(first, InsnClass::Alu | InsnClass::Store)
+            && !(mem(first) && mem(second))
+            && !(mul(first) && mul(second))
     }
 
     /// Penalty when a branch of class `c` is taken.
@@ -387,5 +423,18 @@ mod tests {
         );
         assert_eq!(t.taken(InsnClass::Alu), 0);
         assert_eq!(TimingTable::CORTEX_M0PLUS.cost(InsnClass::Load, true), 2);
+    }
+
+    #[test]
+    fn only_the_m7_dual_issues_and_not_after_a_load() {
+        let m7 = TimingTable::CORTEX_M7;
+        assert!(m7.pairs(InsnClass::Alu, InsnClass::Alu));
+        assert!(m7.pairs(InsnClass::Alu, InsnClass::Load));
+        assert!(m7.pairs(InsnClass::Store, InsnClass::Alu));
+        assert!(!m7.pairs(InsnClass::Load, InsnClass::Alu));
+        assert!(!m7.pairs(InsnClass::Store, InsnClass::Load));
+        assert!(!m7.pairs(InsnClass::BranchCond, InsnClass::Alu));
+        assert!(!m7.pairs(InsnClass::Alu, InsnClass::Div));
+        assert!(!TimingTable::CORTEX_M4.pairs(InsnClass::Alu, InsnClass::Alu));
     }
 }

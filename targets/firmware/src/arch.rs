@@ -28,8 +28,30 @@ mod imp {
         t1.wrapping_sub(t0)
     }
 
+    /// A timer read that fits a `TB power` frame: the counter's low 32 bits.
+    #[cfg(not(armv6m))]
+    #[inline(always)]
+    pub fn stamp() -> u32 {
+        read_counter()
+    }
+
+    /// SysTick wraps seen by [`SysTick`]: the high word above SysTick's 24 bits.
+    #[cfg(armv6m)]
+    static WRAPS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+    /// SysTick reached zero and reloaded: one more 2^24 counts.
+    #[cfg(armv6m)]
+    #[exception]
+    fn SysTick() {
+        use core::sync::atomic::Ordering::Relaxed;
+        // Load and store, not fetch_add: ARMv6-M has no atomic read-modify-write, and
+        // nothing else writes WRAPS.
+        WRAPS.store(WRAPS.load(Relaxed).wrapping_add(1), Relaxed);
+    }
+
     /// ARMv6-M (Cortex-M0/M0+) has no DWT cycle counter: run SysTick from the core clock
-    /// with the full 24-bit reload and count its down-counting value instead.
+    /// with the full 24-bit reload and its interrupt on, which counts the wraps, so a
+    /// count is 56 bits wide ([`read_counter`]).
     #[cfg(armv6m)]
     pub fn init_counter() {
         use cortex_m::peripheral::syst::SystClkSource;
@@ -38,22 +60,49 @@ mod imp {
         cp.SYST.set_clock_source(SystClkSource::Core);
         cp.SYST.set_reload(0x00FF_FFFF);
         cp.SYST.clear_current();
+        cp.SYST.enable_interrupt();
         cp.SYST.enable_counter();
     }
 
-    /// Cycles as an up-count from SysTick's current value (24 bits). In the emulator the
-    /// read returns instructions executed, in the same form.
+    /// Counts since SysTick started: the wraps (high word) and SysTick's down-counting
+    /// value as an up-count (low 24 bits). Race-free: with interrupts masked, read the
+    /// value, then whether a wrap is pending (ICSR.PENDSTSET) but not yet counted by the
+    /// handler; a pending wrap with the value still in its upper half happened before
+    /// the read (the value had just reloaded), one in the lower half after it. In the
+    /// emulator the same reads return instructions executed, in the same form.
     #[cfg(armv6m)]
     #[inline(always)]
-    pub fn read_counter() -> u32 {
-        0x00FF_FFFF - cortex_m::peripheral::SYST::get_current()
+    pub fn read_counter() -> u64 {
+        use core::sync::atomic::Ordering::Relaxed;
+        cortex_m::interrupt::free(|_| {
+            let value = cortex_m::peripheral::SYST::get_current();
+            let pending = cortex_m::peripheral::SCB::is_pendst_pending();
+            let mut wraps = WRAPS.load(Relaxed) as u64;
+            if pending && value >= 0x0080_0000 {
+                wraps += 1;
+            }
+            (wraps << 24) | (0x00FF_FFFF - value) as u64
+        })
     }
 
-    /// Counter difference modulo SysTick's 24 bits: regions must stay under 2^24 counts.
+    /// Counter difference. A region of `u32::MAX` counts or more does not fit the
+    /// frame: it is sent as [`crate::COUNT_OVERFLOW`], which the host refuses.
     #[cfg(armv6m)]
     #[inline(always)]
-    pub fn elapsed(t0: u32, t1: u32) -> u32 {
-        t1.wrapping_sub(t0) & 0x00FF_FFFF
+    pub fn elapsed(t0: u64, t1: u64) -> u32 {
+        let d = t1.wrapping_sub(t0);
+        if d >= crate::COUNT_OVERFLOW as u64 {
+            crate::COUNT_OVERFLOW
+        } else {
+            d as u32
+        }
+    }
+
+    /// A timer read that fits a `TB power` frame: the count's low 32 bits.
+    #[cfg(armv6m)]
+    #[inline(always)]
+    pub fn stamp() -> u32 {
+        read_counter() as u32
     }
 
     /// Halt after the done marker: `bkpt #0x00` stops the core under a debugger.
@@ -113,6 +162,12 @@ mod imp {
     #[inline(always)]
     pub fn elapsed(t0: u32, t1: u32) -> u32 {
         t1.wrapping_sub(t0)
+    }
+
+    /// A timer read that fits a `TB power` frame.
+    #[inline(always)]
+    pub fn stamp() -> u32 {
+        read_counter()
     }
 
     /// Halt after the done marker: `ebreak` stops the hart under a debugger.

@@ -10,6 +10,7 @@
 //! `TB hello schema={=u16} suite={=u32} cases={=u16}`,
 //! `TB overhead rep={=u16} count={=u32}`, `TB case id={=u16}`,
 //! `TB sample id={=u16} rep={=u16} count={=u32}`, `TB checksum id={=u16} value={=u32}`,
+//! (a count of `u32::MAX` is [`COUNT_OVERFLOW`]: the region did not fit 32 bits),
 //! `TB kernel-error id={=u16} code={=u8}`, `TB stack used={=u32} size={=u32}`, `TB done`,
 //! the whole-model frames of [`model`] (schema 2), and on failure
 //! `TB panic {=str}` / `TB hardfault pc={=u32} lr={=u32} xpsr={=u32}`.
@@ -61,6 +62,11 @@ mod payload {
     pub use crate::model::{run, CASES, HASH};
     pub const OVERHEAD_REPS: u16 = 8;
 }
+
+/// The count a `TB sample`/`TB overhead` frame carries when the region did not fit 32
+/// bits (ARMv6-M, whose extended SysTick count is wider): the host refuses it rather than
+/// print a wrapped number.
+pub const COUNT_OVERFLOW: u32 = u32::MAX;
 
 /// Result-frame schema version; the harness refuses a firmware that speaks another.
 /// Schema 2 added the whole-model frames (`TB model`, `TB out`, `TB stack`).

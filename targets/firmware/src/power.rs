@@ -68,7 +68,7 @@ impl<I: I2c> Monitor<I> {
 
     /// Read shunt and bus registers and send them with the counter value.
     pub fn sample(&mut self) {
-        let t = arch::read_counter();
+        let t = arch::stamp();
         match (self.register(REG_SHUNT), self.register(REG_BUS)) {
             (Ok(shunt), Ok(bus)) => power_frame(|| {
                 defmt::println!("TB power t={=u32} shunt={=u16} bus={=u16}", t, shunt, bus)
@@ -104,7 +104,7 @@ pub fn init() {
     let m = match Monitor::new(bus::take()) {
         Ok(m) => m,
         Err(_) => {
-            let t = arch::read_counter();
+            let t = arch::stamp();
             power_frame(|| defmt::println!("TB power-error t={=u32}", t));
             Monitor { i2c: bus::take() }
         }

@@ -19,7 +19,9 @@ pub fn region<R>(id: u16, rep: u16, work: impl FnOnce() -> R) -> (u32, R) {
     crate::marker::low();
     #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
     {
-        crate::power::region(id, rep, t0);
+        // The low 32 bits (ARMv6-M's count is wider).
+        #[allow(clippy::unnecessary_cast)]
+        crate::power::region(id, rep, t0 as u32);
         crate::power::sample();
     }
     // Only the power monitor's frames name the region.

@@ -1,0 +1,317 @@
+//! The hooks of one run and the state they share. Counting is per translated block
+//! ([`on_block`]): no hook runs per instruction in a plain run. Everything that must
+//! happen at one exact instruction inside a block finds its position in the block's
+//! decoded instructions: the done/fault markers and the RISC-V counter read through
+//! narrow code hooks (unicorn calls a code hook only at the addresses it covers), the
+//! Cortex-M counter reads through a memory-read hook on the counter registers (the hook
+//! sees the reading instruction's PC, synced by unicorn).
+
+use crate::model::CycleModel;
+use crate::profile::Profiler;
+use crate::systick::{SysTick, SCB_ICSR, SYST_CSR, SYST_CVR};
+use std::time::{Duration, Instant};
+use tinybench_device::rtt::{TargetMemory, UpChannel};
+use tinybench_device::{DeviceError, DeviceStop, Fault};
+use unicorn_engine::{RegisterARM, RegisterRISCV, Unicorn};
+
+/// DWT cycle counter register, read by the firmware's timer.
+pub(crate) const DWT_CYCCNT: u64 = 0xE000_1004;
+/// Blocks between two looks at the wall clock.
+const CLOCK_EVERY: u32 = 1 << 12;
+
+/// State the hooks share, stored as unicorn's user data.
+pub(crate) struct HookState<'s> {
+    /// Counts and the cycle model, advanced per block.
+    pub model: CycleModel,
+    pub budget: u64,
+    pub next_drain: u64,
+    pub interval: u64,
+    pub deadline: Option<Instant>,
+    pub wall: Duration,
+    pub clock_countdown: u32,
+    pub stop: Option<DeviceStop>,
+    pub bad_access: Option<String>,
+    /// Up channels 0 and 1 (the latter only if the firmware has it).
+    pub rtt: [UpChannel; 2],
+    pub rtt_error: Option<DeviceError>,
+    pub scratch: Vec<u8>,
+    pub on_bytes: &'s mut dyn FnMut(u32, &[u8]),
+    /// Modeled cycles at each firmware counter read.
+    pub reads: Vec<u64>,
+    /// Instructions executed at each firmware counter read (the reading one included).
+    pub read_counts: Vec<u64>,
+    /// Instruction count at the previous counter read, and the counter's range: a
+    /// region of that many instructions or more would wrap.
+    pub last_read: u64,
+    pub counter_range: u64,
+    /// The profiler, when profiling, and the next position of the current block it has
+    /// not accounted for.
+    pub profiler: Option<Profiler>,
+    pub prof_next: usize,
+    /// unicorn's stack-pointer register id.
+    pub sp_reg: i32,
+    /// Cortex-M: the emulated SysTick.
+    pub systick: Option<SysTick>,
+}
+
+pub(crate) type Uc<'a, 's> = Unicorn<'a, HookState<'s>>;
+
+/// Target memory as RTT sees it: the emulator's own address space.
+struct UcMemory<'a, 'b, 's>(&'a mut Uc<'b, 's>);
+
+impl TargetMemory for UcMemory<'_, '_, '_> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.0.mem_read(addr, buf).map_err(|e| format!("{e:?}"))
+    }
+    fn write_u32(&mut self, addr: u64, value: u32) -> Result<(), String> {
+        self.0
+            .mem_write(addr, &value.to_le_bytes())
+            .map_err(|e| format!("{e:?}"))
+    }
+}
+
+/// Drain both RTT up channels into the caller; errors are kept to be returned after the
+/// run.
+pub(crate) fn drain(uc: &mut Uc<'_, '_>) {
+    for i in 0..uc.get_data().rtt.len() {
+        let mut rtt = uc.get_data().rtt[i].clone();
+        let mut scratch = std::mem::take(&mut uc.get_data_mut().scratch);
+        scratch.clear();
+        let r = rtt.drain(&mut UcMemory(uc), &mut scratch);
+        let st = uc.get_data_mut();
+        st.rtt[i] = rtt;
+        match r {
+            Ok(0) => {}
+            Ok(_) => (st.on_bytes)(st.rtt[i].channel(), &scratch),
+            Err(e) => {
+                if st.rtt_error.is_none() {
+                    st.rtt_error = Some(e.into());
+                }
+            }
+        }
+        st.scratch = scratch;
+    }
+}
+
+fn stop(uc: &mut Uc<'_, '_>, why: DeviceStop) {
+    let st = uc.get_data_mut();
+    if st.stop.is_none() {
+        st.stop = Some(why);
+    }
+    let _ = uc.emu_stop();
+}
+
+/// A translated block is about to run: take a due SysTick exception instead, or count
+/// the block, then check the budget, the RTT drain interval and the wall clock.
+pub(crate) fn on_block(uc: &mut Uc<'_, '_>, addr: u64, size: u32) {
+    if take_exception(uc, addr) {
+        return;
+    }
+    let st = uc.get_data_mut();
+    let i = match st.model.lookup(addr, size) {
+        Some(i) => i,
+        None => {
+            let mut bytes = vec![0u8; size as usize];
+            if uc.mem_read(addr, &mut bytes).is_err() {
+                return;
+            }
+            uc.get_data_mut().model.insert(addr, &bytes)
+        }
+    };
+    let st = uc.get_data_mut();
+    if st.profiler.is_some() {
+        flush_profile(uc, None);
+    }
+    let st = uc.get_data_mut();
+    st.model.enter(i, addr);
+    st.prof_next = 0;
+    if st.model.count >= st.budget {
+        let pos = (st.budget - st.model.cur_count).saturating_sub(1) as usize;
+        let pc = st.model.current().map(|b| b.insns[pos].addr);
+        let limit = format!("instruction budget of {}", st.budget);
+        let instructions = Some(st.budget);
+        return stop(
+            uc,
+            DeviceStop::Timeout {
+                limit,
+                instructions,
+                pc,
+            },
+        );
+    }
+    if st.model.count >= st.next_drain {
+        st.next_drain = st.model.count + st.interval;
+        drain(uc);
+    }
+    let st = uc.get_data_mut();
+    st.clock_countdown -= 1;
+    if st.clock_countdown == 0 {
+        st.clock_countdown = CLOCK_EVERY;
+        if st.deadline.is_some_and(|d| Instant::now() >= d) {
+            let why = DeviceStop::Timeout {
+                limit: format!("wall-clock limit of {:?}", st.wall),
+                instructions: Some(st.model.cur_count),
+                pc: Some(addr),
+            };
+            stop(uc, why);
+        }
+    }
+}
+
+/// Cortex-M: take a SysTick exception that is due at this block boundary.
+fn take_exception(uc: &mut Uc<'_, '_>, addr: u64) -> bool {
+    let st = uc.get_data_mut();
+    let count = st.model.count;
+    let Some(mut t) = st.systick.take_if(|t| count >= t.next_due()) else {
+        return false;
+    };
+    let taken = t.maybe_take(uc, count, addr);
+    let st = uc.get_data_mut();
+    st.systick = Some(t);
+    if taken {
+        if st.profiler.is_some() {
+            flush_profile(uc, None);
+        }
+        let st = uc.get_data_mut();
+        let c = st.model.exception_cycles();
+        st.model.add_cycles(c);
+        st.model.leave_block();
+    }
+    taken
+}
+
+/// Cortex-M: the SysTick handler returned to EXC_RETURN (unicorn raised its exception
+/// exit). Returns false if no handler was active.
+pub(crate) fn exception_return(uc: &mut Uc<'_, '_>) -> bool {
+    let Some(mut t) = uc.get_data_mut().systick.take() else {
+        return false;
+    };
+    let ok = t.exit(uc);
+    let st = uc.get_data_mut();
+    st.systick = Some(t);
+    if ok {
+        let c = st.model.exception_cycles();
+        st.model.add_cycles(c);
+    }
+    ok
+}
+
+/// The done or fault marker was reached.
+pub(crate) fn on_marker(uc: &mut Uc<'_, '_>, done: bool) {
+    stop(
+        uc,
+        if done {
+            DeviceStop::Done
+        } else {
+            DeviceStop::FirmwareReportedFault
+        },
+    );
+}
+
+/// The exact instruction count through the instruction at `pc` of the current block.
+fn count_at(model: &CycleModel, pc: u64) -> (Option<usize>, u64) {
+    let pos = model.position(pc);
+    (pos, pos.map_or(model.count, |p| model.count_through(p)))
+}
+
+/// The firmware read its counter at `pc`: note the modeled cycles, refuse a region that
+/// would wrap the counter, open/close a profiled region. Returns the count.
+fn counter_read(uc: &mut Uc<'_, '_>, pc: u64, check_range: bool) -> u64 {
+    let sp = if uc.get_data().profiler.is_some() {
+        uc.reg_read(uc.get_data().sp_reg).unwrap_or(0)
+    } else {
+        0
+    };
+    let st = uc.get_data_mut();
+    let (pos, count) = count_at(&st.model, pc);
+    let cycles = pos.map_or(st.model.cycles, |p| st.model.cycles_through(p));
+    st.reads.push(cycles);
+    st.read_counts.push(count);
+    let since = count - st.last_read;
+    st.last_read = count;
+    if let Some(p) = st.profiler.as_mut() {
+        p.on_counter_read(sp);
+    }
+    if check_range && since >= st.counter_range {
+        let kind = format!(
+            "counter wrap: {since} instructions since the previous counter read do not fit the \
+             firmware's {}-bit counter; the count would be printed modulo 2^{}, so it is refused",
+            st.counter_range.trailing_zeros(),
+            st.counter_range.trailing_zeros()
+        );
+        stop(uc, DeviceStop::Fault(Fault { kind, pc }));
+    }
+    count
+}
+
+/// Cortex-M: a read of DWT CYCCNT, SysTick's value or ICSR, answered from the exact
+/// instruction count at the reading instruction.
+pub(crate) fn on_ppb_read(uc: &mut Uc<'_, '_>, addr: u64) -> bool {
+    let reg = addr & !3;
+    if ![DWT_CYCCNT, SYST_CVR, SCB_ICSR].contains(&reg) {
+        return true;
+    }
+    let pc = uc.reg_read(RegisterARM::PC).unwrap_or(0);
+    let value = match reg {
+        DWT_CYCCNT => counter_read(uc, pc, true) as u32,
+        SYST_CVR => SysTick::value(counter_read(uc, pc, false)),
+        _ => {
+            let mut csr = [0u8; 4];
+            let _ = uc.mem_read(SYST_CSR, &mut csr);
+            let st = uc.get_data();
+            let (_, count) = count_at(&st.model, pc);
+            st.systick
+                .as_ref()
+                .map_or(0, |t| t.icsr(count, u32::from_le_bytes(csr)))
+        }
+    };
+    let _ = uc.mem_write(reg, &value.to_le_bytes());
+    true
+}
+
+/// RISC-V: the `ret` of `tinybench_read_counter`, where `a0` becomes the count.
+pub(crate) fn on_counter_ret(uc: &mut Uc<'_, '_>, addr: u64) {
+    let count = counter_read(uc, addr, true);
+    let _ = uc.reg_write(RegisterRISCV::X10, count & 0xFFFF_FFFF);
+}
+
+/// Profiling: one instruction at `addr` is about to run. Instructions of the block
+/// before it that unicorn skipped (failed IT conditions) are accounted first.
+pub(crate) fn on_profiled_insn(uc: &mut Uc<'_, '_>, addr: u64) {
+    if !uc
+        .get_data()
+        .profiler
+        .as_ref()
+        .is_some_and(Profiler::active)
+    {
+        // Outside a region: only keep the position.
+        let st = uc.get_data_mut();
+        if let Some(p) = st.model.position(addr) {
+            st.prof_next = p + 1;
+        }
+        return;
+    }
+    let Some(pos) = uc.get_data().model.position(addr) else {
+        return;
+    };
+    flush_profile(uc, Some(pos + 1));
+}
+
+/// Step the profiler over the current block's positions from `prof_next` up to `end`
+/// (the block's end when `None`).
+fn flush_profile(uc: &mut Uc<'_, '_>, end: Option<usize>) {
+    let sp = uc.reg_read(uc.get_data().sp_reg).unwrap_or(0);
+    let st = uc.get_data_mut();
+    let Some(b) = st.model.current() else {
+        return;
+    };
+    let end = end.unwrap_or(b.insns.len()).min(b.insns.len());
+    for k in st.prof_next..end {
+        let insn = b.insns[k];
+        let cycles = st.model.cycles_of(k);
+        if let Some(p) = st.profiler.as_mut() {
+            p.step(insn.addr, insn.decoded, cycles, sp);
+        }
+    }
+    st.prof_next = st.prof_next.max(end);
+}
