@@ -318,7 +318,7 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
     }
     if opts.build_only {
         for b in &built {
-            println!("{}", b.elf.display());
+            crate::outln!("{}", b.elf.display());
         }
         return Ok(crate::exit::OK);
     }
@@ -351,16 +351,22 @@ pub async fn run(project: &Project, cmd: &RunCmd) -> anyhow::Result<u8> {
     multi.clear().ok();
     // Every finished run is stored, as a single-target run is; a device error leaves
     // nothing to keep.
+    // A failed save still prints every result, then exits 2 (issue 19).
+    let mut saved = Ok(String::new());
     if !cmd.no_save {
         let store = cmd.store.store(Some(project));
         for (name, r) in results.iter_mut() {
             let target = targets.iter().find(|t| &t.name == name);
-            if let (Ok(f), Some(t)) = (r.as_mut(), target) {
-                crate::cmd::run::save(&store, project, t, &cmd.build, &mut f.result)?;
+            if let (Ok(f), Some(t), true) = (r.as_mut(), target, saved.is_ok()) {
+                saved = crate::cmd::run::save(&store, project, t, &cmd.build, &mut f.result);
             }
         }
     }
-    Ok(report(&results, cmd.format))
+    let code = report(&results, cmd.format);
+    match saved {
+        Err(e) => Ok(crate::cmd::run::not_stored(&e)),
+        Ok(_) => Ok(code),
+    }
 }
 
 /// Print every result and every device error; the exit code is the worst: a device that
@@ -389,11 +395,11 @@ fn report(results: &[(String, anyhow::Result<Finished>)], format: Format) -> u8 
     match format {
         Format::Table => {
             for r in &kept {
-                println!("{}", crate::report::table::render(r));
+                crate::outln!("{}", crate::report::table::render(r));
             }
         }
-        Format::Json if kept.len() == 1 => println!("{}", crate::report::json::render(kept[0])),
-        Format::Json => println!(
+        Format::Json if kept.len() == 1 => crate::outln!("{}", crate::report::json::render(kept[0])),
+        Format::Json => crate::outln!(
             "{}",
             serde_json::to_string_pretty(&kept)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))

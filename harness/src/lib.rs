@@ -15,9 +15,11 @@ pub mod config;
 pub mod dataset;
 pub mod energy;
 pub mod firmware;
+pub mod fsread;
 pub mod fleet;
 pub mod host;
 pub mod model;
+pub mod out;
 #[cfg(feature = "emulator")]
 pub mod profile;
 pub mod project;

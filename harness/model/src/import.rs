@@ -338,6 +338,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         )));
     }
     let graph = graphs.get(0);
+    crate::validate::tensors(path, &model, &graph)?;
     let codes = model
         .operator_codes()
         .ok_or_else(|| malformed("no operator codes"))?;
@@ -434,7 +435,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
     let name = std::path::Path::new(path)
         .file_stem()
         .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned());
-    Ok(Model {
+    let model = Model {
         name,
         sha256: Sha256::digest(bytes)
             .iter()
@@ -444,5 +445,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         nodes,
         input,
         output,
-    })
+    };
+    crate::validate::graph(path, &model)?;
+    Ok(model)
 }

@@ -188,6 +188,13 @@ impl CiCmd {
         let delay = Duration::from_secs(self.retry_delay.or(policy.delay).unwrap_or(5));
         let store = self.store.store(Some(&project));
         let base_store = self.base_dir.as_ref().map(Store::new);
+        if self.base.is_some() {
+            let dir = base_store.as_ref().unwrap_or(&store).dir();
+            if let Err(e) = crate::runsel::base_readable(dir) {
+                eprintln!("error: base store: {e} (an unreadable base is an infrastructure failure, not \"no base yet\")");
+                return Ok(crate::exit::INFRA);
+            }
+        }
         let probe_opts = self
             .fleet
             .probe_opts(fleet::runner_attach_attempts(&self.fleet));
@@ -467,7 +474,7 @@ impl CiCmd {
                 }
             }
         }
-        println!("{}", table.finish());
+        crate::outln!("{}", table.finish());
         if let Some(path) = &self.markdown {
             let text = format!(
                 "## tinybench ci: {}\n\n{md_notes}{}{}\n",

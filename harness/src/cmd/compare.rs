@@ -75,7 +75,7 @@ impl CompareCmd {
         let cmp = compare(&base.run, &head.run, &opts);
         let mut r = report::reporter(self.format);
         r.comparison(&cmp, self.fail_above);
-        println!("{}", r.finish());
+        crate::outln!("{}", r.finish());
         let gate_failed = self
             .fail_above
             .is_some_and(|g| !cmp.regressions(g).is_empty() || !cmp.failures().is_empty());

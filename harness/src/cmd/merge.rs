@@ -48,10 +48,10 @@ impl MergeCmd {
         }
         let report = dest.merge(runs)?;
         for id in &report.added {
-            println!("added {id}");
+            crate::outln!("added {id}");
         }
         for (old, new) in &report.renamed {
-            println!("added {new} (id {old} is taken by a different run)");
+            crate::outln!("added {new} (id {old} is taken by a different run)");
         }
         eprintln!(
             "merged into {}: {} added, {} already present",

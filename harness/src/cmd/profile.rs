@@ -103,7 +103,7 @@ impl ProfileCmd {
         let image = FirmwareImage::parse(std::fs::read(&elf_path)?)?;
         let p = profile::symbolize(&raw, &image);
         let per = |v: u64| v as f64 / p.regions.max(1) as f64;
-        println!(
+        crate::outln!(
             "{} · case {} ({}, {} MACs) · {} repetitions profiled",
             target.name,
             case.name,
@@ -117,13 +117,13 @@ impl ProfileCmd {
         } else {
             "none (no allocator linked)"
         };
-        println!(
+        crate::outln!(
             "per repetition: {:.0} instructions, emulated · {:.0} cycles, modeled · stack high-water {} bytes · heap: {heap}",
             per(p.total_instructions),
             per(p.total_cycles),
             p.stack_high_water
         );
-        println!(
+        crate::outln!(
             "profile total {} instructions = the firmware's own counts of these regions {} ({})",
             p.total_instructions,
             measured,
@@ -143,7 +143,7 @@ impl ProfileCmd {
                 )
             })
             .collect();
-        println!("instruction mix: {}", mix.join(" · "));
+        crate::outln!("instruction mix: {}", mix.join(" · "));
         let mut b = Builder::default();
         b.push_record([
             "function",
@@ -170,7 +170,7 @@ impl ProfileCmd {
         table
             .with(Style::rounded())
             .modify(Columns::new(1..6), Alignment::right());
-        println!("{table}");
+        crate::outln!("{table}");
         if self.lines {
             let lines = profile::by_line(&raw, &elf_path).map_err(anyhow::Error::msg)?;
             let mut b = Builder::default();
@@ -180,7 +180,7 @@ impl ProfileCmd {
             }
             let mut table: Table = b.build();
             table.with(Style::rounded());
-            println!("{table}");
+            crate::outln!("{table}");
         }
         std::fs::create_dir_all(&self.out)
             .with_context(|| format!("creating {}", self.out.display()))?;

@@ -112,18 +112,28 @@ impl RunCmd {
         for w in &finished.warnings {
             eprintln!("warning: {w}");
         }
-        if !self.no_save {
-            let store = self.store.store(Some(&project));
-            save(&store, &project, &target, &self.build, &mut finished.result)?;
-        }
+        // A failed save still prints the measurement, then exits 2 (issue 19).
+        let saved = match self.no_save {
+            true => Ok(String::new()),
+            false => save(
+                &self.store.store(Some(&project)),
+                &project,
+                &target,
+                &self.build,
+                &mut finished.result,
+            ),
+        };
         match self.format {
             Format::Table => {
-                println!("{}", report::table::render(&finished.result));
+                crate::outln!("{}", report::table::render(&finished.result));
                 host_columns(&project, &target, &finished.result);
             }
-            Format::Json => println!("{}", report::json::render(&finished.result)),
+            Format::Json => crate::outln!("{}", report::json::render(&finished.result)),
         }
         finished.eprint_failures(&target.name);
+        if let Err(e) = saved {
+            return Ok(not_stored(&e));
+        }
         Ok(if finished.passed() {
             crate::exit::OK
         } else {
@@ -169,11 +179,17 @@ fn host_columns(
     match crate::baseline::lookup(project, &result.suite) {
         Ok(l) => {
             if let Some(text) = report::host::for_lookup(result, &l, Some(target.clock_hz)) {
-                println!("{text}");
+                crate::outln!("{text}");
             }
         }
         Err(e) => eprintln!("warning: host baseline: {e}"),
     }
+}
+
+/// Report a failed save (the result was printed already): exit 2.
+pub fn not_stored(e: &anyhow::Error) -> u8 {
+    eprintln!("error: the run was not stored: {e:#}");
+    crate::exit::ERROR
 }
 
 /// Record provenance and store the run (issue 8). A store failure is an error (exit 2):

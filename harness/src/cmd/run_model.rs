@@ -26,7 +26,7 @@ pub struct ModelOpts {
     #[arg(long, value_enum, default_value = "optimized")]
     pub variant: VariantArg,
     /// Timed whole inferences (`--model` or a model suite).
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub reps: u16,
     /// Untimed inferences before them (`--model` or a model suite).
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -193,20 +193,30 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
             .as_ref()
             .is_none_or(|r| r.mismatched.is_empty());
     finished.result.model = Some(summary);
-    if !cmd.no_save {
-        let store = cmd.store.store(Some(&project));
-        super::run::save(&store, &project, &target, &build, &mut finished.result)?;
-    }
+    // A failed save still prints the measurement, then exits 2 (issue 19).
+    let saved = match cmd.no_save {
+        true => Ok(String::new()),
+        false => super::run::save(
+            &cmd.store.store(Some(&project)),
+            &project,
+            &target,
+            &build,
+            &mut finished.result,
+        ),
+    };
     match cmd.format {
         Format::Table => {
             if let Some(text) = report::model::render(&finished.result) {
-                println!("{text}");
+                crate::outln!("{text}");
             }
             print_small_output(&outputs);
         }
-        Format::Json => println!("{}", report::json::render(&finished.result)),
+        Format::Json => crate::outln!("{}", report::json::render(&finished.result)),
     }
     finished.eprint_failures(&target.name);
+    if let Err(e) = saved {
+        return Ok(super::run::not_stored(&e));
+    }
     Ok(if finished.passed() && rest_ok && outputs_ok {
         crate::exit::OK
     } else {
@@ -318,7 +328,7 @@ async fn build_and_run(
 fn print_small_output(outputs: &[Option<Vec<i8>>]) {
     if let Some(Some(o)) = outputs.first() {
         if o.len() <= 16 {
-            println!("output (int8): {o:?}");
+            crate::outln!("output (int8): {o:?}");
         }
     }
 }
