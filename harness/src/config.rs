@@ -6,6 +6,9 @@ pub mod model_suite;
 pub mod suite;
 pub mod target;
 
+#[cfg(test)]
+mod hardening_tests;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

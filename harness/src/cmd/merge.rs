@@ -40,7 +40,7 @@ impl MergeCmd {
                 }
                 runs.extend(loaded.runs.into_iter().map(|r| r.run));
             } else {
-                let text = std::fs::read_to_string(src)
+                let text = crate::fsread::text(src, crate::fsread::MAX_RESULT_BYTES)
                     .with_context(|| format!("reading {}", src.display()))?;
                 let run = parse_run(&text).with_context(|| format!("{}", src.display()))?;
                 runs.push(run);

@@ -69,6 +69,14 @@ fn inputs(
         return Ok((vec![model::seeded_input(len, opts.seed)], None));
     };
     let d = Dataset::load(dir, len, out_len)?;
+    // An autoencoder reproduces its input: without a stated task, same-sized input and
+    // output mean anomaly detection by reconstruction error.
+    let task = d.task.unwrap_or(if len == out_len {
+        Task::Anomaly
+    } else {
+        Task::Classification
+    });
+    d.check_labels(task, out_len)?;
     let inputs = d
         .samples
         .into_iter()
@@ -79,13 +87,6 @@ fn inputs(
             expected: s.expected,
         })
         .collect();
-    // An autoencoder reproduces its input: without a stated task, same-sized input and
-    // output mean anomaly detection by reconstruction error.
-    let task = d.task.unwrap_or(if len == out_len {
-        Task::Anomaly
-    } else {
-        Task::Classification
-    });
     Ok((inputs, Some(task)))
 }
 
