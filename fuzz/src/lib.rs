@@ -13,7 +13,6 @@
 //! `TINYBENCH_FUZZ_CASES` cases (default unlimited).
 
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -97,6 +97,7 @@ pub fn select(
     filter: &Filter,
 ) -> Result<StoredRun, SelectError> {
     let listing = store.list()?;
+    crate::cmd::warn_skipped(store, &listing.skipped);
     let runs: Vec<&IndexEntry> = listing.runs.iter().filter(|e| filter.accepts(e)).collect();
     if runs.is_empty() {
         return Err(SelectError::Empty {

@@ -168,7 +168,7 @@ fn ci_fails_as_infrastructure_when_the_base_store_cannot_be_read() {
 /// Spawn `args` with stdout a pipe whose read end is closed at once.
 fn with_closed_stdout(store: &Path, args: &[&str]) -> Output {
     let mut cmd = command(args);
-    cmd.arg("--results-dir").arg(store);
+    cmd.env("TINYBENCH_RESULTS_DIR", store);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

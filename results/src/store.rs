@@ -20,7 +20,7 @@ pub use read::MAX_FILE_BYTES;
 use crate::{parse_run, CountKind, RunResult};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
