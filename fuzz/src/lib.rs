@@ -124,6 +124,55 @@ pub fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         .collect()
 }
 
+/// Longest a single case may take before it counts as a hang: the process prints the case
+/// and aborts (a hung case never returns, so it cannot be shrunk or reported otherwise).
+pub const HANG_SECS: u64 = 20;
+
+type Running = std::collections::HashMap<std::thread::ThreadId, (Instant, String)>;
+
+/// The case each fuzzing thread runs now and since when, for the watchdog (the targets
+/// run in parallel test threads).
+static CURRENT: std::sync::Mutex<Option<Running>> = std::sync::Mutex::new(None);
+
+fn watchdog() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let now = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            for (since, case) in now.unwrap_or_default().values() {
+                if since.elapsed() > Duration::from_secs(HANG_SECS) {
+                    eprintln!("fuzz: a case ran over {HANG_SECS} s (a hang): {case}");
+                    std::process::abort();
+                }
+            }
+        });
+    });
+}
+
+/// Run `check` on one input under the watchdog.
+fn watched<R>(what: impl FnOnce() -> String, check: impl FnOnce() -> R) -> R {
+    /// Clears this thread's entry however `check` ends (a panic is a finding proptest
+    /// catches and shrinks, not a hang).
+    struct Clear(std::thread::ThreadId);
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            let mut guard = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(map) = guard.as_mut() {
+                map.remove(&self.0);
+            }
+        }
+    }
+    let me = std::thread::current().id();
+    CURRENT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(Running::new)
+        .insert(me, (Instant::now(), what()));
+    let _clear = Clear(me);
+    check()
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
 }
@@ -146,16 +195,18 @@ pub fn fuzz(
     });
     let start = Instant::now();
     let mut n = 0u64;
+    watchdog();
     // Every seed unmutated first: the corpus itself must pass.
-    for seed in 0..seeds.len() {
-        if let Err(e) = check(&seeds[seed]) {
-            panic!("{name}: seed {seed} fails unmutated: {e}");
+    for (i, seed) in seeds.iter().enumerate() {
+        if let Err(e) = watched(|| format!("{name}: seed {i}"), || check(seed)) {
+            panic!("{name}: seed {i} fails unmutated: {e}");
         }
     }
     while start.elapsed() < budget && n < max_cases {
         let tree = strategy.new_tree(&mut runner).expect("a case");
         let result = runner.run_one(tree, |case| {
-            check(&case.input(seeds)).map_err(TestCaseError::fail)
+            let input = case.input(seeds);
+            watched(|| format!("{name}: {case:?}"), || check(&input)).map_err(TestCaseError::fail)
         });
         if let Err(e) = result {
             panic!("{name}: finding after {n} cases (add it to tests/regressions.rs): {e}");
