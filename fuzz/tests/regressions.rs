@@ -62,3 +62,20 @@ fn the_corpus_is_what_the_targets_expect() {
     }
     assert!(dir.join("rtt/smoke.bin").is_file());
 }
+
+#[test]
+fn a_dequantize_edge_naming_a_tensor_out_of_range_is_an_error() {
+    // Fuzz finding (tflite target, 2026-12-01): one byte of the float-edge model set to 4
+    // made the DEQUANTIZE's output index point past the tensors, and the importer indexed
+    // its tensor table with it (index out of bounds: the len is 4 but the index is 4).
+    let (seeds, i) = seed("tflite", "quantize-reshape-dequantize.tflite");
+    let case = Case {
+        seed: i,
+        mutations: vec![Mutation::Set(5438090456049182052, 4)],
+    };
+    let e = tinybench_model::import("fuzz.tflite", &case.input(&seeds))
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("fuzz.tflite: "), "{e}");
+}

@@ -426,7 +426,8 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         return Err(malformed("no operators"));
     }
     for id in [input, output] {
-        if tensors[id].is_none() {
+        // A QUANTIZE/DEQUANTIZE edge may name any tensor index (a fuzz finding, issue 19).
+        if tensors.get(id).is_none_or(Option::is_none) {
             return Err(malformed(&format!(
                 "model tensor {id} is not produced or read by any operator"
             )));
