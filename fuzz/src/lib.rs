@@ -179,11 +179,7 @@ fn env_u64(name: &str) -> Option<u64> {
 
 /// Fuzz `check` with mutated `seeds` for the time budget. `check` returns an error (or
 /// panics) for a finding; the shrunk case is reported in the panic message.
-pub fn fuzz(
-    name: &str,
-    seeds: &[Vec<u8>],
-    check: impl Fn(&[u8]) -> Result<(), String>,
-) -> usize {
+pub fn fuzz(name: &str, seeds: &[Vec<u8>], check: impl Fn(&[u8]) -> Result<(), String>) -> usize {
     assert!(!seeds.is_empty(), "{name}: no seeds");
     let budget = Duration::from_secs(env_u64("TINYBENCH_FUZZ_SECS").unwrap_or(2));
     let max_cases = env_u64("TINYBENCH_FUZZ_CASES").unwrap_or(u64::MAX);

@@ -37,7 +37,9 @@ fn an_infinite_or_zero_scale_from_a_float_mutation_is_refused() {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains(&format!("tensor 1 't1' (used by op 0 (SOFTMAX)): scale[0] is {shown};")),
+            e.contains(&format!(
+                "tensor 1 't1' (used by op 0 (SOFTMAX)): scale[0] is {shown};"
+            )),
             "{e}"
         );
     }

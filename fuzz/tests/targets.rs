@@ -25,11 +25,8 @@ pub fn check_tflite(bytes: &[u8]) -> Result<(), String> {
         return Ok(());
     };
     let plan = tinybench_model::plan(&model);
-    let compiled = tinybench_model::compile(
-        &model,
-        &plan,
-        tinybench_kernels::case::Variant::Reference,
-    );
+    let compiled =
+        tinybench_model::compile(&model, &plan, tinybench_kernels::case::Variant::Reference);
     if compiled.input.len <= 1024 && compiled.arena_bytes <= 1 << 20 {
         let _ = compiled.run_host(&vec![0i8; compiled.input.len as usize]);
     }
@@ -40,7 +37,12 @@ pub fn check_tflite(bytes: &[u8]) -> Result<(), String> {
 fn fuzz_tflite_importer() {
     let mut s = seeds("tflite");
     // The MLPerf Tiny models, read at test time (never copied into the repository).
-    for name in ["ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant"] {
+    for name in [
+        "ad01_int8",
+        "kws_ref_model",
+        "vww_96_int8",
+        "pretrainedResnet_quant",
+    ] {
         let p = models_dir().join(format!("{name}.tflite"));
         s.push(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
     }
@@ -74,7 +76,9 @@ pub fn check_dataset(dir: &Path, labels: &[u8]) -> Result<(), String> {
 #[test]
 fn fuzz_dataset_loader() {
     let dir = dataset_dir();
-    fuzz("dataset", &seeds("dataset"), |b| check_dataset(dir.path(), b));
+    fuzz("dataset", &seeds("dataset"), |b| {
+        check_dataset(dir.path(), b)
+    });
 }
 
 /// A result file: parsed, and listed by a store, without a panic; a store lists it as a
@@ -101,7 +105,9 @@ pub fn check_result(store_dir: &Path, bytes: &[u8]) -> Result<(), String> {
 #[test]
 fn fuzz_result_file_reader() {
     let dir = tempfile::tempdir().unwrap();
-    fuzz("results", &seeds("results"), |b| check_result(dir.path(), b));
+    fuzz("results", &seeds("results"), |b| {
+        check_result(dir.path(), b)
+    });
 }
 
 /// Every config parser on the (lossy UTF-8) text: an error or a value, never a panic.

@@ -141,9 +141,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     let mut end = before.len();
     loop {
         let eq = before[..end].rfind('=')?;
-        let start = before[..eq]
-            .rfind(['\n', '{', ','])
-            .map_or(0, |i| i + 1);
+        let start = before[..eq].rfind(['\n', '{', ',']).map_or(0, |i| i + 1);
         let key = before[start..eq].trim().trim_matches('"');
         if key.is_empty() || key.contains(['[', ']', '}']) {
             return None;

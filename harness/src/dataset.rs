@@ -319,39 +319,38 @@ impl Dataset {
                 });
             }
             let expected_path = dir.join(expected_name(&file));
-            let expected = match guard::read_inside(
-                dir,
-                &expected_name(&file),
-                output_len as u64 + 1,
-            ) {
-                Ok(b) => Some(to_i8(b)),
-                Err(guard::Refused::Read(e)) if e.is_not_found() => None,
-                Err(guard::Refused::Read(crate::fsread::ReadError::TooLarge { len, .. })) => {
-                    return Err(DatasetError::ExpectedSize {
-                        path,
-                        line,
-                        expected: expected_name(&file),
-                        file,
-                        len: len as usize,
-                        want: output_len,
-                    })
-                }
-                Err(guard::Refused::Outside(target)) => {
-                    return Err(DatasetError::Outside {
-                        path,
-                        line,
-                        file: expected_name(&file).display().to_string(),
-                        target,
-                    })
-                }
-                Err(guard::Refused::Read(e)) => {
-                    let source = guard::io_error(e);
-                    return Err(DatasetError::Io {
-                        path: expected_path,
-                        source,
-                    });
-                }
-            };
+            let expected =
+                match guard::read_inside(dir, &expected_name(&file), output_len as u64 + 1) {
+                    Ok(b) => Some(to_i8(b)),
+                    Err(guard::Refused::Read(e)) if e.is_not_found() => None,
+                    Err(guard::Refused::Read(crate::fsread::ReadError::TooLarge {
+                        len, ..
+                    })) => {
+                        return Err(DatasetError::ExpectedSize {
+                            path,
+                            line,
+                            expected: expected_name(&file),
+                            file,
+                            len: len as usize,
+                            want: output_len,
+                        })
+                    }
+                    Err(guard::Refused::Outside(target)) => {
+                        return Err(DatasetError::Outside {
+                            path,
+                            line,
+                            file: expected_name(&file).display().to_string(),
+                            target,
+                        })
+                    }
+                    Err(guard::Refused::Read(e)) => {
+                        let source = guard::io_error(e);
+                        return Err(DatasetError::Io {
+                            path: expected_path,
+                            source,
+                        });
+                    }
+                };
             if let Some(e) = &expected {
                 if e.len() != output_len {
                     return Err(DatasetError::ExpectedSize {

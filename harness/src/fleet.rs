@@ -398,7 +398,9 @@ fn report(results: &[(String, anyhow::Result<Finished>)], format: Format) -> u8 
                 crate::outln!("{}", crate::report::table::render(r));
             }
         }
-        Format::Json if kept.len() == 1 => crate::outln!("{}", crate::report::json::render(kept[0])),
+        Format::Json if kept.len() == 1 => {
+            crate::outln!("{}", crate::report::json::render(kept[0]))
+        }
         Format::Json => crate::outln!(
             "{}",
             serde_json::to_string_pretty(&kept)

@@ -125,7 +125,9 @@ mod tests {
         let e = bytes(&f, 10).unwrap_err();
         assert_eq!(e.to_string(), "is 11 bytes, more than the 10 allowed");
         assert_eq!(bytes(&f, 11).unwrap(), [1u8; 11]);
-        assert!(bytes(&dir.path().join("none"), 1).unwrap_err().is_not_found());
+        assert!(bytes(&dir.path().join("none"), 1)
+            .unwrap_err()
+            .is_not_found());
         std::fs::write(&f, b"\xff").unwrap();
         assert!(text(&f, 10).unwrap_err().to_string().contains("not UTF-8"));
     }

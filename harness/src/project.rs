@@ -164,13 +164,15 @@ impl Project {
         let text = match crate::fsread::text(&path, crate::fsread::MAX_TOML_BYTES) {
             Ok(t) => t,
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(crate::config::read(&path).err().unwrap_or(ConfigError {
-                path,
-                line: None,
-                column: None,
-                field: None,
-                message: e.to_string(),
-            })),
+            Err(e) => {
+                return Err(crate::config::read(&path).err().unwrap_or(ConfigError {
+                    path,
+                    line: None,
+                    column: None,
+                    field: None,
+                    message: e.to_string(),
+                }))
+            }
         };
         if !is_model_suite(&text) {
             return Ok(None);

@@ -82,8 +82,14 @@ fn a_non_utf8_run_file_or_a_directory_is_skipped_by_every_verb() {
         let out = tinybench_in(&store, &args);
         let err = text(&out.stderr);
         assert_eq!(code(&out), 0, "{args:?}: {err}");
-        assert!(err.contains("latin1.json: not UTF-8 text"), "{args:?}: {err}");
-        assert!(err.contains("x.json: is a directory, not a run file"), "{args:?}: {err}");
+        assert!(
+            err.contains("latin1.json: not UTF-8 text"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("x.json: is a directory, not a run file"),
+            "{args:?}: {err}"
+        );
     }
     let out = tinybench_in(&merged, &["merge", store.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
@@ -211,18 +217,27 @@ fn fifos_and_devices_as_inputs_are_refused_at_once() {
         args.extend_from_slice(extra);
         bounded(command(&args), 30)
     };
-    for (model, kind) in [(fifo.to_str().unwrap(), "a FIFO"), ("/dev/zero", "a device")] {
+    for (model, kind) in [
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/zero", "a device"),
+    ] {
         let out = run(&["--model", model]);
         assert_eq!(code(&out), 2);
         let err = text(&out.stderr);
         assert!(
-            err.contains(&format!("reading model {model}: is {kind}, not a regular file")),
+            err.contains(&format!(
+                "reading model {model}: is {kind}, not a regular file"
+            )),
             "{err}"
         );
     }
     let out = run(&["--suite", suite_fifo.to_str().unwrap()]);
     assert_eq!(code(&out), 2);
-    assert!(text(&out.stderr).contains("is a FIFO, not a regular file"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is a FIFO, not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // A dataset whose inputs are a FIFO and a symlink to /dev/zero.
     let model = support::models_dir().join("kws_ref_model.tflite");
@@ -231,8 +246,14 @@ fn fifos_and_devices_as_inputs_are_refused_at_once() {
     mkfifo(&data.join("inputs/f.bin"));
     std::os::unix::fs::symlink("/dev/zero", data.join("inputs/z.bin")).unwrap();
     for (file, want) in [
-        ("inputs/f.bin", "cannot read inputs/f.bin: is a FIFO, not a regular file"),
-        ("inputs/z.bin", "inputs/z.bin resolves to /dev/zero, outside the dataset directory"),
+        (
+            "inputs/f.bin",
+            "cannot read inputs/f.bin: is a FIFO, not a regular file",
+        ),
+        (
+            "inputs/z.bin",
+            "inputs/z.bin resolves to /dev/zero, outside the dataset directory",
+        ),
     ] {
         std::fs::write(data.join("labels.csv"), format!("file,label\n{file},1\n")).unwrap();
         let out = run(&[
@@ -251,17 +272,34 @@ fn zero_reps_is_an_error() {
     // Group 11: `--model … --reps 0` exited 0 with no inference.
     let model = support::models_dir().join("ad01_int8.tflite");
     let out = bounded(
-        command(&["run", "--model", model.to_str().unwrap(), "--reps", "0", "--no-save"]),
+        command(&[
+            "run",
+            "--model",
+            model.to_str().unwrap(),
+            "--reps",
+            "0",
+            "--no-save",
+        ]),
         30,
     );
     assert_eq!(code(&out), 2);
-    assert!(text(&out.stderr).contains("--reps"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--reps"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// The ELF `tinybench build` prints for `suite` on sim-cortex-m4, and its stderr.
 fn build(suite: &Path) -> (PathBuf, String) {
     let out = bounded(
-        command(&["build", "--target", "sim-cortex-m4", "--suite", suite.to_str().unwrap()]),
+        command(&[
+            "build",
+            "--target",
+            "sim-cortex-m4",
+            "--suite",
+            suite.to_str().unwrap(),
+        ]),
         600,
     );
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
@@ -290,7 +328,10 @@ fn a_corrupted_cached_firmware_is_rebuilt_and_named() {
     let (again, err) = build(&suite);
     assert_eq!(again, elf);
     assert!(
-        err.contains(&format!("warning: cached firmware {} is not usable", elf.display())),
+        err.contains(&format!(
+            "warning: cached firmware {} is not usable",
+            elf.display()
+        )),
         "{err}"
     );
     assert!(err.contains("rebuilding it"), "{err}");
@@ -313,7 +354,15 @@ fn a_failed_save_still_prints_the_result_and_leaves_no_temp_file() {
     cmd.arg("-c")
         .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_tinybench"))
-        .args(["run", "--target", "sim-cortex-m4", "--suite", "smoke", "--format", "json"])
+        .args([
+            "run",
+            "--target",
+            "sim-cortex-m4",
+            "--suite",
+            "smoke",
+            "--format",
+            "json",
+        ])
         .arg("--project-dir")
         .arg(root())
         .arg("--results-dir")
@@ -323,7 +372,10 @@ fn a_failed_save_still_prints_the_result_and_leaves_no_temp_file() {
     let out = bounded(cmd, 300);
     let err = text(&out.stderr);
     assert_eq!(code(&out), 2, "{err}");
-    assert!(err.contains("error: the run was not stored: write "), "{err}");
+    assert!(
+        err.contains("error: the run was not stored: write "),
+        "{err}"
+    );
     let printed = parse_run(&text(&out.stdout)).expect("the result was printed as JSON");
     assert_eq!(printed.suite, "smoke");
     assert!(!printed.cases.is_empty());

@@ -96,7 +96,14 @@ fn reading_never_writes_the_index() {
     // loading must work without touching either, as on a read-only store or a full disk.
     let before = fs::read(&index).unwrap();
     fs::copy(
-        dir.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path(),
+        dir.path()
+            .join("runs")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
         dir.path().join("runs/copied.json"),
     )
     .unwrap();

@@ -86,7 +86,10 @@ fn tensor(t: &tflite::Tensor<'_>) -> Result<(), String> {
         return Ok(());
     };
     let scales: Vec<f32> = q.scale().map(|v| v.iter().collect()).unwrap_or_default();
-    let zps: Vec<i64> = q.zero_point().map(|v| v.iter().collect()).unwrap_or_default();
+    let zps: Vec<i64> = q
+        .zero_point()
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
     for (i, &s) in scales.iter().enumerate() {
         if !s.is_finite() || s <= 0.0 {
             return Err(format!(
@@ -116,7 +119,9 @@ fn tensor(t: &tflite::Tensor<'_>) -> Result<(), String> {
     }
     if scales.len() > 1 {
         let dim = q.quantized_dimension();
-        let size = usize::try_from(dim).ok().and_then(|d| shape.get(d).copied());
+        let size = usize::try_from(dim)
+            .ok()
+            .and_then(|d| shape.get(d).copied());
         if size != Some(scales.len() as i32) {
             return Err(format!(
                 "{} per-channel scales along dimension {dim} of shape {shape:?}",

@@ -9,7 +9,9 @@ use tract_tflite::tflite;
 fn models_dir() -> PathBuf {
     std::env::var_os("TINYBENCH_MODELS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/mlperf-tiny"))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/mlperf-tiny")
+        })
 }
 
 fn kws() -> Vec<u8> {
@@ -42,7 +44,11 @@ fn with_scale(bytes: &[u8], id: usize, channel: usize, value: f32) -> Vec<u8> {
     let m = tflite::root_as_model(bytes).unwrap();
     let t = m.subgraphs().unwrap().get(0).tensors().unwrap().get(id);
     let scales = t.quantization().unwrap().scale().unwrap();
-    assert!(channel < scales.len(), "tensor {id} has {} scales", scales.len());
+    assert!(
+        channel < scales.len(),
+        "tensor {id} has {} scales",
+        scales.len()
+    );
     let at = offset_in(bytes, scales.bytes()) + 4 * channel;
     let mut out = bytes.to_vec();
     out[at..at + 4].copy_from_slice(&value.to_le_bytes());
@@ -97,7 +103,9 @@ fn an_infinite_or_zero_activation_scale_is_refused_without_hanging() {
         assert!(e.contains(&format!("tensor {out} '{name}'")), "{e}");
         assert!(e.contains("op 0 (CONV_2D)"), "{e}");
         assert!(
-            e.contains(&format!("scale[0] is {bad}; quantization scales must be finite and positive")),
+            e.contains(&format!(
+                "scale[0] is {bad}; quantization scales must be finite and positive"
+            )),
             "{e}"
         );
     }
@@ -112,17 +120,29 @@ fn nan_negative_and_zero_scales_are_refused_naming_tensor_and_op() {
     for bad in [f32::NAN, -0.01, 0.0] {
         let e = refused(&with_scale(&bytes, weights, 3, bad));
         assert!(
-            e.contains(&format!("tensor {weights} '{}'", tensor_name(&bytes, weights))),
+            e.contains(&format!(
+                "tensor {weights} '{}'",
+                tensor_name(&bytes, weights)
+            )),
             "{e}"
         );
-        assert!(e.contains("op 0 (CONV_2D)") && e.contains("scale[3] is"), "{e}");
+        assert!(
+            e.contains("op 0 (CONV_2D)") && e.contains("scale[3] is"),
+            "{e}"
+        );
     }
     // The model input.
     let e = refused(&with_scale(&bytes, input, 0, f32::NAN));
-    assert!(e.contains(&format!("tensor {input} ")) && e.contains("scale[0] is NaN"), "{e}");
+    assert!(
+        e.contains(&format!("tensor {input} ")) && e.contains("scale[0] is NaN"),
+        "{e}"
+    );
     // A zero point outside int8.
     let e = refused(&with_zero_point(&bytes, input, 300));
-    assert!(e.contains("zero_point[0] is 300, outside -128..=127"), "{e}");
+    assert!(
+        e.contains("zero_point[0] is 300, outside -128..=127"),
+        "{e}"
+    );
     // The unpatched model still imports.
     import("kws.tflite", &bytes).unwrap();
 }

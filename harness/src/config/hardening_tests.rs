@@ -48,7 +48,9 @@ fn memory_the_emulator_cannot_map_fails_validation_with_the_numbers() {
         "{e}"
     );
     // A board target keeps whatever its part has.
-    let board = text
-        .replace("kind = \"emulator\"", "kind = \"probe\"\nchip = \"nRF52840_xxAA\"");
+    let board = text.replace(
+        "kind = \"emulator\"",
+        "kind = \"probe\"\nchip = \"nRF52840_xxAA\"",
+    );
     assert!(parse(&board).is_ok() || !parse(&board).unwrap_err().message.contains("emulator maps"));
 }

@@ -107,7 +107,10 @@ mod tests {
         let outer = tempfile::tempdir().unwrap();
         let secret = outer.path().join("secret.bin");
         std::fs::write(&secret, [1, 2, 3, 4]).unwrap();
-        let dir = dir_with("file,label\ninputs/s.bin,0\n", &[("inputs/ok.bin", &[0; 4])]);
+        let dir = dir_with(
+            "file,label\ninputs/s.bin,0\n",
+            &[("inputs/ok.bin", &[0; 4])],
+        );
         std::os::unix::fs::symlink(&secret, dir.path().join("inputs/s.bin")).unwrap();
         let e = Dataset::load(dir.path(), 4, 2).unwrap_err();
         assert!(matches!(e, DatasetError::Outside { line: 2, .. }), "{e}");
@@ -142,7 +145,11 @@ mod tests {
     fn an_oversized_input_is_refused_without_reading_it_whole() {
         let dir = dir_with("file,label\na.bin,1\n", &[("a.bin", &[0; 1 << 20])]);
         let e = Dataset::load(dir.path(), 4, 2).unwrap_err();
-        assert!(e.to_string().ends_with("a.bin holds 1048576 bytes, the model's input needs 4"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("a.bin holds 1048576 bytes, the model's input needs 4"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -155,8 +162,9 @@ mod tests {
         let d = Dataset::load(dir.path(), 4, 12).unwrap();
         let e = d.check_labels(Task::Classification, 12).unwrap_err();
         assert!(
-            e.to_string()
-                .ends_with("b.bin has label 99, but the model has 12 classes, so labels are 0 to 11"),
+            e.to_string().ends_with(
+                "b.bin has label 99, but the model has 12 classes, so labels are 0 to 11"
+            ),
             "{e}"
         );
         let e = d.check_labels(Task::Anomaly, 4).unwrap_err();

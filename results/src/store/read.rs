@@ -77,6 +77,10 @@ fn too_big(n: u64) -> String {
 
 /// `bytes` as UTF-8 text, or why not.
 pub(crate) fn text(bytes: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
+    std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })
 }
