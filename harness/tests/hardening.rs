@@ -195,6 +195,9 @@ fn a_closed_stdout_ends_quietly_with_the_verbs_exit_code() {
         &["results", "list"],
         &["results", "show", "latest", "--format", "json"],
         &["list", "targets"],
+        &["doctor"],
+        // A real run (the smoke firmware, cached): its table goes nowhere, it still ends 0.
+        &["run", "--target", "sim-cortex-m4", "--suite", "smoke", "--no-save"],
     ] {
         let out = with_closed_stdout(dir.path(), args);
         let err = text(&out.stderr);
