@@ -6,6 +6,9 @@ pub mod model_suite;
 pub mod suite;
 pub mod target;
 
+#[cfg(test)]
+mod hardening_tests;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -87,6 +90,16 @@ impl Source<'_> {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
+        if !safe_name(name.get_ref()) {
+            return Err(self.error(
+                Some(name.span()),
+                Some("name"),
+                format!(
+                    "name `{}` is not a plain name: use letters, digits, `-`, `_` and `.`, not starting with a dot (it names the firmware's directory)",
+                    name.get_ref()
+                ),
+            ));
+        }
         if name.get_ref() == stem {
             Ok(())
         } else {
@@ -110,21 +123,84 @@ impl Source<'_> {
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.contains("field"))
-                .map(str::to_string);
+                .map(str::to_string)
+                // A value of the wrong type: toml points at the value; name its key.
+                .or_else(|| e.span().and_then(|s| key_at(self.text, s.start)));
             self.error(e.span(), field.as_deref(), msg)
         })
     }
 }
 
-/// Read a file to a string, as a [`ConfigError`] on failure.
+/// The dotted key (`memory.flash.size_kib`) of the value starting at byte `offset` of a
+/// TOML text: the key before the `=` it follows, the key of an enclosing inline table and
+/// the `[table]` header above. A heuristic for messages only (toml's error names the
+/// type, not the field); `None` when the text around does not look like `key = value`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let mut parts = Vec::new();
+    let mut end = before.len();
+    loop {
+        let eq = before[..end].rfind('=')?;
+        let start = before[..eq].rfind(['\n', '{', ',']).map_or(0, |i| i + 1);
+        let key = before[start..eq].trim().trim_matches('"');
+        if key.is_empty() || key.contains(['[', ']', '}']) {
+            return None;
+        }
+        parts.push(key.to_string());
+        // An enclosing inline table: the nearest unmatched `{` before this key.
+        let mut depth = 0i32;
+        let open = before[..start].char_indices().rev().find(|&(_, c)| {
+            match c {
+                '}' => depth += 1,
+                '{' if depth == 0 => return true,
+                '{' => depth -= 1,
+                '\n' if depth == 0 => return false,
+                _ => {}
+            }
+            false
+        });
+        match open {
+            Some((i, _)) if !before[..i].ends_with('\n') => end = i,
+            _ => {
+                let header = before[..start].lines().rev().find_map(|l| {
+                    let l = l.trim();
+                    l.starts_with('[')
+                        .then(|| l.trim_matches(['[', ']']).trim().to_string())
+                });
+                if let Some(h) = header {
+                    parts.push(h);
+                }
+                break;
+            }
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+/// Read a file to a string (a regular file of at most [`crate::fsread::MAX_TOML_BYTES`]),
+/// as a [`ConfigError`] on failure.
 pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|e| ConfigError {
+    crate::fsread::text(path, crate::fsread::MAX_TOML_BYTES).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         line: None,
         column: None,
         field: None,
-        message: format!("cannot read: {e}"),
+        message: match e {
+            crate::fsread::ReadError::Io(e) => format!("cannot read: {e}"),
+            e => e.to_string(),
+        },
     })
+}
+
+/// Whether `name` can name a target or suite file: letters, digits, `-`, `_` and `.`,
+/// not starting with a dot (so never `.`, `..` or a path).
+pub(crate) fn safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Names of the `*.toml` files in a directory, sorted.

@@ -6,6 +6,8 @@
 //! `DIR/dataset.toml` optionally says which task and model the set is for. Every problem
 //! is an error naming the file (and the line of labels.csv), never a panic.
 
+mod guard;
+
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -131,6 +133,20 @@ pub enum DatasetError {
         len: usize,
         want: usize,
     },
+    #[error("{}:{line}: {file} resolves to {}, outside the dataset directory", .path.display(), .target.display())]
+    Outside {
+        path: PathBuf,
+        line: u64,
+        file: String,
+        target: PathBuf,
+    },
+    #[error("{}: {file} has label {label}, but {allowed}", .path.display())]
+    LabelRange {
+        path: PathBuf,
+        file: String,
+        label: u32,
+        allowed: String,
+    },
     #[error("{}: lists no samples", .path.display())]
     Empty { path: PathBuf },
     #[error("{}: {message}", .path.display())]
@@ -140,10 +156,13 @@ pub enum DatasetError {
 /// Read `DIR/dataset.toml`; `None` when the file does not exist.
 pub fn read_meta(dir: &Path) -> Result<Option<DatasetMeta>, DatasetError> {
     let path = dir.join("dataset.toml");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::fsread::text(&path, crate::fsread::MAX_TOML_BYTES) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(DatasetError::Io { path, source }),
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => {
+            let source = guard::io_error(e);
+            return Err(DatasetError::Io { path, source });
+        }
     };
     toml::from_str(&text)
         .map(Some)
@@ -173,13 +192,8 @@ pub fn expected_name(file: &str) -> PathBuf {
     Path::new("expected").join(p.strip_prefix("inputs").unwrap_or(p))
 }
 
-/// Read a whole file as int8; `Ok(None)` when it does not exist.
-fn read_i8(path: &Path) -> std::io::Result<Option<Vec<i8>>> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b.into_iter().map(|b| b as i8).collect())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+fn to_i8(b: Vec<u8>) -> Vec<i8> {
+    b.into_iter().map(|b| b as i8).collect()
 }
 
 impl Dataset {
@@ -188,12 +202,13 @@ impl Dataset {
     /// and every expected output exactly `output_len`.
     pub fn load(dir: &Path, input_len: usize, output_len: usize) -> Result<Dataset, DatasetError> {
         let path = dir.join("labels.csv");
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::fsread::bytes(&path, crate::fsread::MAX_LABELS_BYTES) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(DatasetError::MissingLabels { path })
+            Err(e) if e.is_not_found() => return Err(DatasetError::MissingLabels { path }),
+            Err(e) => {
+                let source = guard::io_error(e);
+                return Err(DatasetError::Io { path, source });
             }
-            Err(source) => return Err(DatasetError::Io { path, source }),
         };
         let task = read_meta(dir)?.and_then(|m| m.task);
         let mut reader = csv::ReaderBuilder::new()
@@ -254,7 +269,8 @@ impl Dataset {
             if !stays_inside(&file) {
                 return Err(DatasetError::EscapingPath { path, line, file });
             }
-            if let Some(&first) = seen.get(&file) {
+            // `inputs/a.bin`, `./inputs/a.bin` and `inputs//a.bin` are one sample.
+            if let Some(&first) = seen.get(&guard::normalize(&file)) {
                 return Err(DatasetError::Duplicate {
                     path,
                     line,
@@ -262,16 +278,35 @@ impl Dataset {
                     first,
                 });
             }
-            seen.insert(file.clone(), line);
-            let input = match std::fs::read(dir.join(&file)) {
-                Ok(b) => b.into_iter().map(|b| b as i8).collect::<Vec<i8>>(),
-                Err(source) => {
+            seen.insert(guard::normalize(&file), line);
+            // At most one byte more than the tensor: enough to tell "too long".
+            let input = match guard::read_inside(dir, Path::new(&file), input_len as u64 + 1) {
+                Ok(b) => to_i8(b),
+                Err(guard::Refused::Outside(target)) => {
+                    return Err(DatasetError::Outside {
+                        path,
+                        line,
+                        file,
+                        target,
+                    })
+                }
+                Err(guard::Refused::Read(crate::fsread::ReadError::TooLarge { len, .. })) => {
+                    return Err(DatasetError::InputSize {
+                        path,
+                        line,
+                        file,
+                        len: len as usize,
+                        want: input_len,
+                    })
+                }
+                Err(guard::Refused::Read(e)) => {
+                    let source = guard::io_error(e);
                     return Err(DatasetError::MissingInput {
                         path,
                         line,
                         file,
                         source,
-                    })
+                    });
                 }
             };
             if input.len() != input_len {
@@ -284,10 +319,38 @@ impl Dataset {
                 });
             }
             let expected_path = dir.join(expected_name(&file));
-            let expected = read_i8(&expected_path).map_err(|source| DatasetError::Io {
-                path: expected_path,
-                source,
-            })?;
+            let expected =
+                match guard::read_inside(dir, &expected_name(&file), output_len as u64 + 1) {
+                    Ok(b) => Some(to_i8(b)),
+                    Err(guard::Refused::Read(e)) if e.is_not_found() => None,
+                    Err(guard::Refused::Read(crate::fsread::ReadError::TooLarge {
+                        len, ..
+                    })) => {
+                        return Err(DatasetError::ExpectedSize {
+                            path,
+                            line,
+                            expected: expected_name(&file),
+                            file,
+                            len: len as usize,
+                            want: output_len,
+                        })
+                    }
+                    Err(guard::Refused::Outside(target)) => {
+                        return Err(DatasetError::Outside {
+                            path,
+                            line,
+                            file: expected_name(&file).display().to_string(),
+                            target,
+                        })
+                    }
+                    Err(guard::Refused::Read(e)) => {
+                        let source = guard::io_error(e);
+                        return Err(DatasetError::Io {
+                            path: expected_path,
+                            source,
+                        });
+                    }
+                };
             if let Some(e) = &expected {
                 if e.len() != output_len {
                     return Err(DatasetError::ExpectedSize {

@@ -2,5 +2,6 @@
 //! cache the result.
 
 pub mod build;
+pub mod cache;
 pub mod gen;
 pub mod toolchain;

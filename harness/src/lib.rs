@@ -18,7 +18,9 @@ pub mod dataset;
 pub mod energy;
 pub mod expected;
 pub mod firmware;
+pub mod fsread;
 pub mod model;
+pub mod out;
 #[cfg(feature = "emulator")]
 pub mod profile;
 pub mod project;

@@ -42,7 +42,8 @@ pub struct Prepared {
 /// Read, import and compile a model; every error names the file and, for an operator,
 /// its index and type. Nothing is built.
 pub fn load(path: &Path, variant: Variant) -> anyhow::Result<(Model, Compiled)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+    let bytes = crate::fsread::bytes(path, crate::fsread::MAX_MODEL_BYTES)
+        .with_context(|| format!("reading model {}", path.display()))?;
     let model = tinybench_model::import(&path.display().to_string(), &bytes)?;
     let plan = tinybench_model::plan(&model);
     let compiled = tinybench_model::compile(&model, &plan, variant);

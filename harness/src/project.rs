@@ -85,10 +85,23 @@ impl Project {
     }
 
     /// The file `name` names in `dir`, or an error listing what `dir` holds.
-    fn existing(&self, dir: &Path, kind: &str, name: &str) -> Result<PathBuf, ConfigError> {
+    fn existing(&self, dir: &Path, what: &str, name: &str) -> Result<PathBuf, ConfigError> {
         let path = self.resolve(dir, name);
         if path.is_file() {
             return Ok(path);
+        }
+        if let Some(kind) = std::fs::metadata(&path)
+            .ok()
+            .as_ref()
+            .and_then(crate::fsread::non_regular)
+        {
+            return Err(ConfigError {
+                path,
+                line: None,
+                column: None,
+                field: None,
+                message: format!("the {what} file is {kind}, not a regular file"),
+            });
         }
         Err(ConfigError {
             path,
@@ -96,7 +109,7 @@ impl Project {
             column: None,
             field: None,
             message: format!(
-                "unknown {kind} `{name}`; known {kind}s: {}",
+                "unknown {what} `{name}`; known {what}s: {}",
                 toml_names(dir).join(", ")
             ),
         })
@@ -134,7 +147,7 @@ impl Project {
     }
 
     fn is_model_suite(&self, name: &str) -> bool {
-        std::fs::read_to_string(self.suite_path(name))
+        crate::config::read(&self.suite_path(name))
             .is_ok_and(|t| crate::config::model_suite::is_model_suite(&t))
     }
 
@@ -146,8 +159,20 @@ impl Project {
     ) -> Result<Option<crate::config::model_suite::ModelSuite>, ConfigError> {
         use crate::config::model_suite::{is_model_suite, models_dir, ModelSuite};
         let path = self.suite_path(name);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(None);
+        // A FIFO or device is refused here, before anything blocks on it (issue 19); a
+        // missing file is `Project::suite`'s to report.
+        let text = match crate::fsread::text(&path, crate::fsread::MAX_TOML_BYTES) {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => {
+                return Err(crate::config::read(&path).err().unwrap_or(ConfigError {
+                    path,
+                    line: None,
+                    column: None,
+                    field: None,
+                    message: e.to_string(),
+                }))
+            }
         };
         if !is_model_suite(&text) {
             return Ok(None);

@@ -44,6 +44,21 @@ pub enum SelectError {
         /// The filter in words.
         filter: String,
     },
+    /// The run exists, but of another target or suite than the filter asks (`compare`
+    /// picks BASE among runs of HEAD's target and suite).
+    #[error("`{spec}` is run {id} of target {target}, suite {suite}, but runs{filter} are asked for: compare needs BASE and HEAD of the same target and suite")]
+    OtherTarget {
+        /// What was asked.
+        spec: String,
+        /// The run it names.
+        id: String,
+        /// Its target.
+        target: String,
+        /// Its suite.
+        suite: String,
+        /// The filter in words.
+        filter: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -82,6 +97,7 @@ pub fn select(
     filter: &Filter,
 ) -> Result<StoredRun, SelectError> {
     let listing = store.list()?;
+    crate::cmd::warn_skipped(store, &listing.skipped);
     let runs: Vec<&IndexEntry> = listing.runs.iter().filter(|e| filter.accepts(e)).collect();
     if runs.is_empty() {
         return Err(SelectError::Empty {
@@ -138,8 +154,45 @@ pub fn select(
             }
         }
     }
+    if filter.target.is_some() || filter.suite.is_some() {
+        if let Ok(r) = select(store, project_root, spec, &Filter::default()) {
+            return Err(SelectError::OtherTarget {
+                spec: spec.to_string(),
+                id: r.id,
+                target: r.run.target,
+                suite: r.run.suite,
+                filter: filter.words(),
+            });
+        }
+    }
     Err(SelectError::NoMatch {
         spec: spec.to_string(),
         filter: filter.words(),
     })
+}
+
+/// Whether the base store of `tinybench ci` can be read. `Ok` when it does not exist at
+/// all (no base yet); an error when it exists but is not a directory, its `runs/` cannot
+/// be listed, or it holds run files of which none can be read (issue 19: a read error is
+/// not "no base yet").
+pub fn base_readable(dir: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+        Ok(_) if !dir.is_dir() => {
+            return Err(format!("{} exists but is not a directory", dir.display()))
+        }
+        Ok(_) => {}
+    }
+    let listing = Store::new(dir).list().map_err(|e| e.to_string())?;
+    match (listing.runs.is_empty(), listing.skipped.first()) {
+        (true, Some(first)) => Err(format!(
+            "{}: none of its {} run file(s) can be read ({}: {})",
+            dir.display(),
+            listing.skipped.len(),
+            first.file,
+            first.reason
+        )),
+        _ => Ok(()),
+    }
 }

@@ -62,23 +62,49 @@ pub fn multiply_by_quantized_multiplier_single_rounding(
     ((x as i64 * multiplier as i64 + round) >> total_shift) as i32
 }
 
+/// Why a real multiplier has no (Q31 multiplier, shift) form.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MultiplierError {
+    /// NaN or ±infinity (a scale of 0 or `inf` somewhere in the ratio).
+    NotFinite(f64),
+    /// Zero or negative: quantization scales, and so their ratios, are positive.
+    NotPositive(f64),
+}
+
+impl core::fmt::Display for MultiplierError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MultiplierError::NotFinite(v) => write!(f, "multiplier {v} is not finite"),
+            MultiplierError::NotPositive(v) => write!(f, "multiplier {v} is not positive"),
+        }
+    }
+}
+
+/// `frexp` for a finite, non-zero `v`: `v = q · 2^e` with `|q|` in [0.5, 1). Read from the
+/// IEEE-754 bits (no libm in `no_std`), so it is total: no loop that a huge or tiny value
+/// could keep spinning (the old halving loop never ended on `inf`).
+fn frexp(v: f64) -> (f64, i32) {
+    const EXP_MASK: u64 = 0x7ff << 52;
+    let bits = v.to_bits();
+    let exp = ((bits & EXP_MASK) >> 52) as i32;
+    if exp == 0 {
+        // Subnormal: 2^64 times it is normal; one step, never a loop.
+        let (q, e) = frexp(v * 18_446_744_073_709_551_616.0);
+        return (q, e - 64);
+    }
+    let q = f64::from_bits((bits & !EXP_MASK) | (1022 << 52));
+    (q, exp - 1022)
+}
+
 /// Split a real multiplier into TFLite's (Q31 multiplier, shift) pair, as TFLite's
 /// `QuantizeMultiplier` does. Used by suites that give the scale as a real number.
+/// Total: a non-finite `real` gives `(0, 0)`; inputs read from files go through
+/// [`try_quantize_multiplier`], which refuses it.
 pub fn quantize_multiplier(real: f64) -> (i32, i32) {
-    if real == 0.0 {
+    if real == 0.0 || !real.is_finite() {
         return (0, 0);
     }
-    // frexp by hand (no libm in no_std): real = q · 2^shift with q in [0.5, 1).
-    let mut q = real;
-    let mut shift = 0i32;
-    while q.abs() >= 1.0 {
-        q /= 2.0;
-        shift += 1;
-    }
-    while q.abs() < 0.5 {
-        q *= 2.0;
-        shift -= 1;
-    }
+    let (q, mut shift) = frexp(real);
     let mut q_fixed = round_half_away(q * (1i64 << 31) as f64);
     if q_fixed == (1i64 << 31) {
         q_fixed /= 2;
@@ -88,6 +114,18 @@ pub fn quantize_multiplier(real: f64) -> (i32, i32) {
         return (0, 0);
     }
     (q_fixed as i32, shift)
+}
+
+/// [`quantize_multiplier`] for a multiplier that must be a finite positive real (a ratio
+/// of quantization scales): an error instead of a meaningless pair.
+pub fn try_quantize_multiplier(real: f64) -> Result<(i32, i32), MultiplierError> {
+    if !real.is_finite() {
+        return Err(MultiplierError::NotFinite(real));
+    }
+    if real <= 0.0 {
+        return Err(MultiplierError::NotPositive(real));
+    }
+    Ok(quantize_multiplier(real))
 }
 
 fn round_half_away(v: f64) -> i64 {
@@ -273,5 +311,41 @@ mod tests {
         let back = m as f64 * 2f64.powi(s - 31);
         assert!((back - 0.0039215689).abs() < 1e-9, "{back}");
         assert_eq!(multiply_by_quantized_multiplier(1000, m, s), 4);
+    }
+
+    #[test]
+    fn quantize_multiplier_is_total() {
+        // The halving loop this replaced never ended on an infinite scale (issue 19).
+        assert_eq!(quantize_multiplier(f64::INFINITY), (0, 0));
+        assert_eq!(quantize_multiplier(f64::NAN), (0, 0));
+        assert_eq!(
+            try_quantize_multiplier(f64::INFINITY),
+            Err(MultiplierError::NotFinite(f64::INFINITY))
+        );
+        assert!(matches!(
+            try_quantize_multiplier(f64::NAN),
+            Err(MultiplierError::NotFinite(_))
+        ));
+        assert_eq!(
+            try_quantize_multiplier(0.0),
+            Err(MultiplierError::NotPositive(0.0))
+        );
+        assert_eq!(
+            try_quantize_multiplier(-0.5),
+            Err(MultiplierError::NotPositive(-0.5))
+        );
+        // Huge, tiny and subnormal values terminate with TFLite's answers.
+        assert_eq!(quantize_multiplier(f64::MAX), (1 << 30, 1025));
+        assert_eq!(quantize_multiplier(1e-300), (0, 0));
+        assert_eq!(quantize_multiplier(f64::MIN_POSITIVE / 4.0), (0, 0));
+        assert_eq!(quantize_multiplier(1.0), (1 << 30, 1));
+        assert_eq!(quantize_multiplier(-0.25), (-(1 << 30), -1));
+        // Same answers as the loop it replaced on ordinary scales.
+        for real in [0.0039215689, 0.75, 3.5, 1.0 / 3.0, 1e-9, 1234.5] {
+            let (m, s) = quantize_multiplier(real);
+            let back = m as f64 * 2f64.powi(s - 31);
+            assert!((back - real).abs() <= real * 1e-9, "{real}: {back}");
+            assert!((1 << 30..=i32::MAX).contains(&m), "{real}: {m}");
+        }
     }
 }

@@ -7,17 +7,26 @@
 //! replacing an existing file, so nothing stored is ever overwritten; a file that does not
 //! parse is reported by name and skipped, never deleted. The index is only a cache: when it
 //! is missing, corrupt or disagrees with the directory, it is rebuilt from the run files.
+//!
+//! Reading never writes (issue 19): `list`, `load` and `load_all` work on a read-only
+//! store or a full disk; only `save` and `merge` rewrite the index. An index entry is
+//! trusted only when the file's SHA-256 matches it (a same-size edit is noticed). Any file
+//! in `runs/` that cannot be read — not UTF-8, not JSON, a directory or FIFO named
+//! `x.json`, larger than [`MAX_FILE_BYTES`] — is named and skipped in every listing.
+
+mod read;
+pub use read::MAX_FILE_BYTES;
 
 use crate::{parse_run, CountKind, RunResult};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Index file format version.
-const INDEX_VERSION: u32 = 1;
+const INDEX_VERSION: u32 = 2;
 
 /// Why the store could not do something.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +50,8 @@ pub enum StoreError {
         /// The store.
         dir: PathBuf,
     },
-    /// A stored run file does not parse.
+    /// A stored run file cannot be read (not a regular file, too large, not UTF-8) or
+    /// does not parse.
     #[error("{path}: {reason}")]
     Corrupt {
         /// The file.
@@ -70,8 +80,11 @@ pub struct Store {
 pub struct IndexEntry {
     /// Run id (the file name without `.json`).
     pub id: String,
-    /// Size of the run file in bytes (how the index notices a changed file).
+    /// Size of the run file in bytes.
     pub bytes: u64,
+    /// SHA-256 of the run file, hex (how the index notices a changed file).
+    #[serde(default)]
+    pub sha256: String,
     /// Target name.
     pub target: String,
     /// Suite name.
@@ -97,6 +110,9 @@ pub struct Skipped {
     pub bytes: u64,
     /// Why it was skipped.
     pub reason: String,
+    /// SHA-256 of its bytes, hex (empty when it could not be read at all).
+    #[serde(default)]
+    pub sha256: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -196,10 +212,19 @@ fn content_hash(run: &RunResult) -> String {
         .collect()
 }
 
-fn entry_of(id: &str, bytes: u64, run: &RunResult) -> IndexEntry {
+/// SHA-256 of a file's bytes, hex.
+fn file_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn entry_of(id: &str, bytes: &[u8], run: &RunResult) -> IndexEntry {
     IndexEntry {
         id: id.to_string(),
-        bytes,
+        bytes: bytes.len() as u64,
+        sha256: file_sha256(bytes),
         target: run.target.clone(),
         suite: run.suite.clone(),
         unix_time: run.unix_time,
@@ -227,9 +252,24 @@ fn write_temp(dest: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
         .create_new(true)
         .open(&tmp)
         .map_err(io("create", &tmp))?;
-    f.write_all(bytes).map_err(io("write", &tmp))?;
-    f.sync_all().map_err(io("sync", &tmp))?;
-    Ok(tmp)
+    let written = f
+        .write_all(bytes)
+        .map_err(io("write", &tmp))
+        .and_then(|()| f.sync_all().map_err(io("sync", &tmp)));
+    if written.is_err() {
+        // A full disk must not leave debris behind (issue 19).
+        drop(f);
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map(|()| tmp)
+}
+
+/// A run file's bytes as a run with id `id` (the file name is the id: a migrated
+/// version 1 file has none inside), or why not.
+fn parse_bytes(id: &str, bytes: &[u8]) -> Result<RunResult, String> {
+    let mut run = parse_run(read::text(bytes)?).map_err(|e| e.to_string())?;
+    run.meta.run_id = id.to_string();
+    Ok(run)
 }
 
 fn is_temp(name: &str) -> bool {
@@ -313,10 +353,12 @@ impl Store {
         }
     }
 
-    /// Run files (`*.json`) and leftover temp files in `runs/`, with their sizes.
-    fn scan(&self) -> Result<(BTreeMap<String, u64>, Vec<String>), StoreError> {
+    /// Names of the run files (`*.json`) and of leftover temp files in `runs/`. An
+    /// unreadable `runs/` is an error (the store exists but cannot be read); a missing one
+    /// is an empty store.
+    fn scan(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
         let runs = self.runs_dir();
-        let mut files = BTreeMap::new();
+        let mut files = Vec::new();
         let mut temps = Vec::new();
         let rd = match fs::read_dir(&runs) {
             Ok(rd) => rd,
@@ -329,120 +371,147 @@ impl Store {
             if is_temp(&name) {
                 temps.push(name);
             } else if let Some(id) = name.strip_suffix(".json") {
-                let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                files.insert(id.to_string(), bytes);
+                files.push(id.to_string());
             }
         }
+        files.sort();
         temps.sort();
         Ok((files, temps))
     }
 
     fn read_index(&self) -> Option<IndexFile> {
-        let text = fs::read_to_string(self.index_path()).ok()?;
-        let idx: IndexFile = serde_json::from_str(&text).ok()?;
+        let bytes = read::bytes(&self.index_path()).ok()?;
+        let idx: IndexFile = serde_json::from_str(read::text(&bytes).ok()?).ok()?;
         (idx.index_version == INDEX_VERSION).then_some(idx)
     }
 
-    fn index_matches(idx: &IndexFile, files: &BTreeMap<String, u64>) -> bool {
-        let mut seen: BTreeMap<&str, u64> = BTreeMap::new();
-        for e in &idx.runs {
-            seen.insert(&e.id, e.bytes);
-        }
-        for s in &idx.skipped {
-            if let Some(id) = s.file.strip_suffix(".json") {
-                seen.insert(id, s.bytes);
+    /// Read one run file: `None` when it vanished, else its bytes and the run or why it
+    /// is skipped.
+    fn read_run(&self, id: &str) -> Option<(Vec<u8>, Result<RunResult, String>)> {
+        match read::bytes(&self.run_path(id)) {
+            Ok(b) => {
+                let run = parse_bytes(id, &b);
+                Some((b, run))
             }
+            Err(read::ReadFail::Missing) => None,
+            Err(read::ReadFail::Bad(reason)) => Some((Vec::new(), Err(reason))),
         }
-        seen.len() == files.len()
-            && files
-                .iter()
-                .all(|(id, bytes)| seen.get(id.as_str()) == Some(bytes))
     }
 
-    /// Rebuild the index from the run files and write it atomically.
-    fn refresh_index(&self) -> Result<(Vec<IndexEntry>, Vec<Skipped>), StoreError> {
-        let loaded = self.load_all()?;
-        let (files, _) = self.scan()?;
-        let mut runs: Vec<IndexEntry> = loaded
-            .runs
-            .iter()
-            .map(|r| entry_of(&r.id, files.get(&r.id).copied().unwrap_or(0), &r.run))
-            .collect();
-        sort_entries(&mut runs);
+    /// The listing from the files, reusing an index entry wherever the file's hash
+    /// matches it (only new or changed files are parsed). Writes nothing.
+    fn build_listing(&self) -> Result<Listing, StoreError> {
+        let (files, temps) = self.scan()?;
+        let idx = self.read_index();
+        let mut known: HashMap<&str, &IndexEntry> = HashMap::new();
+        let mut known_bad: HashMap<&str, &Skipped> = HashMap::new();
+        if let Some(idx) = &idx {
+            known.extend(idx.runs.iter().map(|e| (e.id.as_str(), e)));
+            known_bad.extend(idx.skipped.iter().map(|s| (s.file.as_str(), s)));
+        }
+        let mut listing = Listing {
+            leftover_temp_files: temps,
+            ..Listing::default()
+        };
+        for id in files {
+            let file = format!("{id}.json");
+            let bytes = match read::bytes(&self.run_path(&id)) {
+                Ok(b) => b,
+                Err(read::ReadFail::Missing) => continue,
+                Err(read::ReadFail::Bad(reason)) => {
+                    listing.skipped.push(Skipped {
+                        file,
+                        bytes: 0,
+                        reason,
+                        sha256: String::new(),
+                    });
+                    continue;
+                }
+            };
+            let sha = file_sha256(&bytes);
+            if let Some(e) = known.get(id.as_str()).filter(|e| e.sha256 == sha) {
+                listing.runs.push((*e).clone());
+                continue;
+            }
+            if let Some(s) = known_bad.get(file.as_str()).filter(|s| s.sha256 == sha) {
+                listing.skipped.push((*s).clone());
+                continue;
+            }
+            match parse_bytes(&id, &bytes) {
+                Ok(run) => listing.runs.push(entry_of(&id, &bytes, &run)),
+                Err(reason) => listing.skipped.push(Skipped {
+                    file,
+                    bytes: bytes.len() as u64,
+                    reason,
+                    sha256: sha,
+                }),
+            }
+        }
+        sort_entries(&mut listing.runs);
+        Ok(listing)
+    }
+
+    /// Rebuild the index from the run files and write it atomically (writing verbs only).
+    fn refresh_index(&self) -> Result<(), StoreError> {
+        let listing = self.build_listing()?;
         let idx = IndexFile {
             index_version: INDEX_VERSION,
-            runs,
-            skipped: loaded.skipped,
+            runs: listing.runs,
+            skipped: listing.skipped,
         };
         let path = self.index_path();
         let json = serde_json::to_string_pretty(&idx).unwrap_or_default();
         let tmp = write_temp(&path, json.as_bytes())?;
         // The index is ours to replace: rename is atomic.
-        fs::rename(&tmp, &path).map_err(io("replace", &path))?;
-        Ok((idx.runs, idx.skipped))
+        fs::rename(&tmp, &path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io("replace", &path)(e)
+        })
     }
 
-    /// List the stored runs, from the index when it is current (no run file is parsed),
-    /// else from the files (and the index is rewritten).
+    /// List the stored runs: from the index for every file whose hash it knows, parsing
+    /// only the others. Never writes (a read-only store lists fine).
     pub fn list(&self) -> Result<Listing, StoreError> {
-        let (files, temps) = self.scan()?;
-        if files.is_empty() {
-            return Ok(Listing {
-                leftover_temp_files: temps,
-                ..Listing::default()
-            });
-        }
-        let (runs, skipped) = match self.read_index() {
-            Some(idx) if Self::index_matches(&idx, &files) => (idx.runs, idx.skipped),
-            _ => self.refresh_index()?,
-        };
-        Ok(Listing {
-            runs,
-            skipped,
-            leftover_temp_files: temps,
-        })
+        self.build_listing()
     }
 
     /// Load one run by id.
     pub fn load(&self, id: &str) -> Result<StoredRun, StoreError> {
-        let path = self.run_path(id);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StoreError::UnknownRun {
-                    id: id.to_string(),
-                    dir: self.dir.clone(),
-                })
-            }
-            Err(e) => return Err(io("read", &path)(e)),
-        };
-        let mut run = parse_run(&text).map_err(|e| StoreError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        // The file name is the id (a migrated version 1 file has none inside).
-        run.meta.run_id = id.to_string();
-        Ok(StoredRun {
-            id: id.to_string(),
-            run,
-        })
+        match self.read_run(id) {
+            None => Err(StoreError::UnknownRun {
+                id: id.to_string(),
+                dir: self.dir.clone(),
+            }),
+            Some((_, Err(reason))) => Err(StoreError::Corrupt {
+                path: self.run_path(id),
+                reason,
+            }),
+            Some((_, Ok(run))) => Ok(StoredRun {
+                id: id.to_string(),
+                run,
+            }),
+        }
     }
 
     /// Load every run, oldest first; unreadable files are skipped and named.
     pub fn load_all(&self) -> Result<Loaded, StoreError> {
         let (files, _) = self.scan()?;
         let mut out = Loaded::default();
-        for (id, bytes) in files {
-            match self.load(&id) {
-                Ok(r) => out.runs.push(r),
-                Err(StoreError::Corrupt { reason, .. }) => out.skipped.push(Skipped {
+        for id in files {
+            match self.read_run(&id) {
+                Some((_, Ok(run))) => out.runs.push(StoredRun { id, run }),
+                Some((b, Err(reason))) => out.skipped.push(Skipped {
                     file: format!("{id}.json"),
-                    bytes,
+                    bytes: b.len() as u64,
                     reason,
+                    sha256: if b.is_empty() {
+                        String::new()
+                    } else {
+                        file_sha256(&b)
+                    },
                 }),
                 // Vanished between scan and read (another process): not ours to report.
-                Err(StoreError::UnknownRun { .. }) => {}
-                Err(e) => return Err(e),
+                None => {}
             }
         }
         out.runs

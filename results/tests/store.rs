@@ -84,10 +84,17 @@ fn index_is_used_when_current_and_rebuilt_when_not() {
     let listing = store.list().unwrap();
     assert_eq!(listing.runs.len(), 2);
     assert_eq!(listing.runs[0].id, id);
-    assert_eq!(listing.runs[0].suite, "smoke");
-    // A corrupt index is rebuilt too.
+    // Only the new file is parsed: the entry of the unchanged file (its hash matches)
+    // still comes from the index.
+    assert_eq!(listing.runs[0].suite, "from-index");
+    assert_eq!(listing.runs[1].id, "manual");
+    // Without the index every file is parsed.
+    fs::remove_file(&index).unwrap();
+    assert_eq!(store.list().unwrap().runs[0].suite, "smoke");
+    store.save(&mut run_at(1_795_700_000)).unwrap();
+    // A corrupt index is ignored.
     fs::write(&index, "{not json").unwrap();
-    assert_eq!(store.list().unwrap().runs.len(), 2);
+    assert_eq!(store.list().unwrap().runs.len(), 3);
 }
 
 #[test]

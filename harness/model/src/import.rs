@@ -338,6 +338,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         )));
     }
     let graph = graphs.get(0);
+    crate::validate::tensors(path, &model, &graph)?;
     let codes = model
         .operator_codes()
         .ok_or_else(|| malformed("no operator codes"))?;
@@ -425,7 +426,8 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         return Err(malformed("no operators"));
     }
     for id in [input, output] {
-        if tensors[id].is_none() {
+        // A QUANTIZE/DEQUANTIZE edge may name any tensor index (a fuzz finding, issue 19).
+        if tensors.get(id).is_none_or(Option::is_none) {
             return Err(malformed(&format!(
                 "model tensor {id} is not produced or read by any operator"
             )));
@@ -434,7 +436,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
     let name = std::path::Path::new(path)
         .file_stem()
         .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned());
-    Ok(Model {
+    let model = Model {
         name,
         sha256: Sha256::digest(bytes)
             .iter()
@@ -444,5 +446,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         nodes,
         input,
         output,
-    })
+    };
+    crate::validate::graph(path, &model)?;
+    Ok(model)
 }

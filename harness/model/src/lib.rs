@@ -16,6 +16,7 @@ mod lower;
 pub mod plan;
 #[doc(hidden)]
 pub mod testing;
+mod validate;
 
 pub use compile::{compile, Compiled, LayerInfo};
 pub use import::{import, Model};

@@ -36,7 +36,7 @@ impl BuildCmd {
         let elf = std::fs::read(&built.elf)?;
         let image = tinybench_device::FirmwareImage::parse(elf)?;
         let image_bytes: usize = image.segments.iter().map(|s| s.data.len()).sum();
-        println!("{}", built.elf.display());
+        crate::outln!("{}", built.elf.display());
         eprintln!(
             "{}: flash {} bytes of {} KiB, static RAM {} bytes of {} KiB, suite hash {:08x}",
             target.name,

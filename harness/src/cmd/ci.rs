@@ -179,6 +179,15 @@ impl CiCmd {
             .map(|s| project.suite(s).map(Payload::suite))
             .collect::<Result<Vec<_>, _>>()?;
         let policy = Policy::load(self.probe.runner_config.as_deref())?;
+        let store = self.store.store(Some(&project));
+        if self.base.is_some() {
+            let base_store = self.base_dir.as_ref().map(Store::new);
+            let dir = base_store.as_ref().unwrap_or(&store).dir();
+            if let Err(e) = crate::runsel::base_readable(dir) {
+                eprintln!("error: base store: {e} (an unreadable base is an infrastructure failure, not \"no base yet\")");
+                return Ok(crate::exit::INFRA);
+            }
+        }
         // Energy figures asked for but impossible: said before anything runs.
         let mut plans = Vec::new();
         for suite in &suites {
@@ -197,7 +206,6 @@ impl CiCmd {
                 );
             }
         }
-        let store = self.store.store(Some(&project));
         let mut outcomes = Vec::new();
         for plan in plans {
             let name = format!("{} · {}", plan.target.name, plan.payload.name());
@@ -439,7 +447,7 @@ impl CiCmd {
                 }
             }
         }
-        println!("{}", table.finish());
+        crate::outln!("{}", table.finish());
         if let Some(path) = &self.markdown {
             let text = format!(
                 "## tinybench ci: {}\n\n{md_notes}{}{}\n",

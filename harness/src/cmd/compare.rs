@@ -63,7 +63,7 @@ impl CompareCmd {
         let cmp = self.gate.compare(&base.run, &head.run);
         let mut r = report::reporter(self.format);
         r.comparison(&cmp, self.gate.count_threshold(&cmp));
-        println!("{}", r.finish());
+        crate::outln!("{}", r.finish());
         for note in &cmp.notes {
             eprintln!("note: {note}");
         }

@@ -51,7 +51,7 @@ impl CompareHostCmd {
         if let Lookup::Stale(..) = lookup {
             anyhow::bail!("{text}");
         }
-        println!("{text}");
+        crate::outln!("{text}");
         Ok(crate::exit::OK)
     }
 }

@@ -15,7 +15,7 @@ impl DoctorCmd {
     /// Run the verb.
     pub async fn run(self) -> anyhow::Result<u8> {
         let project = self.project.project()?;
-        println!("project: {}", project.root.display());
+        crate::outln!("project: {}", project.root.display());
         let survey = toolchain::survey();
         let installed: BTreeSet<String> = survey
             .rustup
@@ -23,14 +23,14 @@ impl DoctorCmd {
             .map(|r| r.3.iter().cloned().collect())
             .unwrap_or_default();
         match &survey.rustup {
-            Some((rustc, _, version, _)) => println!("✔ rustup toolchain: {version} ({})", rustc.display()),
-            None => println!("✘ rustup toolchain: not found — install rustup, or use a build-std toolchain (below)"),
+            Some((rustc, _, version, _)) => crate::outln!("✔ rustup toolchain: {version} ({})", rustc.display()),
+            None => crate::outln!("✘ rustup toolchain: not found — install rustup, or use a build-std toolchain (below)"),
         }
         match &survey.build_std {
             Ok((rustc, _, version)) => {
-                println!("✔ build-std toolchain: {version} ({})", rustc.display())
+                crate::outln!("✔ build-std toolchain: {version} ({})", rustc.display())
             }
-            Err(why) => println!("· build-std toolchain (fallback): {why}"),
+            Err(why) => crate::outln!("· build-std toolchain (fallback): {why}"),
         }
         let mut missing = 0;
         let triples: BTreeSet<String> = project
@@ -41,27 +41,27 @@ impl DoctorCmd {
             .collect();
         for triple in &triples {
             if installed.contains(triple) {
-                println!("✔ target {triple}: installed (rustup)");
+                crate::outln!("✔ target {triple}: installed (rustup)");
             } else if survey.build_std.is_ok() {
-                println!(
+                crate::outln!(
                     "✔ target {triple}: buildable with build-std (or `rustup target add {triple}`)"
                 );
             } else {
                 missing += 1;
-                println!("✘ target {triple}: missing — run `rustup target add {triple}` (or `tinybench run --install-targets`)");
+                crate::outln!("✘ target {triple}: missing — run `rustup target add {triple}` (or `tinybench run --install-targets`)");
             }
         }
         if cfg!(feature = "emulator") {
-            println!("✔ backend emulator: unicorn-engine 2.1 (compiled in)");
+            crate::outln!("✔ backend emulator: unicorn-engine 2.1 (compiled in)");
         } else {
-            println!("✘ backend emulator: not compiled in — build tinybench with `--features emulator` (needs cmake, libclang)");
+            crate::outln!("✘ backend emulator: not compiled in — build tinybench with `--features emulator` (needs cmake, libclang)");
         }
         if cfg!(feature = "probe") {
-            println!(
+            crate::outln!(
                 "✔ backend probe-rs: 0.32 (compiled in); `tinybench probes` lists attached probes"
             );
         } else {
-            println!("· backend probe-rs: not compiled in — build tinybench with `--features probe`; board targets cannot run");
+            crate::outln!("· backend probe-rs: not compiled in — build tinybench with `--features probe`; board targets cannot run");
         }
         Ok(if missing == 0 {
             crate::exit::OK

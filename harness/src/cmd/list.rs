@@ -92,7 +92,7 @@ impl ListCmd {
         }
         let mut table: Table = b.build();
         table.with(Style::rounded());
-        println!("{table}");
+        crate::outln!("{table}");
         Ok(if bad == 0 {
             crate::exit::OK
         } else {

@@ -40,7 +40,7 @@ impl MergeCmd {
                 }
                 runs.extend(loaded.runs.into_iter().map(|r| r.run));
             } else {
-                let text = std::fs::read_to_string(src)
+                let text = crate::fsread::text(src, crate::fsread::MAX_RESULT_BYTES)
                     .with_context(|| format!("reading {}", src.display()))?;
                 let run = parse_run(&text).with_context(|| format!("{}", src.display()))?;
                 runs.push(run);
@@ -48,10 +48,10 @@ impl MergeCmd {
         }
         let report = dest.merge(runs)?;
         for id in &report.added {
-            println!("added {id}");
+            crate::outln!("added {id}");
         }
         for (old, new) in &report.renamed {
-            println!("added {new} (id {old} is taken by a different run)");
+            crate::outln!("added {new} (id {old} is taken by a different run)");
         }
         eprintln!(
             "merged into {}: {} added, {} already present",

@@ -18,13 +18,13 @@ impl ProbesCmd {
 fn list() -> anyhow::Result<u8> {
     let probes = tinybench_probe::real::list_probes();
     if probes.is_empty() {
-        println!(
+        crate::outln!(
             "no debug probes found: none is attached to this machine (or its USB device is not visible here). \
              Connect one and run `tinybench probes` again; see docs/boards.md"
         );
         return Ok(crate::exit::OK);
     }
-    println!("{} debug probe(s):", probes.len());
+    crate::outln!("{} debug probe(s):", probes.len());
     let mut denied = 0;
     for p in &probes {
         let access = if p.accessible {
@@ -33,15 +33,15 @@ fn list() -> anyhow::Result<u8> {
             denied += 1;
             "permission denied".to_string()
         };
-        println!("  {:<28} {:<30} {access}", p.selector(), p.identifier);
+        crate::outln!("  {:<28} {:<30} {access}", p.selector(), p.identifier);
     }
     if denied > 0 {
-        println!(
+        crate::outln!(
             "{denied} probe(s) cannot be opened by this user: install the probe-rs udev rules and replug \
              (docs/boards.md)"
         );
     }
-    println!("select one with `tinybench run --target <board> --probe VID:PID:SERIAL`");
+    crate::outln!("select one with `tinybench run --target <board> --probe VID:PID:SERIAL`");
     Ok(crate::exit::OK)
 }
 

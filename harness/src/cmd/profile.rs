@@ -84,10 +84,10 @@ impl ProfileCmd {
         let image = FirmwareImage::parse(std::fs::read(&executed.elf)?)?;
         let p = profile::symbolize(raw, &image);
         print_summary(&target.name, &case, &p, &image, measured(&out.events));
-        println!("{}", function_table(&p, self.top));
+        crate::outln!("{}", function_table(&p, self.top));
         if self.lines {
             let lines = profile::by_line(raw, &executed.elf).map_err(anyhow::Error::msg)?;
-            println!("{}", line_table(&lines, self.top));
+            crate::outln!("{}", line_table(&lines, self.top));
         }
         let title = format!("{} on {} (instructions, emulated)", case.name, target.name);
         self.write_outputs(&file_stem, &p, &title)?;
@@ -151,7 +151,7 @@ fn print_summary(
     measured: u64,
 ) {
     let per = |v: u64| v as f64 / p.regions.max(1) as f64;
-    println!(
+    crate::outln!(
         "{target} · case {} ({}, {} MACs) · {} repetitions profiled",
         case.name,
         case.shape_text(),
@@ -163,13 +163,13 @@ fn print_summary(
     } else {
         "none (no allocator linked)"
     };
-    println!(
+    crate::outln!(
         "per repetition: {:.0} instructions, emulated · {:.0} cycles, modeled · stack high-water {} bytes · heap: {heap}",
         per(p.total_instructions),
         per(p.total_cycles),
         p.stack_high_water
     );
-    println!(
+    crate::outln!(
         "profile total {} instructions = the firmware's own counts of these regions {} ({})",
         p.total_instructions,
         measured,
@@ -189,7 +189,7 @@ fn print_summary(
             )
         })
         .collect();
-    println!("instruction mix: {}", mix.join(" · "));
+    crate::outln!("instruction mix: {}", mix.join(" · "));
 }
 
 fn function_table(p: &profile::Profile, top: usize) -> Table {

@@ -97,7 +97,7 @@ impl ResultsCmd {
                     })
                     .collect();
                 match format {
-                    ListFormat::Json => println!("{}", serde_json::to_string_pretty(&runs)?),
+                    ListFormat::Json => crate::outln!("{}", serde_json::to_string_pretty(&runs)?),
                     ListFormat::Table if runs.is_empty() => {
                         eprintln!("no stored runs in {}", store.dir().display())
                     }
@@ -111,7 +111,7 @@ impl ResultsCmd {
                             cases: e.cases,
                             failed: e.failed,
                         });
-                        println!("{}", Table::new(lines).with(Style::rounded()));
+                        crate::outln!("{}", Table::new(lines).with(Style::rounded()));
                     }
                 }
             }
@@ -126,7 +126,7 @@ impl ResultsCmd {
                 let stored = select(&store, root, &run, &filter)?;
                 let mut r = report::reporter(format);
                 r.run(&stored.run);
-                println!("{}", r.finish());
+                crate::outln!("{}", r.finish());
             }
         }
         Ok(crate::exit::OK)

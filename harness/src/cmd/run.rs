@@ -114,11 +114,15 @@ impl RunCmd {
         mut results: Vec<(String, Result<Executed, RunError>)>,
         clock: Option<u64>,
     ) -> anyhow::Result<u8> {
+        // A failed save still prints every measurement, then exits 2 (issue 19).
+        let mut not_saved = None;
         if !self.args.no_save {
             let store = self.args.store.store(Some(project));
             for (_, r) in results.iter_mut() {
                 if let Ok(e) = r {
-                    super::save(&store, project, e)?;
+                    if let Err(err) = super::save(&store, project, e) {
+                        not_saved.get_or_insert(err);
+                    }
                 }
             }
         }
@@ -147,16 +151,19 @@ impl RunCmd {
         match self.args.format {
             Format::Table => {
                 for r in &kept {
-                    println!("{}", report::table::render(r));
+                    crate::outln!("{}", report::table::render(r));
                     if !several {
                         host_columns(project, clock, r);
                     }
                 }
             }
             Format::Json if kept.len() == 1 && !several => {
-                println!("{}", report::json::render(kept[0]))
+                crate::outln!("{}", report::json::render(kept[0]))
             }
-            Format::Json => println!("{}", serde_json::to_string_pretty(&kept)?),
+            Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&kept)?),
+        }
+        if let Some(e) = not_saved {
+            return Ok(super::not_stored(&e));
         }
         Ok(code)
     }
@@ -169,7 +176,7 @@ async fn build_only(plans: Vec<RunPlan>) -> anyhow::Result<u8> {
         let p = progress.clone();
         let (built, _) =
             tokio::task::spawn_blocking(move || run::build(&plan, p.as_ref())).await??;
-        println!("{}", built.elf.display());
+        crate::outln!("{}", built.elf.display());
     }
     Ok(crate::exit::OK)
 }
@@ -207,7 +214,7 @@ fn host_columns(project: &Project, clock: Option<u64>, result: &tinybench_result
     match crate::baseline::lookup(project, &result.suite) {
         Ok(l) => {
             if let Some(text) = report::host::for_lookup(result, &l, clock) {
-                println!("{text}");
+                crate::outln!("{text}");
             }
         }
         Err(e) => eprintln!("warning: host baseline: {e}"),

@@ -28,7 +28,7 @@ pub struct ModelOpts {
     #[arg(long, value_enum, default_value = "optimized")]
     pub variant: VariantArg,
     /// Timed whole inferences (`--model` or a model suite).
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub reps: u16,
     /// Untimed inferences before them (`--model` or a model suite).
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -71,6 +71,14 @@ fn inputs(
         return Ok((vec![model::seeded_input(len, opts.seed)], None));
     };
     let d = Dataset::load(dir, len, out_len)?;
+    // An autoencoder reproduces its input: without a stated task, same-sized input and
+    // output mean anomaly detection by reconstruction error.
+    let task = d.task.unwrap_or(if len == out_len {
+        Task::Anomaly
+    } else {
+        Task::Classification
+    });
+    d.check_labels(task, out_len)?;
     let inputs = d
         .samples
         .into_iter()
@@ -81,13 +89,6 @@ fn inputs(
             expected: s.expected,
         })
         .collect();
-    // An autoencoder reproduces its input: without a stated task, same-sized input and
-    // output mean anomaly detection by reconstruction error.
-    let task = d.task.unwrap_or(if len == out_len {
-        Task::Anomaly
-    } else {
-        Task::Classification
-    });
     Ok((inputs, Some(task)))
 }
 
@@ -194,21 +195,25 @@ async fn run_one(
             .as_ref()
             .is_none_or(|r| r.mismatched.is_empty());
     executed.finished.result.model = Some(summary);
-    if !cmd.no_save {
-        let store = cmd.store.store(Some(project));
-        super::save(&store, project, &mut executed)?;
-    }
+    // A failed save still prints the measurement, then exits 2 (issue 19).
+    let saved = match cmd.no_save {
+        true => Ok(String::new()),
+        false => super::save(&cmd.store.store(Some(project)), project, &mut executed),
+    };
     let finished = &executed.finished;
     match cmd.format {
         Format::Table => {
             if let Some(text) = report::model::render(&finished.result) {
-                println!("{text}");
+                crate::outln!("{text}");
             }
             print_small_output(&outputs);
         }
-        Format::Json => println!("{}", report::json::render(&finished.result)),
+        Format::Json => crate::outln!("{}", report::json::render(&finished.result)),
     }
     finished.eprint_failures(&run.target.name);
+    if let Err(e) = saved {
+        return Ok(super::not_stored(&e));
+    }
     Ok(if finished.passed() && rest_ok && outputs_ok {
         crate::exit::OK
     } else {
@@ -354,7 +359,7 @@ fn batches(
 fn print_small_output(outputs: &[Option<Vec<i8>>]) {
     if let Some(Some(o)) = outputs.first() {
         if o.len() <= 16 {
-            println!("output (int8): {o:?}");
+            crate::outln!("output (int8): {o:?}");
         }
     }
 }

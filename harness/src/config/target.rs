@@ -147,6 +147,33 @@ pub struct Target {
     pub sha256: String,
 }
 
+/// Most memory the emulator maps for one target (flash and RAM together): unicorn backs
+/// every mapped byte with host memory at once, and a 3.5 GiB RAM failed only at run time
+/// with `unicorn error MAP` (issue 19). The largest real part here has 2 MiB of flash.
+pub const EMULATOR_MAX_BYTES: u64 = 512 << 20;
+
+fn emulator_fits(
+    src: &Source<'_>,
+    ram_span: &Spanned<RawRegion>,
+    flash: Region,
+    ram: Region,
+) -> Result<(), ConfigError> {
+    if flash.size + ram.size <= EMULATOR_MAX_BYTES {
+        return Ok(());
+    }
+    Err(src.error(
+        Some(ram_span.span()),
+        Some("memory"),
+        format!(
+            "flash {} KiB + RAM {} KiB = {} MiB is more than the {} MiB the emulator maps for a target",
+            flash.size / 1024,
+            ram.size / 1024,
+            (flash.size + ram.size) >> 20,
+            EMULATOR_MAX_BYTES >> 20
+        ),
+    ))
+}
+
 impl Target {
     /// Load and validate `path`.
     pub fn load(path: &Path) -> Result<Target, ConfigError> {
@@ -203,6 +230,9 @@ impl Target {
                 Some("memory.ram"),
                 "RAM overlaps flash",
             ));
+        }
+        if matches!(raw.connection.get_ref(), RawConnection::Emulator) {
+            emulator_fits(&src, &raw.memory.ram, flash, ram)?;
         }
         let chip = match raw.connection.get_ref() {
             RawConnection::Probe { chip } => Some(chip.as_str()),

@@ -251,12 +251,23 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .collect();
     let cached = work.join(format!("{}-{key}.elf", p.name));
     if cached.is_file() {
-        return Ok(Built {
-            elf: cached,
-            suite_hash: p.hash,
-            cached: true,
-            elapsed: start.elapsed(),
-        });
+        match super::cache::verify(&cached) {
+            Ok(()) => {
+                return Ok(Built {
+                    elf: cached,
+                    suite_hash: p.hash,
+                    cached: true,
+                    elapsed: start.elapsed(),
+                })
+            }
+            Err(why) => {
+                eprintln!(
+                    "warning: cached firmware {} is not usable ({why}): rebuilding it",
+                    cached.display()
+                );
+                super::cache::evict(&cached);
+            }
+        }
     }
 
     on_status(&format!(
@@ -327,7 +338,17 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     let tmp = cached.with_extension("elf.tmp");
     std::fs::copy(&elf, &tmp).map_err(io("copying", &elf))?;
     std::fs::rename(&tmp, &cached).map_err(io("renaming", &tmp))?;
+    super::cache::seal(&cached).map_err(io("sealing", &cached))?;
     drop(lock);
+    let head = std::fs::read(&cached).map_err(io("reading", &cached))?;
+    if let Some(why) = super::cache::not_elf32(&head) {
+        super::cache::evict(&cached);
+        return Err(BuildError::Io {
+            what: "checking",
+            path: cached,
+            source: std::io::Error::other(format!("{why}: not a 32-bit ELF firmware")),
+        });
+    }
     Ok(Built {
         elf: cached,
         suite_hash: p.hash,
