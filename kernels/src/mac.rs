@@ -15,13 +15,11 @@
 //! integer addition is associative and commutative modulo 2^32, so any summation order
 //! gives the reference's bits.
 //!
-//! Column buffers (`&[i16]`, written by [`im2col_finish`]) are stored with each group of
-//! four elements as `[c0, c2, c1, c3]` on DSP cores — the order `SXTB16` unpacks weights
-//! in — and in natural order elsewhere; only this module reads them.
+//! The conv2d block engine ([`crate::gemm`]) uses the DSP wrappers directly.
 
 #[cfg(tinybench_dsp)]
 #[allow(unsafe_code)]
-mod dsp {
+pub(crate) mod dsp {
     //! The DSP instructions. Each is a pure register operation (no memory, no stack, no
     //! flags that Rust observes), so `pure, nomem, nostack` hold.
     use core::arch::asm;
@@ -132,118 +130,11 @@ pub const IMPLEMENTATION: &str = if cfg!(tinybench_dsp) {
 #[cfg(tinybench_dsp)]
 use dsp::word8_ldr;
 
-/// Four int8 as one little-endian word, from byte loads. Which of this and
-/// [`dsp::word8_ldr`] each kernel uses was chosen by measurement on the emulated M4: the
-/// single `LDR` wins in the depthwise and FC loops, the byte loads in conv's 2×2 block
-/// (register allocation differs).
-#[cfg(tinybench_dsp)]
-#[inline(always)]
-fn word8(s: &[i8]) -> u32 {
-    u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
-}
-
-/// Two int16 as one word (low half first). LLVM already merges these two loads into one
-/// `LDR` (measured: a `read_unaligned` version was slower).
-#[cfg(tinybench_dsp)]
-#[inline(always)]
-fn word16(s: &[i16]) -> u32 {
-    (s[0] as u16 as u32) | ((s[1] as u16 as u32) << 16)
-}
-
 /// Both halfwords set to `v` (for `SXTAB16`'s offset add).
 #[cfg(tinybench_dsp)]
 #[inline(always)]
-fn dup16(v: i32) -> u32 {
+pub(crate) fn dup16(v: i32) -> u32 {
     (v as u16 as u32) | ((v as u16 as u32) << 16)
-}
-
-/// Put a column written in natural order into this module's storage order.
-#[inline(always)]
-pub(crate) fn im2col_finish(col: &mut [i16]) {
-    #[cfg(tinybench_dsp)]
-    for g in col.chunks_exact_mut(4) {
-        g.swap(1, 2);
-    }
-    #[cfg(not(tinybench_dsp))]
-    let _ = col;
-}
-
-/// `[Σ c0·w0, Σ c0·w1, Σ c1·w0, Σ c1·w1]` over two columns and two weight rows of equal
-/// length, wrapping.
-#[inline(always)]
-pub(crate) fn dot_2x2(c0: &[i16], c1: &[i16], w0: &[i8], w1: &[i8]) -> [i32; 4] {
-    let n = w0.len();
-    let (c0, c1, w1) = (&c0[..n], &c1[..n], &w1[..n]);
-    let mut a = [0i32; 4];
-    let full = n - n % 4;
-    #[cfg(tinybench_dsp)]
-    {
-        for (((g0, g1), v0), v1) in c0[..full]
-            .chunks_exact(4)
-            .zip(c1[..full].chunks_exact(4))
-            .zip(w0[..full].chunks_exact(4))
-            .zip(w1[..full].chunks_exact(4))
-        {
-            let (x0a, x0b, x1a, x1b) = (word16(g0), word16(&g0[2..]), word16(g1), word16(&g1[2..]));
-            let (wa0, wb0) = (dsp::sxtb16(word8(v0)), dsp::sxtb16_ror8(word8(v0)));
-            let (wa1, wb1) = (dsp::sxtb16(word8(v1)), dsp::sxtb16_ror8(word8(v1)));
-            a[0] = dsp::smlad(x0a, wa0, dsp::smlad(x0b, wb0, a[0]));
-            a[1] = dsp::smlad(x0a, wa1, dsp::smlad(x0b, wb1, a[1]));
-            a[2] = dsp::smlad(x1a, wa0, dsp::smlad(x1b, wb0, a[2]));
-            a[3] = dsp::smlad(x1a, wa1, dsp::smlad(x1b, wb1, a[3]));
-        }
-    }
-    #[cfg(not(tinybench_dsp))]
-    {
-        for (((g0, g1), v0), v1) in c0[..full]
-            .chunks_exact(4)
-            .zip(c1[..full].chunks_exact(4))
-            .zip(w0[..full].chunks_exact(4))
-            .zip(w1[..full].chunks_exact(4))
-        {
-            for k in 0..4 {
-                let (x0, x1) = (g0[k] as i32, g1[k] as i32);
-                let (u0, u1) = (v0[k] as i32, v1[k] as i32);
-                a[0] = a[0].wrapping_add(x0 * u0);
-                a[1] = a[1].wrapping_add(x0 * u1);
-                a[2] = a[2].wrapping_add(x1 * u0);
-                a[3] = a[3].wrapping_add(x1 * u1);
-            }
-        }
-    }
-    for i in full..n {
-        let (x0, x1, u0, u1) = (c0[i] as i32, c1[i] as i32, w0[i] as i32, w1[i] as i32);
-        a[0] = a[0].wrapping_add(x0 * u0);
-        a[1] = a[1].wrapping_add(x0 * u1);
-        a[2] = a[2].wrapping_add(x1 * u0);
-        a[3] = a[3].wrapping_add(x1 * u1);
-    }
-    a
-}
-
-/// `Σ c·w` over one column and one weight row, wrapping.
-#[inline(always)]
-pub(crate) fn dot_1x1(c: &[i16], w: &[i8]) -> i32 {
-    let n = w.len();
-    let c = &c[..n];
-    let full = n - n % 4;
-    let mut acc = 0i32;
-    #[cfg(tinybench_dsp)]
-    for (g, v) in c[..full].chunks_exact(4).zip(w[..full].chunks_exact(4)) {
-        let wv = word8(v);
-        acc = dsp::smlad(word16(g), dsp::sxtb16(wv), acc);
-        acc = dsp::smlad(word16(&g[2..]), dsp::sxtb16_ror8(wv), acc);
-    }
-    #[cfg(not(tinybench_dsp))]
-    for (g, v) in c[..full].chunks_exact(4).zip(w[..full].chunks_exact(4)) {
-        for k in 0..4 {
-            acc = acc.wrapping_add(g[k] as i32 * v[k] as i32);
-        }
-    }
-    for i in full..n {
-        acc = acc.wrapping_add(c[i] as i32 * w[i] as i32);
-    }
-    acc
 }
 
 /// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` straight from int8 input, wrapping.
