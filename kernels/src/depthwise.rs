@@ -256,6 +256,13 @@ fn channel_group(
                 let iy = oy * w.stride_h + ky * w.dil_h - w.pad_top;
                 let row = &input[iy * w.in_w * c + cb..];
                 let taps = &gw[ky * w.k_w..];
+                #[cfg(tinybench_dsp)]
+                if kx1 - kx0 == 3 && w.dil_w == 1 {
+                    let ix = ox * w.stride_w + kx0 - w.pad_left;
+                    let off = mac::dup16(p.input_offset);
+                    mac::dsp::dw_taps3(&row[ix * c..], c, off, &taps[kx0..], &mut a);
+                    continue;
+                }
                 for kx in kx0..kx1 {
                     let ix = ox * w.stride_w + kx * w.dil_w - w.pad_left;
                     mac4(&mut a, &row[ix * c..][..4], p.input_offset, &taps[kx]);

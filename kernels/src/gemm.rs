@@ -102,14 +102,7 @@ pub(crate) fn dot_block(words: &[u32], patch: usize, row: &[i8], bias: i32) -> [
     {
         use crate::mac::dsp;
         let (body, tail) = words[..block_words(patch)].split_at(8 * groups);
-        for (g, wv) in body.chunks_exact(8).zip(row.chunks_exact(4)) {
-            let w = dsp::word8_ldr(wv);
-            let (wa, wb) = (dsp::sxtb16(w), dsp::sxtb16_ror8(w));
-            a[0] = dsp::smlad(g[1], wb, dsp::smlad(g[0], wa, a[0]));
-            a[1] = dsp::smlad(g[3], wb, dsp::smlad(g[2], wa, a[1]));
-            a[2] = dsp::smlad(g[5], wb, dsp::smlad(g[4], wa, a[2]));
-            a[3] = dsp::smlad(g[7], wb, dsp::smlad(g[6], wa, a[3]));
-        }
+        dsp::gemm4_groups(body, row, groups, &mut a);
         for (t, &wj) in tail.chunks_exact(PIX).zip(&row[4 * groups..]) {
             let wj = wj as i32;
             for p in 0..PIX {

@@ -17,7 +17,7 @@
 //!
 //! The conv2d block engine ([`crate::gemm`]) uses the DSP wrappers directly.
 
-#[cfg(tinybench_dsp)]
+#[cfg(all(tinybench_dsp, target_arch = "arm"))]
 #[allow(unsafe_code)]
 pub(crate) mod dsp {
     //! The DSP instructions. Each is a pure register operation (no memory, no stack, no
@@ -95,6 +95,116 @@ pub(crate) mod dsp {
         r
     }
 
+    /// `a[p] += Σ_g blk[8g + 2p]·sxtb16(row_g) + blk[8g + 2p + 1]·sxtb16_ror8(row_g)` over
+    /// `groups` groups: the conv2d block engine's inner loop ([`crate::gemm`]).
+    ///
+    /// In asm because LLVM, given the same loop in Rust, spilled the eight block words
+    /// and the accumulators to the stack (measured on the emulated M4: 2.88 instructions
+    /// per MAC on kws_pw, ~30 instructions per group). Here a group is 17 instructions
+    /// for 16 MACs: one weight load and two unpacks, four `LDRD`s at constant offsets from
+    /// one post-incremented pointer, eight `SMLAD`s, and the loop branch. Eleven
+    /// registers, which the allocator has.
+    #[inline(always)]
+    pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
+        if groups == 0 {
+            return;
+        }
+        let (blk, row) = (&blk[..8 * groups], &row[..4 * groups]);
+        // SAFETY: the loop reads exactly `blk[..8·groups]` (word-aligned, as `LDRD`
+        // needs) and `row[..4·groups]` (unaligned `LDR` is allowed on these cores),
+        // both bounds-checked above; it writes only registers and flags.
+        unsafe {
+            asm!(
+                "2:",
+                "ldr {w}, [{row}], #4",
+                "ldrd {x0}, {x1}, [{blk}], #32",
+                "sxtb16 {wb}, {w}, ror #8",
+                "sxtb16 {w}, {w}",
+                "smlad {a0}, {x0}, {w}, {a0}",
+                "smlad {a0}, {x1}, {wb}, {a0}",
+                "ldrd {x0}, {x1}, [{blk}, #-24]",
+                "smlad {a1}, {x0}, {w}, {a1}",
+                "smlad {a1}, {x1}, {wb}, {a1}",
+                "ldrd {x0}, {x1}, [{blk}, #-16]",
+                "smlad {a2}, {x0}, {w}, {a2}",
+                "smlad {a2}, {x1}, {wb}, {a2}",
+                "ldrd {x0}, {x1}, [{blk}, #-8]",
+                "smlad {a3}, {x0}, {w}, {a3}",
+                "smlad {a3}, {x1}, {wb}, {a3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                row = inout(reg) row.as_ptr() => _,
+                blk = inout(reg) blk.as_ptr() => _,
+                n = inout(reg) groups => _,
+                w = out(reg) _,
+                wb = out(reg) _,
+                x0 = out(reg) _,
+                x1 = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly),
+            );
+        }
+    }
+
+    /// Three horizontally adjacent depthwise taps of four channels: `x` holds the taps
+    /// at byte offsets `0`, `c`, `2c` (four channels each), `w` their unpacked weights
+    /// (`[sxtb16, sxtb16_ror8]` per tap), `off` the input offset in both halfwords.
+    ///
+    /// In asm for the same reason as [`gemm4_groups`]: in Rust the per-tap bounds tests
+    /// and spills made the tap 20+ instructions (kws_dw 14.75 per MAC); here it is 8,
+    /// the register-offset `LDR`s needing no pointer updates. Twelve registers.
+    #[inline(always)]
+    pub fn dw_taps3(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        let x = &x[..2 * c + 4];
+        let w = &w[..3];
+        // SAFETY: reads `x[0..4]`, `x[c..c+4]`, `x[2c..2c+4]` (inside the checked
+        // slice; unaligned `LDR` is allowed) and `w[..3]` (word-aligned, for `LDRD`).
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #8]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #16]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                xp = in(reg) x.as_ptr(),
+                wp = in(reg) w.as_ptr(),
+                c = in(reg) c,
+                off = in(reg) off,
+                x = out(reg) _,
+                xb = out(reg) _,
+                wa = out(reg) _,
+                wb = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
     /// `acc + a.lo·b.lo` (signed halfwords), wrapping.
     #[inline(always)]
     pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
@@ -117,6 +227,67 @@ pub(crate) mod dsp {
                  b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack));
         }
         r
+    }
+}
+
+/// The same instructions in plain Rust, for checking the DSP kernels' data layouts on the
+/// host: `RUSTFLAGS="--cfg tinybench_dsp" cargo test -p tinybench-kernels` (with its own
+/// `CARGO_TARGET_DIR`) runs the proptests through the DSP code paths. Written from the
+/// ARMv7-M Architecture Reference Manual's pseudocode.
+#[cfg(all(tinybench_dsp, not(target_arch = "arm")))]
+pub(crate) mod dsp {
+    fn lo(x: u32) -> i32 {
+        x as u16 as i16 as i32
+    }
+    fn hi(x: u32) -> i32 {
+        (x >> 16) as u16 as i16 as i32
+    }
+    fn pair(l: i32, h: i32) -> u32 {
+        (l as u16 as u32) | ((h as u16 as u32) << 16)
+    }
+    pub fn word8_ldr(s: &[i8]) -> u32 {
+        u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
+    }
+    pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        acc.wrapping_add(lo(a) * lo(b)).wrapping_add(hi(a) * hi(b))
+    }
+    pub fn sxtb16(x: u32) -> u32 {
+        pair(x as u8 as i8 as i32, (x >> 16) as u8 as i8 as i32)
+    }
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        sxtb16(x.rotate_right(8))
+    }
+    pub fn sxtab16(a: u32, x: u32) -> u32 {
+        let e = sxtb16(x);
+        pair(lo(a).wrapping_add(lo(e)), hi(a).wrapping_add(hi(e)))
+    }
+    pub fn sxtab16_ror8(a: u32, x: u32) -> u32 {
+        sxtab16(a, x.rotate_right(8))
+    }
+    pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
+        for (g, wv) in blk[..8 * groups].chunks_exact(8).zip(row[..4 * groups].chunks_exact(4)) {
+            let w = word8_ldr(wv);
+            let (wa, wb) = (sxtb16(w), sxtb16_ror8(w));
+            for p in 0..4 {
+                a[p] = smlad(g[2 * p + 1], wb, smlad(g[2 * p], wa, a[p]));
+            }
+        }
+    }
+    pub fn dw_taps3(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        for (t, wt) in w[..3].iter().enumerate() {
+            let v = word8_ldr(&x[t * c..]);
+            let (xa, xb) = (sxtab16(off, v), sxtab16_ror8(off, v));
+            a[0] = smlabb(xa, wt[0], a[0]);
+            a[2] = smlatt(xa, wt[0], a[2]);
+            a[1] = smlabb(xb, wt[1], a[1]);
+            a[3] = smlatt(xb, wt[1], a[3]);
+        }
+    }
+    pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        acc.wrapping_add(lo(a) * lo(b))
+    }
+    pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+        acc.wrapping_add(hi(a) * hi(b))
     }
 }
 
