@@ -227,7 +227,12 @@ pub fn conv2d_optimized(
     let clamp = (p.output_offset, p.act_min as i32, p.act_max as i32);
     let mut pix = 0;
     while pix < pixels {
-        pack_block(shape, input, pix, &mut gemm::Packer::new(words, patch, p.input_offset));
+        pack_block(
+            shape,
+            input,
+            pix,
+            &mut gemm::Packer::new(words, patch, p.input_offset),
+        );
         let valid = gemm::PIX.min(pixels - pix);
         gemm::run_block(
             words,

@@ -265,7 +265,10 @@ pub(crate) mod dsp {
         sxtab16(a, x.rotate_right(8))
     }
     pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
-        for (g, wv) in blk[..8 * groups].chunks_exact(8).zip(row[..4 * groups].chunks_exact(4)) {
+        for (g, wv) in blk[..8 * groups]
+            .chunks_exact(8)
+            .zip(row[..4 * groups].chunks_exact(4))
+        {
             let w = word8_ldr(wv);
             let (wa, wb) = (sxtb16(w), sxtb16_ror8(w));
             for p in 0..4 {

@@ -104,7 +104,12 @@ mod tests {
                 // Exact ties of both rounding steps, and random values of every magnitude.
                 let r = -shift;
                 let tie = 1i64 << (r - 1);
-                xs.extend([tie as i32, -(tie as i32), (3 * tie) as i32, -(3 * tie) as i32]);
+                xs.extend([
+                    tie as i32,
+                    -(tie as i32),
+                    (3 * tie) as i32,
+                    -(3 * tie) as i32,
+                ]);
                 let v = rng.next_u32() as i32;
                 xs.extend([v, v >> (rng.next_u32() % 31), v >> 20]);
                 for x in xs {
