@@ -263,14 +263,14 @@ fn channel_group(
                     mac::dsp::dw_taps3(&row[ix * c..], c, off, &taps[kx0..], &mut a);
                     continue;
                 }
-                for kx in kx0..kx1 {
+                for (kx, t) in taps.iter().enumerate().take(kx1).skip(kx0) {
                     let ix = ox * w.stride_w + kx * w.dil_w - w.pad_left;
-                    mac4(&mut a, &row[ix * c..][..4], p.input_offset, &taps[kx]);
+                    mac4(&mut a, &row[ix * c..][..4], p.input_offset, t);
                 }
             }
             let out = &mut output[(oy * w.out_w + ox) * c + cb..][..4];
             for k in 0..4 {
-                out[k] = rq[k].to_i8(a[k], off, lo, hi);
+                out[k] = rq[k].requantize(a[k], off, lo, hi);
             }
         }
     }

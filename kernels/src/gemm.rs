@@ -47,7 +47,7 @@ impl<'a> Packer<'a> {
     #[inline(always)]
     pub(crate) fn put_run(&mut self, p: usize, e: usize, run: &[i8]) {
         #[cfg(tinybench_dsp)]
-        if e % 4 == 0 && run.len() % 4 == 0 && e + run.len() <= 4 * self.groups {
+        if e.is_multiple_of(4) && run.len().is_multiple_of(4) && e + run.len() <= 4 * self.groups {
             let off = crate::mac::dup16(self.offset);
             let dst = &mut self.words[2 * e + 2 * p..];
             for (k, x) in run.chunks_exact(4).enumerate() {
@@ -151,7 +151,7 @@ pub(crate) fn run_block(
         let a = dot_block(words, patch, row, bias[oc]);
         let q = Requant::new(multipliers[oc], shifts[oc]);
         for (p, &acc) in a.iter().enumerate().take(valid) {
-            out[p * out_c + oc] = q.to_i8(acc, offset, lo, hi);
+            out[p * out_c + oc] = q.requantize(acc, offset, lo, hi);
         }
     }
 }

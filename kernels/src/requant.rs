@@ -70,7 +70,7 @@ impl Requant {
 
     /// [`Requant::apply`], then the output offset and the activation clamp, as int8.
     #[inline(always)]
-    pub(crate) fn to_i8(&self, x: i32, offset: i32, lo: i32, hi: i32) -> i8 {
+    pub(crate) fn requantize(&self, x: i32, offset: i32, lo: i32, hi: i32) -> i8 {
         self.apply(x).wrapping_add(offset).clamp(lo, hi) as i8
     }
 }
