@@ -2,8 +2,9 @@
 //! OHWI weights, int32 bias, per-output-channel requantization, padding/stride/dilation
 //! from a [`Window`].
 
-use crate::mac;
+use crate::gemm;
 use crate::quant::multiply_by_quantized_multiplier;
+use crate::requant::Requant;
 use crate::window::{mul, Window};
 use crate::KernelError;
 
@@ -102,10 +103,11 @@ impl ConvShape {
     }
 }
 
-/// Scratch the optimized conv2d needs, in bytes: two int16 im2col columns
-/// (`2 · k_h · k_w · in_c · 2`). The reference needs none.
+/// Scratch the optimized conv2d needs, in bytes: one packed block of
+/// [`gemm::PIX`] receptive fields, four bytes per element (the larger of its two layouts),
+/// plus four bytes to align it to a word. The reference needs none.
 pub fn conv2d_scratch_size(shape: &ConvShape) -> usize {
-    2 * shape.window.taps() * shape.in_c * core::mem::size_of::<i16>()
+    gemm::block_words(shape.window.taps() * shape.in_c) * 4 + 4
 }
 
 /// The reference: TFLite's `ConvPerChannel` loop nest, written for clarity.
@@ -154,36 +156,39 @@ pub fn conv2d_reference(
     Ok(())
 }
 
-/// Write output pixel `pix`'s receptive field into `col` as int16 with the input offset
-/// added; padding taps become 0 (the zero point plus its negation).
-fn im2col(shape: &ConvShape, input_offset: i32, input: &[i8], pix: usize, col: &mut [i16]) {
+/// Pack the receptive fields of output pixels `pix0..pix0 + PIX` (the last pixel repeated
+/// past the end) into the block.
+fn pack_block(shape: &ConvShape, input: &[i8], pix0: usize, pk: &mut gemm::Packer<'_>) {
     let w = &shape.window;
     let in_c = shape.in_c;
-    let (oy, ox) = (pix / w.out_w, pix % w.out_w);
-    let mut k = 0;
-    for ky in 0..w.k_h {
-        let iy = w.in_y(oy, ky);
-        for kx in 0..w.k_w {
-            let dst = &mut col[k..k + in_c];
-            match (iy, w.in_x(ox, kx)) {
-                (Some(iy), Some(ix)) => {
-                    let src = &input[(iy * w.in_w + ix) * in_c..][..in_c];
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        *d = (s as i32 + input_offset) as i16;
+    let last = w.out_pixels() - 1;
+    for p in 0..gemm::PIX {
+        let pix = (pix0 + p).min(last);
+        let (oy, ox) = (pix / w.out_w, pix % w.out_w);
+        let mut e = 0;
+        for ky in 0..w.k_h {
+            let iy = w.in_y(oy, ky);
+            for kx in 0..w.k_w {
+                match (iy, w.in_x(ox, kx)) {
+                    (Some(iy), Some(ix)) => {
+                        pk.put_run(p, e, &input[(iy * w.in_w + ix) * in_c..][..in_c])
                     }
+                    _ => pk.put_zeros(p, e, in_c),
                 }
-                _ => dst.fill(0),
+                e += in_c;
             }
-            k += in_c;
         }
     }
-    mac::im2col_finish(&mut col[..k]);
 }
 
-/// The optimized conv2d, CMSIS-NN's scheme: im2col two output pixels into int16 columns
-/// (offset added once per element, not once per filter), then a 2×2 block — two pixels ×
-/// two filters — of inner products ([`crate::mac`]: `SMLAD` on DSP cores). Produces
-/// exactly [`conv2d_reference`]'s bytes. `scratch` must hold [`conv2d_scratch_size`] bytes.
+/// The optimized conv2d: output pixels in blocks of four, each block's receptive fields
+/// packed once into scratch as int16 pairs with the input offset added (int32 on cores
+/// without `SMLAD`), then per output channel one pass over the patch computing the four
+/// pixels together ([`gemm`]: one weight word, unpacked once, feeds eight `SMLAD`s on
+/// DSP cores), requantized with the folded two-step rounding ([`crate::requant`]).
+/// Produces exactly [`conv2d_reference`]'s bytes; a layer whose requantization has no
+/// fast form (a multiplier ≤ 2^30 or a shift ≥ 0) runs the reference.
+/// `scratch` must hold [`conv2d_scratch_size`] bytes.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 pub fn conv2d_optimized(
@@ -204,51 +209,42 @@ pub fn conv2d_optimized(
         output.len(),
         p.input_offset,
     )?;
-    let patch = shape.window.taps() * shape.in_c;
     if scratch.len() * 2 < conv2d_scratch_size(shape) {
         return Err(KernelError::BufferTooSmall);
     }
-    let (col0, rest) = scratch.split_at_mut(patch);
-    let col1 = &mut rest[..patch];
     let out_c = shape.out_c;
+    if !Requant::fast_for(q.multipliers, q.shifts, out_c) {
+        return conv2d_reference(p, shape, q, input, weights, bias, output);
+    }
+    let patch = shape.window.taps() * shape.in_c;
+    let (_, words, _) = bytemuck::pod_align_to_mut::<i16, u32>(scratch);
+    let words = words
+        .get_mut(..gemm::block_words(patch))
+        .ok_or(KernelError::BufferTooSmall)?;
     let pixels = shape.window.out_pixels();
     let weights = &weights[..out_c * patch];
-    let store = |out: &mut [i8], pix: usize, oc: usize, acc: i32| {
-        out[pix * out_c + oc] = q.requant(
-            oc,
-            acc.wrapping_add(bias[oc]),
-            p.output_offset,
-            p.act_min,
-            p.act_max,
-        );
-    };
+    let quant = (&q.multipliers[..out_c], &q.shifts[..out_c]);
+    let clamp = (p.output_offset, p.act_min as i32, p.act_max as i32);
     let mut pix = 0;
-    while pix + 2 <= pixels {
-        im2col(shape, p.input_offset, input, pix, col0);
-        im2col(shape, p.input_offset, input, pix + 1, col1);
-        let mut rows = weights.chunks_exact(2 * patch);
-        let mut oc = 0;
-        for pair in &mut rows {
-            let (w0, w1) = pair.split_at(patch);
-            let a = mac::dot_2x2(col0, col1, w0, w1);
-            store(output, pix, oc, a[0]);
-            store(output, pix, oc + 1, a[1]);
-            store(output, pix + 1, oc, a[2]);
-            store(output, pix + 1, oc + 1, a[3]);
-            oc += 2;
-        }
-        let last = rows.remainder();
-        if !last.is_empty() {
-            store(output, pix, oc, mac::dot_1x1(col0, last));
-            store(output, pix + 1, oc, mac::dot_1x1(col1, last));
-        }
-        pix += 2;
-    }
-    if pix < pixels {
-        im2col(shape, p.input_offset, input, pix, col0);
-        for (oc, w) in weights.chunks_exact(patch).enumerate() {
-            store(output, pix, oc, mac::dot_1x1(col0, w));
-        }
+    while pix < pixels {
+        pack_block(
+            shape,
+            input,
+            pix,
+            &mut gemm::Packer::new(words, patch, p.input_offset),
+        );
+        let valid = gemm::PIX.min(pixels - pix);
+        gemm::run_block(
+            words,
+            patch,
+            weights,
+            &bias[..out_c],
+            quant,
+            clamp,
+            &mut output[pix * out_c..(pix + valid) * out_c],
+            valid,
+        );
+        pix += gemm::PIX;
     }
     Ok(())
 }

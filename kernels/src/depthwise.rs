@@ -4,6 +4,7 @@
 
 use crate::conv::PerChannel;
 use crate::mac;
+use crate::requant::Requant;
 use crate::window::{mul, Window};
 use crate::KernelError;
 
@@ -148,10 +149,16 @@ fn tap_range(
     (lo.min(hi), hi)
 }
 
-/// The optimized depthwise conv2d: per output pixel the valid tap ranges are computed
-/// once (no per-tap bounds test), channels go four at a time with four accumulators
-/// (on DSP cores `SXTAB16` adds the offset to two channels at once and `SMLABB`/`SMLATT`
-/// multiply them), for any depth multiplier. Exactly [`depthwise_conv2d_reference`]'s bytes.
+/// Taps whose unpacked weights the fast path keeps on the stack (up to 5×5 kernels).
+const MAX_TAPS: usize = 25;
+
+/// The optimized depthwise conv2d. For a depth multiplier of 1, kernels of up to
+/// [`MAX_TAPS`] taps and requantization with the fast form ([`crate::requant`]):
+/// channels four at a time as the outer loop, that group's weights unpacked once onto
+/// the stack, then every output pixel with its four accumulators in registers over the
+/// pixel's valid tap range (on DSP cores one word load and `SXTAB16` give the four
+/// channels' `x + offset`, `SMLABB`/`SMLATT` multiply them). Other layers take the
+/// general path. Exactly [`depthwise_conv2d_reference`]'s bytes.
 #[inline(never)]
 pub fn depthwise_conv2d_optimized(
     p: &DepthwiseParams,
@@ -163,6 +170,148 @@ pub fn depthwise_conv2d_optimized(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     shape.check(p, input.len(), weights.len(), bias.len(), q, output.len())?;
+    if shape.depth_multiplier != 1
+        || shape.window.taps() > MAX_TAPS
+        || !Requant::fast_for(q.multipliers, q.shifts, shape.out_c())
+    {
+        return depthwise_general(p, shape, q, input, weights, bias, output);
+    }
+    let c = shape.in_c;
+    let c4 = c - c % 4;
+    for cb in (0..c4).step_by(4) {
+        channel_group(p, shape, q, input, weights, bias, output, cb);
+    }
+    let w = &shape.window;
+    for oy in 0..w.out_h {
+        let (ky0, ky1) = tap_range(oy, w.stride_h, w.dil_h, w.pad_top, w.k_h, w.in_h);
+        for ox in 0..w.out_w {
+            let (kx0, kx1) = tap_range(ox, w.stride_w, w.dil_w, w.pad_left, w.k_w, w.in_w);
+            let base = (oy * w.out_w + ox) * c;
+            for ch in c4..c {
+                output[base + ch] = one_channel(
+                    p,
+                    shape,
+                    q,
+                    input,
+                    weights,
+                    bias,
+                    (oy * w.stride_h, ox * w.stride_w),
+                    (ky0, ky1, kx0, kx1),
+                    ch,
+                    ch,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unpacked weights of one group of four channels, per tap.
+#[cfg(tinybench_dsp)]
+type GroupWeights = [[u32; 2]; MAX_TAPS];
+#[cfg(not(tinybench_dsp))]
+type GroupWeights = [[i32; 4]; MAX_TAPS];
+
+/// Channels `cb..cb + 4` of every output pixel (depth multiplier 1, fast requantization).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn channel_group(
+    p: &DepthwiseParams,
+    shape: &DepthwiseShape,
+    q: &PerChannel<'_>,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+    cb: usize,
+) {
+    let w = &shape.window;
+    let c = shape.in_c;
+    #[cfg(tinybench_dsp)]
+    let mut gw: GroupWeights = [[0; 2]; MAX_TAPS];
+    #[cfg(not(tinybench_dsp))]
+    let mut gw: GroupWeights = [[0; 4]; MAX_TAPS];
+    for (t, g) in gw.iter_mut().enumerate().take(w.taps()) {
+        let f = &weights[t * c + cb..][..4];
+        #[cfg(tinybench_dsp)]
+        {
+            let v = mac::dsp::word8_ldr(f);
+            *g = [mac::dsp::sxtb16(v), mac::dsp::sxtb16_ror8(v)];
+        }
+        #[cfg(not(tinybench_dsp))]
+        {
+            *g = [f[0] as i32, f[1] as i32, f[2] as i32, f[3] as i32];
+        }
+    }
+    let rq: [Requant; 4] =
+        core::array::from_fn(|k| Requant::new(q.multipliers[cb + k], q.shifts[cb + k]));
+    let b: [i32; 4] = bias[cb..cb + 4].try_into().expect("four channels");
+    let (off, lo, hi) = (p.output_offset, p.act_min as i32, p.act_max as i32);
+    for oy in 0..w.out_h {
+        let (ky0, ky1) = tap_range(oy, w.stride_h, w.dil_h, w.pad_top, w.k_h, w.in_h);
+        for ox in 0..w.out_w {
+            let (kx0, kx1) = tap_range(ox, w.stride_w, w.dil_w, w.pad_left, w.k_w, w.in_w);
+            let mut a = b;
+            for ky in ky0..ky1 {
+                let iy = oy * w.stride_h + ky * w.dil_h - w.pad_top;
+                let row = &input[iy * w.in_w * c + cb..];
+                let taps = &gw[ky * w.k_w..];
+                #[cfg(tinybench_dsp)]
+                if kx1 - kx0 == 3 && w.dil_w == 1 {
+                    let ix = ox * w.stride_w + kx0 - w.pad_left;
+                    let off = mac::dup16(p.input_offset);
+                    mac::dsp::dw_taps3(&row[ix * c..], c, off, &taps[kx0..], &mut a);
+                    continue;
+                }
+                for (kx, t) in taps.iter().enumerate().take(kx1).skip(kx0) {
+                    let ix = ox * w.stride_w + kx * w.dil_w - w.pad_left;
+                    mac4(&mut a, &row[ix * c..][..4], p.input_offset, t);
+                }
+            }
+            let out = &mut output[(oy * w.out_w + ox) * c + cb..][..4];
+            for k in 0..4 {
+                out[k] = rq[k].requantize(a[k], off, lo, hi);
+            }
+        }
+    }
+}
+
+/// `a[k] += (x[k] + offset) · w[k]` for four channels.
+#[cfg(tinybench_dsp)]
+#[inline(always)]
+fn mac4(a: &mut [i32; 4], x: &[i8], offset: i32, w: &[u32; 2]) {
+    use mac::dsp;
+    let off = mac::dup16(offset);
+    let xv = dsp::word8_ldr(x);
+    let (xa, xb) = (dsp::sxtab16(off, xv), dsp::sxtab16_ror8(off, xv));
+    a[0] = dsp::smlabb(xa, w[0], a[0]);
+    a[2] = dsp::smlatt(xa, w[0], a[2]);
+    a[1] = dsp::smlabb(xb, w[1], a[1]);
+    a[3] = dsp::smlatt(xb, w[1], a[3]);
+}
+
+/// `a[k] += (x[k] + offset) · w[k]` for four channels.
+#[cfg(not(tinybench_dsp))]
+#[inline(always)]
+fn mac4(a: &mut [i32; 4], x: &[i8], offset: i32, w: &[i32; 4]) {
+    for k in 0..4 {
+        a[k] = a[k].wrapping_add((x[k] as i32 + offset).wrapping_mul(w[k]));
+    }
+}
+
+/// The general optimized path (any depth multiplier, any requantization): per output
+/// pixel the valid tap ranges are computed once, channels go four at a time with
+/// accumulators for blocks of [`CHANNEL_BLOCK`] channels on the stack.
+#[inline(never)]
+fn depthwise_general(
+    p: &DepthwiseParams,
+    shape: &DepthwiseShape,
+    q: &PerChannel<'_>,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
     let w = &shape.window;
     let (in_c, dm, out_c) = (shape.in_c, shape.depth_multiplier, shape.out_c());
     for oy in 0..w.out_h {

@@ -15,13 +15,11 @@
 //! integer addition is associative and commutative modulo 2^32, so any summation order
 //! gives the reference's bits.
 //!
-//! Column buffers (`&[i16]`, written by [`im2col_finish`]) are stored with each group of
-//! four elements as `[c0, c2, c1, c3]` on DSP cores — the order `SXTB16` unpacks weights
-//! in — and in natural order elsewhere; only this module reads them.
+//! The conv2d block engine ([`crate::gemm`]) uses the DSP wrappers directly.
 
-#[cfg(tinybench_dsp)]
+#[cfg(all(tinybench_dsp, target_arch = "arm"))]
 #[allow(unsafe_code)]
-mod dsp {
+pub(crate) mod dsp {
     //! The DSP instructions. Each is a pure register operation (no memory, no stack, no
     //! flags that Rust observes), so `pure, nomem, nostack` hold.
     use core::arch::asm;
@@ -97,6 +95,116 @@ mod dsp {
         r
     }
 
+    /// `a[p] += Σ_g blk[8g + 2p]·sxtb16(row_g) + blk[8g + 2p + 1]·sxtb16_ror8(row_g)` over
+    /// `groups` groups: the conv2d block engine's inner loop ([`crate::gemm`]).
+    ///
+    /// In asm because LLVM, given the same loop in Rust, spilled the eight block words
+    /// and the accumulators to the stack (measured on the emulated M4: 2.88 instructions
+    /// per MAC on kws_pw, ~30 instructions per group). Here a group is 17 instructions
+    /// for 16 MACs: one weight load and two unpacks, four `LDRD`s at constant offsets from
+    /// one post-incremented pointer, eight `SMLAD`s, and the loop branch. Eleven
+    /// registers, which the allocator has.
+    #[inline(always)]
+    pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
+        if groups == 0 {
+            return;
+        }
+        let (blk, row) = (&blk[..8 * groups], &row[..4 * groups]);
+        // SAFETY: the loop reads exactly `blk[..8·groups]` (word-aligned, as `LDRD`
+        // needs) and `row[..4·groups]` (unaligned `LDR` is allowed on these cores),
+        // both bounds-checked above; it writes only registers and flags.
+        unsafe {
+            asm!(
+                "2:",
+                "ldr {w}, [{row}], #4",
+                "ldrd {x0}, {x1}, [{blk}], #32",
+                "sxtb16 {wb}, {w}, ror #8",
+                "sxtb16 {w}, {w}",
+                "smlad {a0}, {x0}, {w}, {a0}",
+                "smlad {a0}, {x1}, {wb}, {a0}",
+                "ldrd {x0}, {x1}, [{blk}, #-24]",
+                "smlad {a1}, {x0}, {w}, {a1}",
+                "smlad {a1}, {x1}, {wb}, {a1}",
+                "ldrd {x0}, {x1}, [{blk}, #-16]",
+                "smlad {a2}, {x0}, {w}, {a2}",
+                "smlad {a2}, {x1}, {wb}, {a2}",
+                "ldrd {x0}, {x1}, [{blk}, #-8]",
+                "smlad {a3}, {x0}, {w}, {a3}",
+                "smlad {a3}, {x1}, {wb}, {a3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                row = inout(reg) row.as_ptr() => _,
+                blk = inout(reg) blk.as_ptr() => _,
+                n = inout(reg) groups => _,
+                w = out(reg) _,
+                wb = out(reg) _,
+                x0 = out(reg) _,
+                x1 = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly),
+            );
+        }
+    }
+
+    /// Three horizontally adjacent depthwise taps of four channels: `x` holds the taps
+    /// at byte offsets `0`, `c`, `2c` (four channels each), `w` their unpacked weights
+    /// (`[sxtb16, sxtb16_ror8]` per tap), `off` the input offset in both halfwords.
+    ///
+    /// In asm for the same reason as [`gemm4_groups`]: in Rust the per-tap bounds tests
+    /// and spills made the tap 20+ instructions (kws_dw 14.75 per MAC); here it is 8,
+    /// the register-offset `LDR`s needing no pointer updates. Twelve registers.
+    #[inline(always)]
+    pub fn dw_taps3(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        let x = &x[..2 * c + 4];
+        let w = &w[..3];
+        // SAFETY: reads `x[0..4]`, `x[c..c+4]`, `x[2c..2c+4]` (inside the checked
+        // slice; unaligned `LDR` is allowed) and `w[..3]` (word-aligned, for `LDRD`).
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #8]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #16]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                xp = in(reg) x.as_ptr(),
+                wp = in(reg) w.as_ptr(),
+                c = in(reg) c,
+                off = in(reg) off,
+                x = out(reg) _,
+                xb = out(reg) _,
+                wa = out(reg) _,
+                wb = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
     /// `acc + a.lo·b.lo` (signed halfwords), wrapping.
     #[inline(always)]
     pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
@@ -122,6 +230,70 @@ mod dsp {
     }
 }
 
+/// The same instructions in plain Rust, for checking the DSP kernels' data layouts on the
+/// host: `RUSTFLAGS="--cfg tinybench_dsp" cargo test -p tinybench-kernels` (with its own
+/// `CARGO_TARGET_DIR`) runs the proptests through the DSP code paths. Written from the
+/// ARMv7-M Architecture Reference Manual's pseudocode.
+#[cfg(all(tinybench_dsp, not(target_arch = "arm")))]
+pub(crate) mod dsp {
+    fn lo(x: u32) -> i32 {
+        x as u16 as i16 as i32
+    }
+    fn hi(x: u32) -> i32 {
+        (x >> 16) as u16 as i16 as i32
+    }
+    fn pair(l: i32, h: i32) -> u32 {
+        (l as u16 as u32) | ((h as u16 as u32) << 16)
+    }
+    pub fn word8_ldr(s: &[i8]) -> u32 {
+        u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
+    }
+    pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        acc.wrapping_add(lo(a) * lo(b)).wrapping_add(hi(a) * hi(b))
+    }
+    pub fn sxtb16(x: u32) -> u32 {
+        pair(x as u8 as i8 as i32, (x >> 16) as u8 as i8 as i32)
+    }
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        sxtb16(x.rotate_right(8))
+    }
+    pub fn sxtab16(a: u32, x: u32) -> u32 {
+        let e = sxtb16(x);
+        pair(lo(a).wrapping_add(lo(e)), hi(a).wrapping_add(hi(e)))
+    }
+    pub fn sxtab16_ror8(a: u32, x: u32) -> u32 {
+        sxtab16(a, x.rotate_right(8))
+    }
+    pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
+        for (g, wv) in blk[..8 * groups]
+            .chunks_exact(8)
+            .zip(row[..4 * groups].chunks_exact(4))
+        {
+            let w = word8_ldr(wv);
+            let (wa, wb) = (sxtb16(w), sxtb16_ror8(w));
+            for p in 0..4 {
+                a[p] = smlad(g[2 * p + 1], wb, smlad(g[2 * p], wa, a[p]));
+            }
+        }
+    }
+    pub fn dw_taps3(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        for (t, wt) in w[..3].iter().enumerate() {
+            let v = word8_ldr(&x[t * c..]);
+            let (xa, xb) = (sxtab16(off, v), sxtab16_ror8(off, v));
+            a[0] = smlabb(xa, wt[0], a[0]);
+            a[2] = smlatt(xa, wt[0], a[2]);
+            a[1] = smlabb(xb, wt[1], a[1]);
+            a[3] = smlatt(xb, wt[1], a[3]);
+        }
+    }
+    pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        acc.wrapping_add(lo(a) * lo(b))
+    }
+    pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+        acc.wrapping_add(hi(a) * hi(b))
+    }
+}
+
 /// Which inner-product implementation this build uses, for reports.
 pub const IMPLEMENTATION: &str = if cfg!(tinybench_dsp) {
     "dsp (SMLAD/SXTB16)"
@@ -132,118 +304,11 @@ pub const IMPLEMENTATION: &str = if cfg!(tinybench_dsp) {
 #[cfg(tinybench_dsp)]
 use dsp::word8_ldr;
 
-/// Four int8 as one little-endian word, from byte loads. Which of this and
-/// [`dsp::word8_ldr`] each kernel uses was chosen by measurement on the emulated M4: the
-/// single `LDR` wins in the depthwise and FC loops, the byte loads in conv's 2×2 block
-/// (register allocation differs).
-#[cfg(tinybench_dsp)]
-#[inline(always)]
-fn word8(s: &[i8]) -> u32 {
-    u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
-}
-
-/// Two int16 as one word (low half first). LLVM already merges these two loads into one
-/// `LDR` (measured: a `read_unaligned` version was slower).
-#[cfg(tinybench_dsp)]
-#[inline(always)]
-fn word16(s: &[i16]) -> u32 {
-    (s[0] as u16 as u32) | ((s[1] as u16 as u32) << 16)
-}
-
 /// Both halfwords set to `v` (for `SXTAB16`'s offset add).
 #[cfg(tinybench_dsp)]
 #[inline(always)]
-fn dup16(v: i32) -> u32 {
+pub(crate) fn dup16(v: i32) -> u32 {
     (v as u16 as u32) | ((v as u16 as u32) << 16)
-}
-
-/// Put a column written in natural order into this module's storage order.
-#[inline(always)]
-pub(crate) fn im2col_finish(col: &mut [i16]) {
-    #[cfg(tinybench_dsp)]
-    for g in col.chunks_exact_mut(4) {
-        g.swap(1, 2);
-    }
-    #[cfg(not(tinybench_dsp))]
-    let _ = col;
-}
-
-/// `[Σ c0·w0, Σ c0·w1, Σ c1·w0, Σ c1·w1]` over two columns and two weight rows of equal
-/// length, wrapping.
-#[inline(always)]
-pub(crate) fn dot_2x2(c0: &[i16], c1: &[i16], w0: &[i8], w1: &[i8]) -> [i32; 4] {
-    let n = w0.len();
-    let (c0, c1, w1) = (&c0[..n], &c1[..n], &w1[..n]);
-    let mut a = [0i32; 4];
-    let full = n - n % 4;
-    #[cfg(tinybench_dsp)]
-    {
-        for (((g0, g1), v0), v1) in c0[..full]
-            .chunks_exact(4)
-            .zip(c1[..full].chunks_exact(4))
-            .zip(w0[..full].chunks_exact(4))
-            .zip(w1[..full].chunks_exact(4))
-        {
-            let (x0a, x0b, x1a, x1b) = (word16(g0), word16(&g0[2..]), word16(g1), word16(&g1[2..]));
-            let (wa0, wb0) = (dsp::sxtb16(word8(v0)), dsp::sxtb16_ror8(word8(v0)));
-            let (wa1, wb1) = (dsp::sxtb16(word8(v1)), dsp::sxtb16_ror8(word8(v1)));
-            a[0] = dsp::smlad(x0a, wa0, dsp::smlad(x0b, wb0, a[0]));
-            a[1] = dsp::smlad(x0a, wa1, dsp::smlad(x0b, wb1, a[1]));
-            a[2] = dsp::smlad(x1a, wa0, dsp::smlad(x1b, wb0, a[2]));
-            a[3] = dsp::smlad(x1a, wa1, dsp::smlad(x1b, wb1, a[3]));
-        }
-    }
-    #[cfg(not(tinybench_dsp))]
-    {
-        for (((g0, g1), v0), v1) in c0[..full]
-            .chunks_exact(4)
-            .zip(c1[..full].chunks_exact(4))
-            .zip(w0[..full].chunks_exact(4))
-            .zip(w1[..full].chunks_exact(4))
-        {
-            for k in 0..4 {
-                let (x0, x1) = (g0[k] as i32, g1[k] as i32);
-                let (u0, u1) = (v0[k] as i32, v1[k] as i32);
-                a[0] = a[0].wrapping_add(x0 * u0);
-                a[1] = a[1].wrapping_add(x0 * u1);
-                a[2] = a[2].wrapping_add(x1 * u0);
-                a[3] = a[3].wrapping_add(x1 * u1);
-            }
-        }
-    }
-    for i in full..n {
-        let (x0, x1, u0, u1) = (c0[i] as i32, c1[i] as i32, w0[i] as i32, w1[i] as i32);
-        a[0] = a[0].wrapping_add(x0 * u0);
-        a[1] = a[1].wrapping_add(x0 * u1);
-        a[2] = a[2].wrapping_add(x1 * u0);
-        a[3] = a[3].wrapping_add(x1 * u1);
-    }
-    a
-}
-
-/// `Σ c·w` over one column and one weight row, wrapping.
-#[inline(always)]
-pub(crate) fn dot_1x1(c: &[i16], w: &[i8]) -> i32 {
-    let n = w.len();
-    let c = &c[..n];
-    let full = n - n % 4;
-    let mut acc = 0i32;
-    #[cfg(tinybench_dsp)]
-    for (g, v) in c[..full].chunks_exact(4).zip(w[..full].chunks_exact(4)) {
-        let wv = word8(v);
-        acc = dsp::smlad(word16(g), dsp::sxtb16(wv), acc);
-        acc = dsp::smlad(word16(&g[2..]), dsp::sxtb16_ror8(wv), acc);
-    }
-    #[cfg(not(tinybench_dsp))]
-    for (g, v) in c[..full].chunks_exact(4).zip(w[..full].chunks_exact(4)) {
-        for k in 0..4 {
-            acc = acc.wrapping_add(g[k] as i32 * v[k] as i32);
-        }
-    }
-    for i in full..n {
-        acc = acc.wrapping_add(c[i] as i32 * w[i] as i32);
-    }
-    acc
 }
 
 /// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` straight from int8 input, wrapping.

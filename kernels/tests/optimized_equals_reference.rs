@@ -77,8 +77,13 @@ fn zp() -> impl Strategy<Value = i32> {
 }
 
 fn shifts() -> impl Strategy<Value = Vec<i32>> {
-    // −31 (the smallest TFLite produces) up to a few left shifts.
-    proptest::collection::vec(prop_oneof![Just(-31), Just(0), Just(10), -31i32..=10], 1..5)
+    // −31 (the smallest TFLite produces) up to a few left shifts. Half the cases have
+    // right shifts only, the form the optimized conv/depthwise requantize fast (a layer
+    // with any other channel runs the reference), so both paths are exercised.
+    prop_oneof![
+        proptest::collection::vec(prop_oneof![Just(-31), Just(-1), -31i32..=-1], 1..5),
+        proptest::collection::vec(prop_oneof![Just(-31), Just(0), Just(10), -31i32..=10], 1..5),
+    ]
 }
 
 fn window() -> impl Strategy<Value = Window> {
@@ -149,7 +154,7 @@ fn edge_cases() {
     for w in [one, odd] {
         for (in_c, out_c) in [(1, 1), (3, 5), (7, 1), (1, 7), (13, 9)] {
             for (in_zp, out_zp) in [(-128, 127), (127, -128), (0, 0)] {
-                for shifts in [[-31, 10], [0, -1], [10, -31]] {
+                for shifts in [[-31, 10], [0, -1], [10, -31], [-31, -1], [-7, -12]] {
                     let params = ConvParams {
                         input_offset: -in_zp,
                         output_offset: out_zp,
