@@ -73,17 +73,20 @@ pub enum DatasetError {
         line: u64,
         message: String,
     },
-    #[error("{}:{line}: the header is \"{found}\", expected \"file,label\"", .path.display())]
+    #[error("{}:{line}: the header is \"{found}\", expected \"{want}\"", .path.display())]
     BadHeader {
         path: PathBuf,
         line: u64,
         found: String,
+        want: String,
     },
-    #[error("{}:{line}: expected 2 fields (file,label), found {fields}", .path.display())]
+    #[error("{}:{line}: expected {want} fields ({header}), found {fields}", .path.display())]
     BadRow {
         path: PathBuf,
         line: u64,
         fields: usize,
+        want: usize,
+        header: String,
     },
     #[error("{}:{line}: the file name is empty", .path.display())]
     EmptyName { path: PathBuf, line: u64 },
@@ -182,12 +185,88 @@ fn read_i8(path: &Path) -> std::io::Result<Option<Vec<i8>>> {
     }
 }
 
+/// The labels.csv header for a model with `inputs` graph inputs.
+fn header_for(inputs: usize) -> Vec<String> {
+    let mut h: Vec<String> = if inputs == 1 {
+        vec!["file".into()]
+    } else {
+        (0..inputs).map(|k| format!("file_{k}")).collect()
+    };
+    h.push("label".into());
+    h
+}
+
+/// One input file of a sample (line `line` of labels.csv at `path`): a relative path
+/// inside `dir`, listed once, of exactly `want` bytes.
+fn read_input(
+    dir: &Path,
+    path: &Path,
+    line: u64,
+    file: &str,
+    want: usize,
+    seen: &mut HashMap<String, u64>,
+) -> Result<Vec<i8>, DatasetError> {
+    let path = path.to_path_buf();
+    let file = file.to_string();
+    if file.is_empty() {
+        return Err(DatasetError::EmptyName { path, line });
+    }
+    if !stays_inside(&file) {
+        return Err(DatasetError::EscapingPath { path, line, file });
+    }
+    if let Some(&first) = seen.get(&file) {
+        return Err(DatasetError::Duplicate {
+            path,
+            line,
+            file,
+            first,
+        });
+    }
+    seen.insert(file.clone(), line);
+    let input = match std::fs::read(dir.join(&file)) {
+        Ok(b) => b.into_iter().map(|b| b as i8).collect::<Vec<i8>>(),
+        Err(source) => {
+            return Err(DatasetError::MissingInput {
+                path,
+                line,
+                file,
+                source,
+            })
+        }
+    };
+    if input.len() != want {
+        return Err(DatasetError::InputSize {
+            path,
+            line,
+            file,
+            len: input.len(),
+            want,
+        });
+    }
+    Ok(input)
+}
+
 impl Dataset {
     /// Load the dataset in `dir` for a model whose input tensor is `input_len` bytes and
     /// output tensor `output_len` bytes: every input must have exactly `input_len` bytes
     /// and every expected output exactly `output_len`.
     pub fn load(dir: &Path, input_len: usize, output_len: usize) -> Result<Dataset, DatasetError> {
+        Self::load_inputs(dir, &[input_len], output_len)
+    }
+
+    /// Load the dataset in `dir` for a model with one graph input per entry of
+    /// `input_lens` (their byte counts): labels.csv then has one file column per input
+    /// (`file_0,file_1,…,label`; `file,label` for one input) and a sample's input is the
+    /// files back to back, in the graph's input order. Its name and expected output are
+    /// those of its first file.
+    pub fn load_inputs(
+        dir: &Path,
+        input_lens: &[usize],
+        output_len: usize,
+    ) -> Result<Dataset, DatasetError> {
         let path = dir.join("labels.csv");
+        let header = header_for(input_lens.len());
+        let width = header.len();
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -221,68 +300,39 @@ impl Dataset {
                     // A spreadsheet may save a byte order mark.
                     *first = first.trim_start_matches('\u{feff}');
                 }
-                if fields != ["file", "label"] {
+                if fields != header {
                     return Err(DatasetError::BadHeader {
                         path,
                         line,
                         found: fields.join(","),
+                        want: header.join(","),
                     });
                 }
                 continue;
             }
-            if record.len() != 2 {
+            if record.len() != width {
                 return Err(DatasetError::BadRow {
                     path,
                     line,
                     fields: record.len(),
+                    want: width,
+                    header: header.join(","),
                 });
             }
-            let (file, label) = (&record[0], &record[1]);
-            if file.is_empty() {
-                return Err(DatasetError::EmptyName { path, line });
-            }
-            let file = file.to_string();
-            let label = match label {
+            let label = match &record[width - 1] {
                 "" => None,
                 l => Some(l.parse::<u32>().map_err(|_| DatasetError::BadLabel {
                     path: path.clone(),
                     line,
-                    file: file.clone(),
+                    file: record[0].to_string(),
                     label: l.to_string(),
                 })?),
             };
-            if !stays_inside(&file) {
-                return Err(DatasetError::EscapingPath { path, line, file });
+            let mut input = Vec::new();
+            for (k, &want) in input_lens.iter().enumerate() {
+                input.extend(read_input(dir, &path, line, &record[k], want, &mut seen)?);
             }
-            if let Some(&first) = seen.get(&file) {
-                return Err(DatasetError::Duplicate {
-                    path,
-                    line,
-                    file,
-                    first,
-                });
-            }
-            seen.insert(file.clone(), line);
-            let input = match std::fs::read(dir.join(&file)) {
-                Ok(b) => b.into_iter().map(|b| b as i8).collect::<Vec<i8>>(),
-                Err(source) => {
-                    return Err(DatasetError::MissingInput {
-                        path,
-                        line,
-                        file,
-                        source,
-                    })
-                }
-            };
-            if input.len() != input_len {
-                return Err(DatasetError::InputSize {
-                    path,
-                    line,
-                    file,
-                    len: input.len(),
-                    want: input_len,
-                });
-            }
+            let file = record[0].to_string();
             let expected_path = dir.join(expected_name(&file));
             let expected = read_i8(&expected_path).map_err(|source| DatasetError::Io {
                 path: expected_path,
@@ -312,6 +362,7 @@ impl Dataset {
                 path,
                 line: 1,
                 found: String::new(),
+                want: header.join(","),
             });
         }
         if samples.is_empty() {

@@ -36,6 +36,12 @@ pub enum GraphOp {
     },
     /// Mean over contiguous dimensions.
     Mean(MeanShape),
+    /// Copy `len` constant bytes (the weights) into the output: a constant operand of an
+    /// op that reads activations.
+    Load {
+        /// Bytes.
+        len: u32,
+    },
 }
 
 /// Where a graph op's operands are.
@@ -71,6 +77,7 @@ impl GraphOp {
             GraphOp::Strided(_) => "strided_copy",
             GraphOp::Lookup { .. } => "lookup",
             GraphOp::Mean(_) => "mean",
+            GraphOp::Load { .. } => "load",
         }
     }
 
@@ -82,6 +89,7 @@ impl GraphOp {
             GraphOp::Strided(s) => s.len() as u64,
             GraphOp::Lookup { len } => *len as u64,
             GraphOp::Mean(m) => m.input_len() as u64,
+            GraphOp::Load { .. } => 0,
         }
     }
 
@@ -116,6 +124,13 @@ impl GraphOp {
                 crate::copy::lookup(o.weights, x, o.output)
             }
             GraphOp::Mean(m) => crate::mean::mean(m, o.input, o.output),
+            GraphOp::Load { len } => {
+                let n = *len as usize;
+                let src = o.weights.get(..n).ok_or(KernelError::BufferTooSmall)?;
+                let dst = o.output.get_mut(..n).ok_or(KernelError::BufferTooSmall)?;
+                dst.copy_from_slice(src);
+                Ok(())
+            }
         }
     }
 }

@@ -62,13 +62,14 @@ impl VariantArg {
 fn inputs(
     opts: &ModelOpts,
     dataset: Option<&Path>,
-    len: usize,
+    lens: &[usize],
     out_len: usize,
 ) -> anyhow::Result<(Vec<Input>, Option<Task>)> {
+    let len = lens.iter().sum();
     let Some(dir) = dataset else {
         return Ok((vec![model::seeded_input(len, opts.seed)], None));
     };
-    let d = Dataset::load(dir, len, out_len)?;
+    let d = Dataset::load_inputs(dir, lens, out_len)?;
     let inputs = d
         .samples
         .into_iter()
@@ -121,14 +122,18 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     let (inputs, task) = inputs(
         opts,
         dataset,
-        compiled.input.len as usize,
-        compiled.output.len as usize,
+        &compiled
+            .inputs
+            .iter()
+            .map(|s| s.len as usize)
+            .collect::<Vec<_>>(),
+        compiled.output_len(),
     )?;
     let prepared = model::prepare(m, compiled, inputs)?;
     let batches = batches(
         &target,
         prepared.compiled.data_bytes().len() as u64,
-        prepared.compiled.input.len as u64,
+        prepared.compiled.input_len() as u64,
         prepared.inputs.len(),
         opts.inputs_per_build,
     );
