@@ -36,10 +36,13 @@ impl BroadcastShape {
     }
     /// Elements an input with `strides` must at least have.
     fn need(&self, strides: &[u32; MAX_DIMS]) -> Option<usize> {
-        self.dims.iter().zip(strides).try_fold(1usize, |acc, (&d, &s)| {
-            let d = (d as usize).checked_sub(1)?;
-            acc.checked_add(d.checked_mul(s as usize)?)
-        })
+        self.dims
+            .iter()
+            .zip(strides)
+            .try_fold(1usize, |acc, (&d, &s)| {
+                let d = (d as usize).checked_sub(1)?;
+                acc.checked_add(d.checked_mul(s as usize)?)
+            })
     }
 }
 
@@ -145,7 +148,10 @@ pub fn binary(
     }
     check_params(kind)?;
     let d = shape.dims.map(|v| v as usize);
-    let (sa, sb) = (shape.a_strides.map(|v| v as usize), shape.b_strides.map(|v| v as usize));
+    let (sa, sb) = (
+        shape.a_strides.map(|v| v as usize),
+        shape.b_strides.map(|v| v as usize),
+    );
     let inner = d[MAX_DIMS - 1];
     let contiguous = sa[MAX_DIMS - 1] == 1 && sb[MAX_DIMS - 1] == 1;
     let mut idx = [0usize; MAX_DIMS - 1];

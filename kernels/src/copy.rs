@@ -55,8 +55,10 @@ pub fn strided_copy(s: &CopyShape, src: &[i8], dst: &mut [i8]) -> Result<(), Ker
     if s.is_empty() {
         return Err(KernelError::BadShape);
     }
-    let (Some(ls), Some(ld)) = (s.last(s.src_start, &s.src_strides), s.last(s.dst_start, &s.dst_strides))
-    else {
+    let (Some(ls), Some(ld)) = (
+        s.last(s.src_start, &s.src_strides),
+        s.last(s.dst_start, &s.dst_strides),
+    ) else {
         return Err(KernelError::BadShape);
     };
     if ls >= src.len() || ld >= dst.len() {
@@ -66,7 +68,10 @@ pub fn strided_copy(s: &CopyShape, src: &[i8], dst: &mut [i8]) -> Result<(), Ker
         dst.fill(v);
     }
     let d = s.dims.map(|v| v as usize);
-    let (ss, ds) = (s.src_strides.map(|v| v as usize), s.dst_strides.map(|v| v as usize));
+    let (ss, ds) = (
+        s.src_strides.map(|v| v as usize),
+        s.dst_strides.map(|v| v as usize),
+    );
     let inner = d[COPY_DIMS - 1];
     let rows = s.len() / inner;
     let contiguous = ss[COPY_DIMS - 1] == 1 && ds[COPY_DIMS - 1] == 1;
@@ -143,7 +148,10 @@ mod tests {
         let mut out = [0i8; 4];
         strided_copy(&p, &[5, 6], &mut out).unwrap();
         assert_eq!(out, [-7, 5, 6, -7]);
-        assert_eq!(strided_copy(&p, &[5], &mut out), Err(KernelError::BufferTooSmall));
+        assert_eq!(
+            strided_copy(&p, &[5], &mut out),
+            Err(KernelError::BufferTooSmall)
+        );
         let table: [i8; 256] = core::array::from_fn(|i| (i as i32 - 128).max(0) as i8);
         let mut y = [0i8; 3];
         lookup(&table, &[-5, 0, 9], &mut y).unwrap();

@@ -117,12 +117,7 @@ pub fn fully_connected_per_channel_optimized(
             let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, w0, w1);
             for k in 0..2 {
                 let c = o + k;
-                y_row[c] = finish(
-                    p,
-                    a[k].wrapping_add(bias[c]),
-                    multipliers[c],
-                    shifts[c],
-                );
+                y_row[c] = finish(p, a[k].wrapping_add(bias[c]), multipliers[c], shifts[c]);
             }
             o += 2;
         }
@@ -153,7 +148,13 @@ mod tests {
         rng.fill_i8(&mut x);
         rng.fill_i8(&mut w);
         let bias = [100, -200, 300, 0, 5];
-        let m = [1 << 30, 1_500_000_000, 1 << 30, 2_000_000_000, 1_234_567_890];
+        let m = [
+            1 << 30,
+            1_500_000_000,
+            1 << 30,
+            2_000_000_000,
+            1_234_567_890,
+        ];
         let s = [-6, -7, -5, -8, -6];
         let p = FcParams {
             input_offset: 3,
@@ -180,8 +181,7 @@ mod tests {
             out_features: 1,
             ..shape
         };
-        crate::fc::fully_connected(&p0, s1, &x[..13], &w[..13], &bias[..1], &mut one[..1])
-            .unwrap();
+        crate::fc::fully_connected(&p0, s1, &x[..13], &w[..13], &bias[..1], &mut one[..1]).unwrap();
         assert_eq!(one[0], a[0]);
         assert_eq!(
             fully_connected_per_channel_reference(&p, shape, &x, &w, &bias, &m[..4], &s, &mut a),

@@ -3,10 +3,10 @@
 //! slices, concatenation, padding), table lookups (every int8 pointwise op) and mean.
 
 pub use crate::binary::{BinaryKind, BroadcastShape};
-pub use crate::copy::CopyShape;
-pub use crate::mean::MeanShape;
 use crate::case::Variant;
+pub use crate::copy::CopyShape;
 use crate::fc::{FcParams, FcShape};
+pub use crate::mean::MeanShape;
 use crate::KernelError;
 
 /// One graph op with its shape and quantization. The generated model source writes it

@@ -286,7 +286,8 @@ impl<'a> Ctx<'a> {
 
     /// Whether tensor `id` holds constant data (a buffer with bytes).
     pub(crate) fn is_const(&self, id: i32) -> bool {
-        self.raw(id).is_ok_and(|t| self.data(&t).is_ok_and(|d| !d.is_empty()))
+        self.raw(id)
+            .is_ok_and(|t| self.data(&t).is_ok_and(|d| !d.is_empty()))
     }
 
     /// A constant int32 (or int64) tensor's values: axes, permutations, paddings, slice
@@ -430,11 +431,14 @@ fn graph_tensors(
     }
     ids.iter()
         .map(|&i| {
-            usize::try_from(i).ok().filter(|&i| i < n_tensors).ok_or_else(|| {
-                malformed(format!(
-                    "model {what} {i} is not a tensor of the graph, which has {n_tensors}"
-                ))
-            })
+            usize::try_from(i)
+                .ok()
+                .filter(|&i| i < n_tensors)
+                .ok_or_else(|| {
+                    malformed(format!(
+                        "model {what} {i} is not a tensor of the graph, which has {n_tensors}"
+                    ))
+                })
         })
         .collect()
 }

@@ -12,10 +12,10 @@ pub mod compile;
 pub mod import;
 mod lower;
 mod lower_ops;
-mod unary;
 pub mod plan;
 #[doc(hidden)]
 pub mod testing;
+mod unary;
 
 pub use compile::{compile, Compiled, LayerInfo};
 pub use import::{import, Model};

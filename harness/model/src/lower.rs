@@ -5,11 +5,11 @@
 use crate::import::{Consts, Ctx, Node, Tensor};
 use crate::ImportError;
 use tinybench_kernels::activation::{activation_range, Activation};
+use tinybench_kernels::binary::BinaryKind;
 use tinybench_kernels::case::{
     AddParams, ConvParams, ConvShape, DepthwiseShape, FcParams, FcShape, MulParams, Op, PoolParams,
     PoolShape, SoftmaxParams, SoftmaxShape,
 };
-use tinybench_kernels::binary::BinaryKind;
 use tinybench_kernels::graph::LayerOp;
 use tinybench_kernels::graph_ops::GraphOp;
 use tinybench_kernels::quant::quantize_multiplier;
@@ -107,7 +107,10 @@ pub(crate) fn lower(
     match ctx.op_name.as_str() {
         "SPLIT" => {
             need_inputs(ctx, ins, 2..=2)?;
-            let ax = *ctx.ints(ins[0])?.first().ok_or_else(|| ctx.err("no axis"))?;
+            let ax = *ctx
+                .ints(ins[0])?
+                .first()
+                .ok_or_else(|| ctx.err("no axis"))?;
             return l::split(ctx, ins[1], outs, ax);
         }
         "UNPACK" => {
@@ -432,7 +435,7 @@ fn lower_one(
                 let kind = match op {
                     Op::Add { params, .. } => BinaryKind::AddOp(params),
                     Op::Mul { params, .. } => BinaryKind::MulOp(params),
-                    _ => unreachable!("add or mul"),
+                    _ => return Err(ctx.err("only ADD and MUL broadcast here")),
                 };
                 return crate::lower_ops::binary(ctx, kind, ins, out as usize);
             }

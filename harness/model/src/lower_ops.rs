@@ -231,7 +231,11 @@ fn copy(
     dst_start: usize,
     fill: Option<i8>,
 ) -> Result<Node, ImportError> {
-    let big = || ctx.err(format!("more than {COPY_DIMS} dimensions, or a tensor too large"));
+    let big = || {
+        ctx.err(format!(
+            "more than {COPY_DIMS} dimensions, or a tensor too large"
+        ))
+    };
     let shape = CopyShape {
         dims: extend(dims, 1).ok_or_else(big)?,
         src_strides: extend(src, 0).ok_or_else(big)?,
@@ -262,7 +266,10 @@ pub(crate) fn pad(ctx: &Ctx<'_>, ins: &[i32], out: usize) -> Result<Node, Import
         .map(|k| x.shape[k] + (p[2 * k] + p[2 * k + 1]) as usize)
         .collect();
     if want != y.shape {
-        return Err(ctx.err(format!("output shape {:?}, padding gives {want:?}", y.shape)));
+        return Err(ctx.err(format!(
+            "output shape {:?}, padding gives {want:?}",
+            y.shape
+        )));
     }
     let value = match ins.get(2).filter(|&&v| v >= 0) {
         Some(&v) => *ctx
@@ -311,7 +318,17 @@ pub(crate) fn concat(
             return Err(ctx.err(format!("input '{}' has shape {:?}", x.name, x.shape)));
         }
         let fill = (i == 0).then_some(y.zero_point as i8);
-        let n = copy(ctx, t as usize, out, &dims, &strides(&dims), 0, &ys, at * ys[a], fill)?;
+        let n = copy(
+            ctx,
+            t as usize,
+            out,
+            &dims,
+            &strides(&dims),
+            0,
+            &ys,
+            at * ys[a],
+            fill,
+        )?;
         at += dims[a];
         nodes.push(n);
     }
@@ -388,7 +405,17 @@ pub(crate) fn transpose(ctx: &Ctx<'_>, ins: &[i32], out: usize) -> Result<Node, 
     }
     let xs = strides(&x.shape);
     let src: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    copy(ctx, ins[0] as usize, out, &dims, &src, 0, &strides(&dims), 0, None)
+    copy(
+        ctx,
+        ins[0] as usize,
+        out,
+        &dims,
+        &src,
+        0,
+        &strides(&dims),
+        0,
+        None,
+    )
 }
 
 /// STRIDED_SLICE (positive strides; no ellipsis or new axes) and SLICE.
@@ -425,7 +452,10 @@ pub(crate) fn slice(
         )
     };
     if begin.len() != rank || end.len() != rank || step.len() != rank {
-        return Err(ctx.err(format!("slice bounds of rank {} for rank {rank}", begin.len())));
+        return Err(ctx.err(format!(
+            "slice bounds of rank {} for rank {rank}",
+            begin.len()
+        )));
     }
     let xs = strides(&x.shape);
     let (mut dims, mut src, mut start) = (Vec::new(), Vec::new(), 0usize);
@@ -436,7 +466,11 @@ pub(crate) fn slice(
             return Err(ctx.err("only positive slice strides are supported"));
         }
         let norm = |v: i64| (if v < 0 { v + d } else { v }).clamp(0, d);
-        let b = if masks.0 & (1 << k) != 0 { 0 } else { norm(begin[k]) };
+        let b = if masks.0 & (1 << k) != 0 {
+            0
+        } else {
+            norm(begin[k])
+        };
         let e = if masks.2 & (1 << k) != 0 {
             b + 1
         } else if masks.1 & (1 << k) != 0 {
@@ -455,18 +489,35 @@ pub(crate) fn slice(
             y.shape
         )));
     }
-    copy(ctx, ins[0] as usize, out, &dims, &src, start, &strides(&dims), 0, None)
+    copy(
+        ctx,
+        ins[0] as usize,
+        out,
+        &dims,
+        &src,
+        start,
+        &strides(&dims),
+        0,
+        None,
+    )
 }
 
 /// A pointwise op as a table of its 256 outputs.
-pub(crate) fn lookup(ctx: &Ctx<'_>, input: i32, out: usize, table: [i8; 256]) -> Result<Node, ImportError> {
+pub(crate) fn lookup(
+    ctx: &Ctx<'_>,
+    input: i32,
+    out: usize,
+    table: [i8; 256],
+) -> Result<Node, ImportError> {
     let (x, y) = (ctx.activation(input)?, ctx.activation(out as i32)?);
     if x.len() != y.len() {
         return Err(ctx.err(format!("'{}' and '{}' differ in size", x.name, y.name)));
     }
     Ok(node(
         ctx,
-        GraphOp::Lookup { len: x.len() as u32 },
+        GraphOp::Lookup {
+            len: x.len() as u32,
+        },
         &[input as usize],
         out,
         Consts {

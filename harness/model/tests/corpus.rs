@@ -68,7 +68,12 @@ fn every_corpus_model_is_bit_exact_with_litert_on_the_host() {
                 match c.run_host(input) {
                     Ok(r) if &r.output == expected => {}
                     Ok(r) => {
-                        let diff = r.output.iter().zip(expected).filter(|(a, b)| a != b).count();
+                        let diff = r
+                            .output
+                            .iter()
+                            .zip(expected)
+                            .filter(|(a, b)| a != b)
+                            .count();
                         failures.push(format!(
                             "{name} {variant:?} sample {k}: {diff} of {} bytes differ",
                             expected.len()

@@ -177,7 +177,10 @@ fn float_edges_are_left_to_the_caller_and_inner_quantize_is_refused() {
     let model = import("edges.tflite", &bytes).unwrap();
     assert_eq!(model.nodes.len(), 1);
     assert_eq!(model.nodes[0].op_name, "RESHAPE");
-    assert_eq!((model.inputs.clone(), model.outputs.clone()), (vec![1], vec![2]));
+    assert_eq!(
+        (model.inputs.clone(), model.outputs.clone()),
+        (vec![1], vec![2])
+    );
     let c = compile(&model, &plan(&model), Variant::Reference);
     assert_eq!(c.run_host(&[5, 6, 7, 8]).unwrap().output, vec![5, 6, 7, 8]);
     // A QUANTIZE between int8 tensors (a requantization inside the graph) is not an
@@ -186,11 +189,20 @@ fn float_edges_are_left_to_the_caller_and_inner_quantize_is_refused() {
     let model = import("inner.tflite", &bytes).unwrap();
     assert_eq!(model.nodes[1].op_name, "QUANTIZE");
     let c = compile(&model, &plan(&model), Variant::Reference);
-    assert_eq!(c.run_host(&[5, -6, 7, 8]).unwrap().output, vec![5, -6, 7, 8]);
+    assert_eq!(
+        c.run_host(&[5, -6, 7, 8]).unwrap().output,
+        vec![5, -6, 7, 8]
+    );
     // A DEQUANTIZE that is not the model's float output is refused.
-    let bytes = chain_model(&[B::DEQUANTIZE, B::RESHAPE], &[T::INT8, T::FLOAT32, T::FLOAT32]);
+    let bytes = chain_model(
+        &[B::DEQUANTIZE, B::RESHAPE],
+        &[T::INT8, T::FLOAT32, T::FLOAT32],
+    );
     let text = import("deq.tflite", &bytes).unwrap_err().to_string();
-    assert!(text.contains("op 0 (DEQUANTIZE) is not supported"), "{text}");
+    assert!(
+        text.contains("op 0 (DEQUANTIZE) is not supported"),
+        "{text}"
+    );
 }
 
 #[test]
