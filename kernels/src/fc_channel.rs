@@ -115,9 +115,9 @@ pub fn fully_connected_per_channel_optimized(
         for pair in &mut pairs {
             let (w0, w1) = pair.split_at(n);
             let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, w0, w1);
-            for k in 0..2 {
+            for (k, &acc) in a.iter().enumerate() {
                 let c = o + k;
-                y_row[c] = finish(p, a[k].wrapping_add(bias[c]), multipliers[c], shifts[c]);
+                y_row[c] = finish(p, acc.wrapping_add(bias[c]), multipliers[c], shifts[c]);
             }
             o += 2;
         }

@@ -96,6 +96,9 @@ fn node(ctx: &Ctx<'_>, op: LayerOp, inputs: &[i32], output: i32, consts: Consts)
     }
 }
 
+/// Builds a pointwise op's table from its input and output tensors.
+type TableFn<'a> = dyn Fn(&Tensor, &Tensor) -> Result<[i8; 256], ImportError> + 'a;
+
 /// Lower operator `op` (inputs `ins`, outputs `outs`) onto one or more nodes.
 pub(crate) fn lower(
     ctx: &Ctx<'_>,
@@ -130,7 +133,7 @@ pub(crate) fn lower(
         let y = ctx.activation(out)?;
         Ok(clamp(act, &y))
     };
-    let unary = |f: &dyn Fn(&Tensor, &Tensor) -> Result<[i8; 256], ImportError>| {
+    let unary = |f: &TableFn<'_>| {
         need_inputs(ctx, ins, 1..=1)?;
         let (x, y) = (ctx.activation(ins[0])?, ctx.activation(out)?);
         one(l::lookup(ctx, ins[0], o, f(&x, &y)?))
