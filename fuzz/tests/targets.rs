@@ -27,8 +27,8 @@ pub fn check_tflite(bytes: &[u8]) -> Result<(), String> {
     let plan = tinybench_model::plan(&model);
     let compiled =
         tinybench_model::compile(&model, &plan, tinybench_kernels::case::Variant::Reference);
-    if compiled.input.len <= 1024 && compiled.arena_bytes <= 1 << 20 {
-        let _ = compiled.run_host(&vec![0i8; compiled.input.len as usize]);
+    if compiled.input_len() <= 1024 && compiled.arena_bytes <= 1 << 20 {
+        let _ = compiled.run_host(&vec![0i8; compiled.input_len()]);
     }
     Ok(())
 }

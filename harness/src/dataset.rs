@@ -75,17 +75,20 @@ pub enum DatasetError {
         line: u64,
         message: String,
     },
-    #[error("{}:{line}: the header is \"{found}\", expected \"file,label\"", .path.display())]
+    #[error("{}:{line}: the header is \"{found}\", expected \"{want}\"", .path.display())]
     BadHeader {
         path: PathBuf,
         line: u64,
         found: String,
+        want: String,
     },
-    #[error("{}:{line}: expected 2 fields (file,label), found {fields}", .path.display())]
+    #[error("{}:{line}: expected {want} fields ({header}), found {fields}", .path.display())]
     BadRow {
         path: PathBuf,
         line: u64,
         fields: usize,
+        want: usize,
+        header: String,
     },
     #[error("{}:{line}: the file name is empty", .path.display())]
     EmptyName { path: PathBuf, line: u64 },
@@ -196,12 +199,109 @@ fn to_i8(b: Vec<u8>) -> Vec<i8> {
     b.into_iter().map(|b| b as i8).collect()
 }
 
+/// The labels.csv header for a model with `inputs` graph inputs.
+fn header_for(inputs: usize) -> Vec<String> {
+    let mut h: Vec<String> = if inputs == 1 {
+        vec!["file".into()]
+    } else {
+        (0..inputs).map(|k| format!("file_{k}")).collect()
+    };
+    h.push("label".into());
+    h
+}
+
+/// One input file of a sample (line `line` of labels.csv at `path`): a relative path
+/// inside `dir`, listed once, of exactly `want` bytes.
+fn read_input(
+    dir: &Path,
+    path: &Path,
+    line: u64,
+    file: &str,
+    want: usize,
+    seen: &mut HashMap<String, u64>,
+) -> Result<Vec<i8>, DatasetError> {
+    let path = path.to_path_buf();
+    let file = file.to_string();
+    if file.is_empty() {
+        return Err(DatasetError::EmptyName { path, line });
+    }
+    if !stays_inside(&file) {
+        return Err(DatasetError::EscapingPath { path, line, file });
+    }
+    // `inputs/a.bin`, `./inputs/a.bin` and `inputs//a.bin` are one sample.
+    let key = guard::normalize(&file);
+    if let Some(&first) = seen.get(&key) {
+        return Err(DatasetError::Duplicate {
+            path,
+            line,
+            file,
+            first,
+        });
+    }
+    seen.insert(key, line);
+    // At most one byte more than the tensor: enough to tell "too long".
+    let input = match guard::read_inside(dir, Path::new(&file), want as u64 + 1) {
+        Ok(b) => to_i8(b),
+        Err(guard::Refused::Outside(target)) => {
+            return Err(DatasetError::Outside {
+                path,
+                line,
+                file,
+                target,
+            })
+        }
+        Err(guard::Refused::Read(crate::fsread::ReadError::TooLarge { len, .. })) => {
+            return Err(DatasetError::InputSize {
+                path,
+                line,
+                file,
+                len: len as usize,
+                want,
+            })
+        }
+        Err(guard::Refused::Read(e)) => {
+            let source = guard::io_error(e);
+            return Err(DatasetError::MissingInput {
+                path,
+                line,
+                file,
+                source,
+            });
+        }
+    };
+    if input.len() != want {
+        return Err(DatasetError::InputSize {
+            path,
+            line,
+            file,
+            len: input.len(),
+            want,
+        });
+    }
+    Ok(input)
+}
+
 impl Dataset {
     /// Load the dataset in `dir` for a model whose input tensor is `input_len` bytes and
     /// output tensor `output_len` bytes: every input must have exactly `input_len` bytes
     /// and every expected output exactly `output_len`.
     pub fn load(dir: &Path, input_len: usize, output_len: usize) -> Result<Dataset, DatasetError> {
+        Self::load_inputs(dir, &[input_len], output_len)
+    }
+
+    /// Load the dataset in `dir` for a model with one graph input per entry of
+    /// `input_lens` (their byte counts): labels.csv then has one file column per input
+    /// (`file_0,file_1,…,label`; `file,label` for one input) and a sample's input is the
+    /// files back to back, in the graph's input order. Its name and expected output are
+    /// those of its first file.
+    pub fn load_inputs(
+        dir: &Path,
+        input_lens: &[usize],
+        output_len: usize,
+    ) -> Result<Dataset, DatasetError> {
         let path = dir.join("labels.csv");
+        let header = header_for(input_lens.len());
+        let width = header.len();
         let bytes = match crate::fsread::bytes(&path, crate::fsread::MAX_LABELS_BYTES) {
             Ok(b) => b,
             Err(e) if e.is_not_found() => return Err(DatasetError::MissingLabels { path }),
@@ -236,88 +336,39 @@ impl Dataset {
                     // A spreadsheet may save a byte order mark.
                     *first = first.trim_start_matches('\u{feff}');
                 }
-                if fields != ["file", "label"] {
+                if fields != header {
                     return Err(DatasetError::BadHeader {
                         path,
                         line,
                         found: fields.join(","),
+                        want: header.join(","),
                     });
                 }
                 continue;
             }
-            if record.len() != 2 {
+            if record.len() != width {
                 return Err(DatasetError::BadRow {
                     path,
                     line,
                     fields: record.len(),
+                    want: width,
+                    header: header.join(","),
                 });
             }
-            let (file, label) = (&record[0], &record[1]);
-            if file.is_empty() {
-                return Err(DatasetError::EmptyName { path, line });
-            }
-            let file = file.to_string();
-            let label = match label {
+            let label = match &record[width - 1] {
                 "" => None,
                 l => Some(l.parse::<u32>().map_err(|_| DatasetError::BadLabel {
                     path: path.clone(),
                     line,
-                    file: file.clone(),
+                    file: record[0].to_string(),
                     label: l.to_string(),
                 })?),
             };
-            if !stays_inside(&file) {
-                return Err(DatasetError::EscapingPath { path, line, file });
+            let mut input = Vec::new();
+            for (k, &want) in input_lens.iter().enumerate() {
+                input.extend(read_input(dir, &path, line, &record[k], want, &mut seen)?);
             }
-            // `inputs/a.bin`, `./inputs/a.bin` and `inputs//a.bin` are one sample.
-            if let Some(&first) = seen.get(&guard::normalize(&file)) {
-                return Err(DatasetError::Duplicate {
-                    path,
-                    line,
-                    file,
-                    first,
-                });
-            }
-            seen.insert(guard::normalize(&file), line);
-            // At most one byte more than the tensor: enough to tell "too long".
-            let input = match guard::read_inside(dir, Path::new(&file), input_len as u64 + 1) {
-                Ok(b) => to_i8(b),
-                Err(guard::Refused::Outside(target)) => {
-                    return Err(DatasetError::Outside {
-                        path,
-                        line,
-                        file,
-                        target,
-                    })
-                }
-                Err(guard::Refused::Read(crate::fsread::ReadError::TooLarge { len, .. })) => {
-                    return Err(DatasetError::InputSize {
-                        path,
-                        line,
-                        file,
-                        len: len as usize,
-                        want: input_len,
-                    })
-                }
-                Err(guard::Refused::Read(e)) => {
-                    let source = guard::io_error(e);
-                    return Err(DatasetError::MissingInput {
-                        path,
-                        line,
-                        file,
-                        source,
-                    });
-                }
-            };
-            if input.len() != input_len {
-                return Err(DatasetError::InputSize {
-                    path,
-                    line,
-                    file,
-                    len: input.len(),
-                    want: input_len,
-                });
-            }
+            let file = record[0].to_string();
             let expected_path = dir.join(expected_name(&file));
             let expected =
                 match guard::read_inside(dir, &expected_name(&file), output_len as u64 + 1) {
@@ -375,6 +426,7 @@ impl Dataset {
                 path,
                 line: 1,
                 found: String::new(),
+                want: header.join(","),
             });
         }
         if samples.is_empty() {

@@ -87,8 +87,8 @@ impl Prepared {
     pub fn specs(&self, first: usize) -> Vec<CaseSpec> {
         let c = &self.compiled;
         let first = &self.host[first];
-        let input = self.model.tensor(self.model.input).shape_text();
-        let output = self.model.tensor(self.model.output).shape_text();
+        let input = self.model.shapes_text(&self.model.inputs);
+        let output = self.model.shapes_text(&self.model.outputs);
         let mut specs = vec![CaseSpec {
             name: "inference".into(),
             kernel: "model".into(),
@@ -116,7 +116,7 @@ impl Prepared {
     /// Output tensor bytes per input, from the `TB out` frames of a firmware whose first
     /// input is input `first` (inputs it did not run stay `None`).
     pub fn device_outputs(&self, events: &[Event], first: usize) -> Vec<Option<Vec<i8>>> {
-        let n = self.compiled.output.len as usize;
+        let n = self.compiled.output_len();
         let mut outs: Vec<Vec<Option<i8>>> = vec![vec![None; n]; self.inputs.len()];
         for ev in events {
             if let Event::OutputWord { input, at, word } = *ev {
@@ -235,12 +235,12 @@ impl Prepared {
                         o.iter().position(|&v| v == max).unwrap_or(0) as u32
                     })
                     .collect();
-                metrics::classification(&predicted, &labels, self.compiled.output.len)
+                metrics::classification(&predicted, &labels, self.compiled.output_len() as u32)
             }
             crate::dataset::Task::Anomaly => {
                 let (i, o) = (
-                    self.model.tensor(self.model.input),
-                    self.model.tensor(self.model.output),
+                    self.model.tensor(self.model.inputs[0]),
+                    self.model.tensor(self.model.outputs[0]),
                 );
                 let scores: Vec<f64> = device
                     .iter()

@@ -8,6 +8,7 @@
 //! host runs the very same [`run_layer`] to know what every layer's output must be.
 
 use crate::case::{run_on, Op, Operands, Variant};
+use crate::graph_ops::{GraphOp, GraphOperands};
 use crate::KernelError;
 
 /// A range of elements: in the arena (int8 elements) or in the data blob (elements of
@@ -39,6 +40,8 @@ pub enum LayerOp {
     /// Same bytes, another shape: nothing to do when the planner placed the output on the
     /// input (it always tries), a copy otherwise.
     Reshape,
+    /// A graph-only op ([`crate::graph_ops`]).
+    Graph(GraphOp),
 }
 
 /// One planned layer.
@@ -147,6 +150,26 @@ pub fn run_layer(
             return Ok(());
         }
         LayerOp::Kernel(op) => op,
+        LayerOp::Graph(op) => {
+            let s = Split::new(arena, layer.output)?;
+            let input2 = if layer.input2.len == 0 {
+                &[][..]
+            } else {
+                s.input(layer.input2)?
+            };
+            return op.run(
+                variant,
+                GraphOperands {
+                    input: s.input(layer.input)?,
+                    input2,
+                    weights: blob_i8(data, layer.weights)?,
+                    bias: blob_i32(data, layer.bias)?,
+                    multipliers: blob_i32(data, layer.multipliers)?,
+                    shifts: blob_i32(data, layer.shifts)?,
+                    output: s.out,
+                },
+            );
+        }
     };
     let s = Split::new(arena, layer.output)?;
     let weights = match op {

@@ -38,15 +38,20 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod binary;
 pub mod case;
 pub mod checksum;
 pub mod conv;
+pub mod copy;
 pub mod depthwise;
 pub mod elementwise;
 pub mod fc;
+pub mod fc_channel;
 mod gemm;
 pub mod graph;
+pub mod graph_ops;
 pub mod mac;
+pub mod mean;
 pub mod pool;
 pub mod quant;
 mod requant;

@@ -47,10 +47,10 @@ pub struct Compiled {
     pub arena_bytes: usize,
     /// Scratch size in int16 elements (at least 1).
     pub scratch_elems: usize,
-    /// Model input in the arena.
-    pub input: Span,
-    /// Model output in the arena.
-    pub output: Span,
+    /// Model inputs in the arena, in the graph's order.
+    pub inputs: Vec<Span>,
+    /// Model outputs in the arena, in the graph's order.
+    pub outputs: Vec<Span>,
 }
 
 /// The host's run of a model on one input.
@@ -58,7 +58,7 @@ pub struct Compiled {
 pub struct HostRun {
     /// FNV-1a of each layer's output, in order.
     pub layer_checksums: Vec<u32>,
-    /// The model's output tensor.
+    /// The model's output tensors, back to back in the graph's order.
     pub output: Vec<i8>,
 }
 
@@ -109,7 +109,7 @@ pub fn compile(model: &Model, plan: &Plan, variant: Variant) -> Compiled {
         };
         let layer = Layer {
             op: node.op,
-            input: at(node.inputs[0]),
+            input: node.inputs.first().map_or(Span::NONE, |&t| at(t)),
             input2: node.inputs.get(1).map_or(Span::NONE, |&t| at(t)),
             output: at(node.output),
             weights,
@@ -120,6 +120,7 @@ pub fn compile(model: &Model, plan: &Plan, variant: Variant) -> Compiled {
         let (kernel, macs, scratch) = match &node.op {
             LayerOp::Kernel(op) => (op.name(), op.macs(), op.scratch_bytes(variant)),
             LayerOp::Reshape => ("reshape", 0, 0),
+            LayerOp::Graph(op) => (op.name(), op.macs(), 0),
         };
         scratch_bytes_max = scratch_bytes_max.max(scratch);
         let ins: Vec<String> = node
@@ -160,8 +161,8 @@ pub fn compile(model: &Model, plan: &Plan, variant: Variant) -> Compiled {
         data,
         arena_bytes: plan.arena_bytes.max(4),
         scratch_elems: scratch_bytes_max.div_ceil(2).max(1),
-        input: at(model.input),
-        output: at(model.output),
+        inputs: model.inputs.iter().map(|&t| at(t)).collect(),
+        outputs: model.outputs.iter().map(|&t| at(t)).collect(),
     }
 }
 
@@ -176,9 +177,19 @@ impl Compiled {
         self.info.iter().map(|l| l.macs).sum()
     }
 
-    /// Run the model on the host on `input` (the model's input tensor).
+    /// Bytes of one sample: every model input, back to back.
+    pub fn input_len(&self) -> usize {
+        self.inputs.iter().map(|s| s.len as usize).sum()
+    }
+
+    /// Bytes of every model output, back to back.
+    pub fn output_len(&self) -> usize {
+        self.outputs.iter().map(|s| s.len as usize).sum()
+    }
+
+    /// Run the model on the host on `input` (the model's input tensors, back to back).
     pub fn run_host(&self, input: &[i8]) -> Result<HostRun, KernelError> {
-        if input.len() != self.input.len as usize {
+        if input.len() != self.input_len() {
             return Err(KernelError::BufferTooSmall);
         }
         // The blob's words as bytes: on a little-endian host (every host tinybench builds
@@ -187,7 +198,11 @@ impl Compiled {
         let mut arena = vec![0i8; self.arena_bytes];
         let mut scratch = vec![0i16; self.scratch_elems];
         let range = |s: Span| s.offset as usize..(s.offset + s.len) as usize;
-        arena[range(self.input)].copy_from_slice(input);
+        let mut at = 0;
+        for &s in &self.inputs {
+            arena[range(s)].copy_from_slice(&input[at..at + s.len as usize]);
+            at += s.len as usize;
+        }
         let mut layer_checksums = Vec::with_capacity(self.layers.len());
         for l in &self.layers {
             run_layer(l, self.variant, data, &mut arena, &mut scratch)?;
@@ -195,7 +210,11 @@ impl Compiled {
         }
         Ok(HostRun {
             layer_checksums,
-            output: arena[range(self.output)].to_vec(),
+            output: self
+                .outputs
+                .iter()
+                .flat_map(|&s| arena[range(s)].iter().copied())
+                .collect(),
         })
     }
 }

@@ -20,6 +20,28 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ADD",
     "MUL",
     "RESHAPE",
+    "SUB",
+    "MAXIMUM",
+    "MINIMUM",
+    "MEAN",
+    "PAD",
+    "PADV2",
+    "CONCATENATION",
+    "PACK",
+    "UNPACK",
+    "SPLIT",
+    "STRIDED_SLICE",
+    "SLICE",
+    "TRANSPOSE",
+    "SQUEEZE",
+    "EXPAND_DIMS",
+    "LOGISTIC",
+    "TANH",
+    "RELU",
+    "RELU6",
+    "RELU_N1_TO_1",
+    "LEAKY_RELU",
+    "QUANTIZE",
 ];
 
 /// An activation tensor (int8): name, shape and quantization.
@@ -73,7 +95,7 @@ pub struct Node {
     pub op_name: String,
     /// The kernel op with its shape and quantization.
     pub op: LayerOp,
-    /// Activation tensors read (one, two for add/mul).
+    /// Activation tensors read (one, two for the binary ops, none for a constant load).
     pub inputs: Vec<usize>,
     /// Activation tensor written.
     pub output: usize,
@@ -93,10 +115,10 @@ pub struct Model {
     pub tensors: Vec<Option<Tensor>>,
     /// Operators, in execution order.
     pub nodes: Vec<Node>,
-    /// Model input tensor.
-    pub input: usize,
-    /// Model output tensor.
-    pub output: usize,
+    /// Model input tensors, in the graph's order.
+    pub inputs: Vec<usize>,
+    /// Model output tensors, in the graph's order.
+    pub outputs: Vec<usize>,
 }
 
 impl Model {
@@ -105,6 +127,22 @@ impl Model {
         self.tensors[id]
             .as_ref()
             .expect("nodes only refer to activation tensors")
+    }
+
+    /// The shapes of tensors `ids`, as `1x4 + 1x4`.
+    pub fn shapes_text(&self, ids: &[usize]) -> String {
+        let v: Vec<String> = ids.iter().map(|&t| self.tensor(t).shape_text()).collect();
+        v.join(" + ")
+    }
+
+    /// Bytes of all model inputs (the size of one dataset sample, inputs back to back).
+    pub fn input_bytes(&self) -> usize {
+        self.inputs.iter().map(|&t| self.tensor(t).len()).sum()
+    }
+
+    /// Bytes of all model outputs.
+    pub fn output_bytes(&self) -> usize {
+        self.outputs.iter().map(|&t| self.tensor(t).len()).sum()
     }
 }
 
@@ -246,6 +284,41 @@ impl<'a> Ctx<'a> {
         Ok((data.iter().map(|&b| b as i8).collect(), shape, scales, zps))
     }
 
+    /// Whether tensor `id` holds constant data (a buffer with bytes).
+    pub(crate) fn is_const(&self, id: i32) -> bool {
+        self.raw(id)
+            .is_ok_and(|t| self.data(&t).is_ok_and(|d| !d.is_empty()))
+    }
+
+    /// A constant int32 (or int64) tensor's values: axes, permutations, paddings, slice
+    /// bounds.
+    pub(crate) fn ints(&self, id: i32) -> Result<Vec<i64>, ImportError> {
+        let t = self.raw(id)?;
+        let data = self.data(&t)?;
+        match t.type_() {
+            tflite::TensorType::INT32 => Ok(data
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)
+                .collect()),
+            tflite::TensorType::INT64 => Ok(data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().expect("chunk of 8")))
+                .collect()),
+            _ => Err(self.err(format!(
+                "tensor '{}' is {}; an int32 constant is expected",
+                self.name(&t),
+                Self::type_name(&t)
+            ))),
+        }
+    }
+
+    /// A constant int8 activation-like tensor (an operand of a binary op or a
+    /// concatenation): its values.
+    pub(crate) fn const_i8(&self, id: i32) -> Result<Vec<i8>, ImportError> {
+        let t = self.raw(id)?;
+        Ok(self.data(&t)?.iter().map(|&b| b as i8).collect())
+    }
+
     /// The int32 bias, or zeros when the operator has none (input index −1).
     pub(crate) fn bias(&self, id: Option<i32>, n: usize) -> Result<Vec<i32>, ImportError> {
         let Some(id) = id.filter(|&i| i >= 0) else {
@@ -320,20 +393,118 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The TFLite name of operator `op`'s code (`CONV_2D`).
+fn op_name(
+    codes: &flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<tflite::OperatorCode<'_>>>,
+    op: &tflite::Operator<'_>,
+) -> Option<String> {
+    let code = codes.iter().nth(op.opcode_index() as usize)?;
+    // Newer files carry the code in `builtin_code`, older ones in the deprecated int8
+    // field; TFLite reads the larger of the two.
+    let builtin = tflite::BuiltinOperator(
+        code.builtin_code()
+            .0
+            .max(code.deprecated_builtin_code() as i32),
+    );
+    Some(
+        builtin
+            .variant_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("BUILTIN_{}", builtin.0)),
+    )
+}
+
+/// The graph's input (or output) tensor list.
+fn graph_tensors(
+    path: &str,
+    v: Option<flatbuffers::Vector<'_, i32>>,
+    n_tensors: usize,
+    what: &str,
+) -> Result<Vec<usize>, ImportError> {
+    let ids: Vec<i32> = v.map(|v| v.iter().collect()).unwrap_or_default();
+    let malformed = |what: String| ImportError::Malformed {
+        path: path.to_string(),
+        what,
+    };
+    if ids.is_empty() {
+        return Err(malformed(format!("the model has no {what}s")));
+    }
+    ids.iter()
+        .map(|&i| {
+            usize::try_from(i)
+                .ok()
+                .filter(|&i| i < n_tensors)
+                .ok_or_else(|| {
+                    malformed(format!(
+                        "model {what} {i} is not a tensor of the graph, which has {n_tensors}"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Every operator tinybench has no kernel for, refused at once, before any lowering.
+fn refuse_unsupported(path: &str, names: &[String]) -> Result<(), ImportError> {
+    let bad: Vec<(usize, &String)> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !SUPPORTED_OPS.contains(&n.as_str()) && n.as_str() != "DEQUANTIZE")
+        .collect();
+    match bad[..] {
+        [] => Ok(()),
+        [(index, op)] => Err(ImportError::UnsupportedOp {
+            path: path.to_string(),
+            index,
+            op: op.clone(),
+        }),
+        _ => Err(ImportError::UnsupportedOps {
+            path: path.to_string(),
+            ops: bad
+                .iter()
+                .map(|(i, n)| format!("op {i} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            count: bad.len(),
+        }),
+    }
+}
+
+/// A node that copies constant tensor `t` from the blob into the arena, for an operator
+/// that reads a constant where the kernels read an activation (`MUL` by a constant, a
+/// `CONCATENATION` with a constant part).
+fn load_node(ctx: &Ctx<'_>, t: usize) -> Result<Node, ImportError> {
+    let data = ctx.const_i8(t as i32)?;
+    Ok(Node {
+        index: ctx.index,
+        op_name: ctx.op_name.clone(),
+        op: LayerOp::Graph(tinybench_kernels::graph_ops::GraphOp::Load {
+            len: data.len() as u32,
+        }),
+        inputs: Vec::new(),
+        output: t,
+        consts: Consts {
+            weights: data,
+            ..Consts::default()
+        },
+    })
+}
+
 /// Read a model. `path` is only used in messages.
 pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
     let model = tflite::root_as_model(bytes).map_err(|e| ImportError::Flatbuffer {
         path: path.to_string(),
         reason: e.to_string(),
     })?;
-    let malformed = |what: &str| ImportError::Malformed {
+    let malformed = |what: String| ImportError::Malformed {
         path: path.to_string(),
-        what: what.to_string(),
+        what,
     };
-    let graphs = model.subgraphs().ok_or_else(|| malformed("no subgraph"))?;
+    let graphs = model
+        .subgraphs()
+        .ok_or_else(|| malformed("the model has no subgraph".into()))?;
     if graphs.len() != 1 {
-        return Err(malformed(&format!(
-            "{} subgraphs; tinybench runs single-subgraph models",
+        return Err(malformed(format!(
+            "the model has {} subgraphs; tinybench runs single-subgraph models",
             graphs.len()
         )));
     }
@@ -341,43 +512,30 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
     crate::validate::tensors(path, &model, &graph)?;
     let codes = model
         .operator_codes()
-        .ok_or_else(|| malformed("no operator codes"))?;
-    let ops = graph.operators().ok_or_else(|| malformed("no operators"))?;
+        .ok_or_else(|| malformed("the model has no operator codes".into()))?;
+    let ops = graph
+        .operators()
+        .ok_or_else(|| malformed("the model has no operators".into()))?;
     let n_tensors = graph.tensors().map_or(0, |t| t.len());
-    let one = |v: Option<flatbuffers::Vector<'_, i32>>, what: &str| -> Result<usize, ImportError> {
-        match v.map(|v| v.iter().collect::<Vec<_>>()).as_deref() {
-            Some([i]) if (*i as usize) < n_tensors && *i >= 0 => Ok(*i as usize),
-            other => Err(malformed(&format!(
-                "model {what}s are {other:?}; tinybench runs models with one {what}"
-            ))),
-        }
-    };
-    let mut input = one(graph.inputs(), "input")?;
-    let mut output = one(graph.outputs(), "output")?;
-    let mut tensors: Vec<Option<Tensor>> = vec![None; n_tensors];
-    let mut nodes = Vec::new();
-    for index in 0..ops.len() {
-        let op = ops.get(index);
-        let code = codes
-            .iter()
-            .nth(op.opcode_index() as usize)
-            .ok_or_else(|| {
-                malformed(&format!(
-                    "op {index}: opcode index {} out of range",
+    let mut inputs = graph_tensors(path, graph.inputs(), n_tensors, "input")?;
+    let mut outputs = graph_tensors(path, graph.outputs(), n_tensors, "output")?;
+    let names = (0..ops.len())
+        .map(|i| {
+            let op = ops.get(i);
+            op_name(&codes, &op).ok_or_else(|| {
+                malformed(format!(
+                    "op {i}: opcode index {} is out of range",
                     op.opcode_index()
                 ))
-            })?;
-        // Newer files carry the code in `builtin_code`, older ones in the deprecated int8
-        // field; TFLite reads the larger of the two.
-        let builtin = tflite::BuiltinOperator(
-            code.builtin_code()
-                .0
-                .max(code.deprecated_builtin_code() as i32),
-        );
-        let op_name = builtin
-            .variant_name()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("BUILTIN_{}", builtin.0));
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    refuse_unsupported(path, &names)?;
+    let mut tensors: Vec<Option<Tensor>> = vec![None; n_tensors];
+    let mut produced = vec![false; n_tensors];
+    let mut nodes = Vec::new();
+    for (index, op_name) in names.into_iter().enumerate() {
+        let op = ops.get(index);
         let ctx = Ctx {
             model,
             graph,
@@ -387,49 +545,76 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         };
         let ins: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
         let outs: Vec<i32> = op.outputs().map(|v| v.iter().collect()).unwrap_or_default();
-        // Float edges: a QUANTIZE of the model's float input, or a DEQUANTIZE into its
-        // float output, stays with the caller. The int8 tensor behind it becomes the
+        // Float edges: a QUANTIZE of a float model input, or a DEQUANTIZE into a float
+        // model output, stays with the caller. The int8 tensor behind it becomes the
         // model's input (or output): inputs are given, and outputs compared, quantized.
         let float = |t: i32| {
             ctx.raw(t)
                 .is_ok_and(|t| t.type_() == tflite::TensorType::FLOAT32)
         };
         match (ctx.op_name.as_str(), &ins[..], &outs[..]) {
-            ("QUANTIZE", &[i], &[o]) if i as usize == input && float(i) => {
-                input = o as usize;
+            ("QUANTIZE", &[i], &[o]) if float(i) && inputs.contains(&(i as usize)) => {
+                inputs.iter_mut().for_each(|t| {
+                    if *t == i as usize {
+                        *t = o as usize;
+                    }
+                });
                 continue;
             }
-            ("DEQUANTIZE", &[i], &[o]) if o as usize == output && float(o) => {
-                output = i as usize;
+            ("DEQUANTIZE", &[i], &[o]) if float(o) && outputs.contains(&(o as usize)) => {
+                outputs.iter_mut().for_each(|t| {
+                    if *t == o as usize {
+                        *t = i as usize;
+                    }
+                });
                 continue;
+            }
+            ("DEQUANTIZE", _, _) => {
+                return Err(ImportError::UnsupportedOp {
+                    path: path.to_string(),
+                    index,
+                    op: ctx.op_name.clone(),
+                })
             }
             _ => {}
         }
-        if !SUPPORTED_OPS.contains(&ctx.op_name.as_str()) {
-            return Err(ImportError::UnsupportedOp {
-                path: path.to_string(),
-                index,
-                op: ctx.op_name.clone(),
-            });
+        for &t in &inputs {
+            produced[t] = true;
         }
-        let [out_id] = outs[..] else {
-            return Err(ctx.err(format!("{} outputs; one expected", outs.len())));
-        };
-        let node = crate::lower::lower(&ctx, &op, &ins, out_id)?;
-        for &t in node.inputs.iter().chain([&node.output]) {
-            let act = ctx.activation(t as i32)?;
-            tensors[t] = Some(act);
+        for node in crate::lower::lower(&ctx, &op, &ins, &outs)? {
+            for &t in &node.inputs {
+                if produced[t] {
+                    continue;
+                }
+                if !ctx.is_const(t as i32) {
+                    return Err(ctx.err(format!(
+                        "it reads tensor {t}, which no earlier operator writes"
+                    )));
+                }
+                let load = load_node(&ctx, t)?;
+                tensors[t] = Some(ctx.activation(t as i32)?);
+                produced[t] = true;
+                nodes.push(load);
+            }
+            for &t in node.inputs.iter().chain([&node.output]) {
+                tensors[t] = Some(ctx.activation(t as i32)?);
+            }
+            produced[node.output] = true;
+            nodes.push(node);
         }
-        nodes.push(node);
     }
     if nodes.is_empty() {
-        return Err(malformed("no operators"));
+        return Err(malformed("the model has no operators to run".into()));
     }
-    for id in [input, output] {
+    for (&id, what) in inputs
+        .iter()
+        .map(|t| (t, "input"))
+        .chain(outputs.iter().map(|t| (t, "output")))
+    {
         // A QUANTIZE/DEQUANTIZE edge may name any tensor index (a fuzz finding, issue 19).
         if tensors.get(id).is_none_or(Option::is_none) {
-            return Err(malformed(&format!(
-                "model tensor {id} is not produced or read by any operator"
+            return Err(malformed(format!(
+                "model {what} tensor {id} is not read or written by any operator"
             )));
         }
     }
@@ -444,8 +629,8 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
             .collect(),
         tensors,
         nodes,
-        input,
-        output,
+        inputs,
+        outputs,
     };
     crate::validate::graph(path, &model)?;
     Ok(model)

@@ -13,9 +13,11 @@
 pub mod compile;
 pub mod import;
 mod lower;
+mod lower_ops;
 pub mod plan;
 #[doc(hidden)]
 pub mod testing;
+mod unary;
 mod validate;
 
 pub use compile::{compile, Compiled, LayerInfo};
@@ -53,6 +55,19 @@ pub enum ImportError {
         index: usize,
         /// TFLite operator name.
         op: String,
+    },
+    /// Several operators tinybench has no kernel for.
+    #[error(
+        "{path}: {count} operators are not supported: {ops}; tinybench maps {} (and QUANTIZE/DEQUANTIZE at the model's float inputs and outputs)",
+        import::SUPPORTED_OPS.join(", ")
+    )]
+    UnsupportedOps {
+        /// The file.
+        path: String,
+        /// `op 3 (TANH), op 7 (GATHER)`.
+        ops: String,
+        /// How many.
+        count: usize,
     },
     /// A supported operator used in a way (quantization, shape, option) the kernels do
     /// not compute bit-exactly.

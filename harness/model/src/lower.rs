@@ -5,11 +5,13 @@
 use crate::import::{Consts, Ctx, Node, Tensor};
 use crate::ImportError;
 use tinybench_kernels::activation::{activation_range, Activation};
+use tinybench_kernels::binary::BinaryKind;
 use tinybench_kernels::case::{
     AddParams, ConvParams, ConvShape, DepthwiseShape, FcParams, FcShape, MulParams, Op, PoolParams,
     PoolShape, SoftmaxParams, SoftmaxShape,
 };
 use tinybench_kernels::graph::LayerOp;
+use tinybench_kernels::graph_ops::GraphOp;
 use tinybench_kernels::quant::quantize_multiplier;
 use tinybench_kernels::softmax::MAX_DEPTH;
 use tract_tflite::tflite;
@@ -94,15 +96,172 @@ fn node(ctx: &Ctx<'_>, op: LayerOp, inputs: &[i32], output: i32, consts: Consts)
     }
 }
 
-/// Lower operator `op` (inputs `ins`, output `out`).
+/// Builds a pointwise op's table from its input and output tensors.
+type TableFn<'a> = dyn Fn(&Tensor, &Tensor) -> Result<[i8; 256], ImportError> + 'a;
+
+/// Lower operator `op` (inputs `ins`, outputs `outs`) onto one or more nodes.
 pub(crate) fn lower(
     ctx: &Ctx<'_>,
     op: &tflite::Operator<'_>,
     ins: &[i32],
+    outs: &[i32],
+) -> Result<Vec<Node>, ImportError> {
+    use crate::lower_ops as l;
+    match ctx.op_name.as_str() {
+        "SPLIT" => {
+            need_inputs(ctx, ins, 2..=2)?;
+            let ax = *ctx
+                .ints(ins[0])?
+                .first()
+                .ok_or_else(|| ctx.err("no axis"))?;
+            return l::split(ctx, ins[1], outs, ax);
+        }
+        "UNPACK" => {
+            need_inputs(ctx, ins, 1..=1)?;
+            let o = options(ctx, op.builtin_options_as_unpack_options())?;
+            // UNPACK removes the axis; the copies only care about element counts.
+            return l::split(ctx, ins[0], outs, o.axis() as i64);
+        }
+        _ => {}
+    }
+    let [out] = outs[..] else {
+        return Err(ctx.err(format!("{} outputs; one expected", outs.len())));
+    };
+    let o = out as usize;
+    let one = |n: Result<Node, ImportError>| n.map(|n| vec![n]);
+    let clamp_of = |act: Activation| -> Result<(i8, i8), ImportError> {
+        let y = ctx.activation(out)?;
+        Ok(clamp(act, &y))
+    };
+    let unary = |f: &TableFn<'_>| {
+        need_inputs(ctx, ins, 1..=1)?;
+        let (x, y) = (ctx.activation(ins[0])?, ctx.activation(out)?);
+        one(l::lookup(ctx, ins[0], o, f(&x, &y)?))
+    };
+    match ctx.op_name.as_str() {
+        "SUB" => {
+            need_inputs(ctx, ins, 2..=2)?;
+            let opt = options(ctx, op.builtin_options_as_sub_options())?;
+            let act = clamp_of(ctx.activation_fn(opt.fused_activation_function())?)?;
+            let p = add_params(ctx, ins, out, act)?;
+            return one(l::binary(ctx, BinaryKind::SubOp(p), ins, o));
+        }
+        "MAXIMUM" | "MINIMUM" => {
+            need_inputs(ctx, ins, 2..=2)?;
+            let k = if ctx.op_name == "MAXIMUM" {
+                BinaryKind::MaximumOp
+            } else {
+                BinaryKind::MinimumOp
+            };
+            return one(l::binary(ctx, k, ins, o));
+        }
+        "MEAN" => {
+            need_inputs(ctx, ins, 2..=2)?;
+            return one(l::mean(ctx, ins, o));
+        }
+        "PAD" | "PADV2" => {
+            need_inputs(ctx, ins, 2..=3)?;
+            return one(l::pad(ctx, ins, o));
+        }
+        "CONCATENATION" => {
+            let opt = options(ctx, op.builtin_options_as_concatenation_options())?;
+            if ctx.activation_fn(opt.fused_activation_function())? != Activation::None {
+                return Err(ctx.err("a fused activation on a concatenation is not supported"));
+            }
+            return l::concat(ctx, ins, o, opt.axis() as i64, false);
+        }
+        "PACK" => {
+            let opt = options(ctx, op.builtin_options_as_pack_options())?;
+            return l::concat(ctx, ins, o, opt.axis() as i64, true);
+        }
+        "TRANSPOSE" => {
+            need_inputs(ctx, ins, 2..=2)?;
+            return one(l::transpose(ctx, ins, o));
+        }
+        "STRIDED_SLICE" | "SLICE" => {
+            need_inputs(ctx, ins, 3..=4)?;
+            return one(l::slice(ctx, op, ins, o));
+        }
+        "SQUEEZE" | "EXPAND_DIMS" => return one(lower_one(ctx, op, &ins[..1], out, "RESHAPE")),
+        "RELU" | "RELU6" | "RELU_N1_TO_1" => {
+            return unary(&|x, y| {
+                let (lo, hi) = match ctx.op_name.as_str() {
+                    "RELU" => clamp(Activation::Relu, y),
+                    "RELU6" => clamp(Activation::Relu6, y),
+                    _ => activation_range_n1_to_1(y),
+                };
+                Ok(crate::unary::relu(x, y, (lo, hi)))
+            })
+        }
+        "LEAKY_RELU" => {
+            let opt = options(ctx, op.builtin_options_as_leaky_relu_options())?;
+            return unary(&|x, y| Ok(crate::unary::leaky_relu(x, y, opt.alpha())));
+        }
+        "QUANTIZE" => return unary(&|x, y| Ok(crate::unary::requantize(x, y))),
+        "LOGISTIC" | "TANH" => {
+            return unary(&|x, y| {
+                let want = if ctx.op_name == "TANH" {
+                    (1.0 / 128.0, 0)
+                } else {
+                    (1.0 / 256.0, -128)
+                };
+                if (y.scale, y.zero_point) != want {
+                    return Err(ctx.err(format!(
+                        "int8 {} output must have scale {} and zero point {}, '{}' has {} and {}",
+                        ctx.op_name, want.0, want.1, y.name, y.scale, y.zero_point
+                    )));
+                }
+                Ok(if ctx.op_name == "TANH" {
+                    crate::unary::tanh(x, y)
+                } else {
+                    crate::unary::logistic(x, y)
+                })
+            })
+        }
+        _ => {}
+    }
+    one(lower_one(ctx, op, ins, out, &ctx.op_name))
+}
+
+/// The clamp of RELU_N1_TO_1: real −1 and 1 in the output's quantization.
+fn activation_range_n1_to_1(y: &Tensor) -> (i8, i8) {
+    let q = |r: f64| {
+        let v = r / y.scale as f64;
+        (y.zero_point as i64 + v.round() as i64).clamp(-128, 127) as i8
+    };
+    (q(-1.0), q(1.0))
+}
+
+/// TFLite's add/sub preparation for inputs `ins` and output `out`.
+fn add_params(
+    ctx: &Ctx<'_>,
+    ins: &[i32],
     out: i32,
+    act: (i8, i8),
+) -> Result<AddParams, ImportError> {
+    let (a, b, y) = (
+        ctx.activation(ins[0])?,
+        ctx.activation(ins[1])?,
+        ctx.activation(out)?,
+    );
+    Ok(AddParams::new(
+        (a.scale as f64, a.zero_point),
+        (b.scale as f64, b.zero_point),
+        (y.scale as f64, y.zero_point),
+        act,
+    ))
+}
+
+/// The ops that map onto one benchmark kernel (or a reshape).
+fn lower_one(
+    ctx: &Ctx<'_>,
+    op: &tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+    name: &str,
 ) -> Result<Node, ImportError> {
     let y = ctx.activation(out)?;
-    match ctx.op_name.as_str() {
+    match name {
         "CONV_2D" | "DEPTHWISE_CONV_2D" => conv(ctx, op, ins, out, &y),
         "FULLY_CONNECTED" => {
             need_inputs(ctx, ins, 2..=3)?;
@@ -115,10 +274,11 @@ pub(crate) fn lower(
             let [out_f, in_f] = wshape[..] else {
                 return Err(ctx.err(format!("weights have shape {wshape:?}, expected [out, in]")));
             };
-            if wscales.len() != 1 {
-                return Err(ctx.err(
-                    "per-channel fully-connected weights are not supported (per-tensor only)",
-                ));
+            if wscales.len() != 1 && wscales.len() != out_f {
+                return Err(ctx.err(format!(
+                    "{} weight scales for {out_f} output features",
+                    wscales.len()
+                )));
             }
             if in_f == 0 || x.len() % in_f != 0 {
                 return Err(ctx.err(format!(
@@ -155,6 +315,19 @@ pub(crate) fn lower(
                 out_features: out_f,
             };
             let bias = ctx.bias(ins.get(2).copied(), out_f)?;
+            if wscales.len() > 1 {
+                // Per-channel (TF 2.x's default for Dense): each feature's multiplier
+                // as TFLite's per-channel preparation computes it, in double.
+                let (multipliers, shifts) = per_channel(&x, &wscales, &y, out_f);
+                let consts = Consts {
+                    weights: w,
+                    bias,
+                    multipliers,
+                    shifts,
+                };
+                let op = GraphOp::FcPerChannel { shape, params };
+                return Ok(node(ctx, LayerOp::Graph(op), &ins[..1], out, consts));
+            }
             let consts = Consts {
                 weights: w,
                 bias,
@@ -233,12 +406,7 @@ pub(crate) fn lower(
         "ADD" | "MUL" => {
             need_inputs(ctx, ins, 2..=2)?;
             let (a, b) = (ctx.activation(ins[0])?, ctx.activation(ins[1])?);
-            if a.shape != b.shape || a.shape != y.shape {
-                return Err(ctx.err(format!(
-                    "broadcasting is not supported: shapes {:?}, {:?} → {:?}",
-                    a.shape, b.shape, y.shape
-                )));
-            }
+            let broadcasting = a.shape != b.shape || a.shape != y.shape;
             let len = y.len();
             let op = if ctx.op_name == "ADD" {
                 let o = options(ctx, op.builtin_options_as_add_options())?;
@@ -266,10 +434,17 @@ pub(crate) fn lower(
                 };
                 Op::Mul { len, params }
             };
+            if broadcasting {
+                let kind = match op {
+                    Op::Add { params, .. } => BinaryKind::AddOp(params),
+                    Op::Mul { params, .. } => BinaryKind::MulOp(params),
+                    _ => return Err(ctx.err("only ADD and MUL broadcast here")),
+                };
+                return crate::lower_ops::binary(ctx, kind, ins, out as usize);
+            }
             Ok(node(ctx, LayerOp::Kernel(op), ins, out, Consts::default()))
         }
         "RESHAPE" => {
-            need_inputs(ctx, ins, 1..=2)?;
             let x = ctx.activation(ins[0])?;
             if x.len() != y.len() || x.scale != y.scale || x.zero_point != y.zero_point {
                 return Err(ctx.err("reshape must keep the element count and the quantization"));

@@ -48,8 +48,12 @@ pub fn plan(model: &Model) -> Plan {
         s.0 = s.0.min(at);
         s.1 = s.1.max(at);
     };
-    touch(model.input, 0);
-    touch(model.output, end);
+    for &t in &model.inputs {
+        touch(t, 0);
+    }
+    for &t in &model.outputs {
+        touch(t, end);
+    }
     for (i, node) in model.nodes.iter().enumerate() {
         for &t in node.inputs.iter().chain([&node.output]) {
             touch(t, i);

@@ -149,7 +149,7 @@ pub(crate) fn graph(path: &str, model: &Model) -> Result<(), ImportError> {
     for node in &model.nodes {
         let here = format!("op {} ({})", node.index, node.op_name);
         for &i in &node.inputs {
-            if i != model.input && writer[i].is_none() {
+            if !model.inputs.contains(&i) && writer[i].is_none() {
                 let later = model.nodes.iter().find(|n| n.output == i);
                 return Err(err(match later {
                     Some(n) => format!(
@@ -157,14 +157,14 @@ pub(crate) fn graph(path: &str, model: &Model) -> Result<(), ImportError> {
                         name(i), n.index, n.op_name
                     ),
                     None => format!(
-                        "{here} reads tensor {}, which neither the model input nor any operator provides",
+                        "{here} reads tensor {}, which neither a model input nor any operator provides",
                         name(i)
                     ),
                 }));
             }
         }
         let o = node.output;
-        if o == model.input || writer[o].is_some() {
+        if model.inputs.contains(&o) || writer[o].is_some() {
             let by = writer[o].map_or("it is the model input".to_string(), |w| {
                 format!("op {w} already wrote it")
             });
@@ -178,11 +178,13 @@ pub(crate) fn graph(path: &str, model: &Model) -> Result<(), ImportError> {
         }
         writer[o] = Some(node.index);
     }
-    if model.output != model.input && writer[model.output].is_none() {
-        return Err(err(format!(
-            "no operator writes the model output, tensor {}",
-            name(model.output)
-        )));
+    for &out in &model.outputs {
+        if !model.inputs.contains(&out) && writer[out].is_none() {
+            return Err(err(format!(
+                "no operator writes the model output, tensor {}",
+                name(out)
+            )));
+        }
     }
     Ok(())
 }

@@ -64,13 +64,14 @@ impl VariantArg {
 fn inputs(
     opts: &ModelOpts,
     dataset: Option<&Path>,
-    len: usize,
+    lens: &[usize],
     out_len: usize,
 ) -> anyhow::Result<(Vec<Input>, Option<Task>)> {
+    let len = lens.iter().sum();
     let Some(dir) = dataset else {
         return Ok((vec![model::seeded_input(len, opts.seed)], None));
     };
-    let d = Dataset::load(dir, len, out_len)?;
+    let d = Dataset::load_inputs(dir, lens, out_len)?;
     // An autoencoder reproduces its input: without a stated task, same-sized input and
     // output mean anomaly detection by reconstruction error.
     let task = d.task.unwrap_or(if len == out_len {
@@ -160,14 +161,18 @@ async fn run_one(
     let (inputs, task) = inputs(
         opts,
         dataset,
-        compiled.input.len as usize,
-        compiled.output.len as usize,
+        &compiled
+            .inputs
+            .iter()
+            .map(|s| s.len as usize)
+            .collect::<Vec<_>>(),
+        compiled.output_len(),
     )?;
     let prepared = model::prepare(m, compiled, inputs)?;
     let batches = batches(
         &target,
         prepared.compiled.data_bytes().len() as u64,
-        prepared.compiled.input.len as u64,
+        prepared.compiled.input_len() as u64,
         prepared.inputs.len(),
         opts.inputs_per_build,
     );
@@ -411,7 +416,7 @@ mod tests {
         let target = model_target(&cli.run.args, &cli.run.model, &project).unwrap();
         let (m, compiled) =
             model::load(&path, tinybench_kernels::case::Variant::Reference).unwrap();
-        let input = model::seeded_input(compiled.input.len as usize, 1);
+        let input = model::seeded_input(compiled.input_len(), 1);
         let prepared = model::prepare(m, compiled, vec![input]).unwrap();
         let run = ModelRun {
             cmd: &cli.run.args,

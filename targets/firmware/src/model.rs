@@ -38,12 +38,33 @@ fn range(s: Span) -> Range<usize> {
     s.offset as usize..(s.offset + s.len) as usize
 }
 
+/// Input `k` (every graph input, back to back) into the arena.
 fn load(arena: &mut [i8], k: usize) {
-    let n = gen::INPUT.len as usize;
-    let src = &gen::INPUTS[k * n..(k + 1) * n];
-    for (d, &s) in arena[range(gen::INPUT)].iter_mut().zip(src) {
-        *d = s as i8;
+    let mut at = k * gen::INPUT_LEN;
+    for &span in gen::INPUT_SPANS {
+        let src = &gen::INPUTS[at..at + span.len as usize];
+        for (d, &s) in arena[range(span)].iter_mut().zip(src) {
+            *d = s as i8;
+        }
+        at += span.len as usize;
     }
+}
+
+/// The graph's outputs, back to back.
+fn outputs(arena: &[i8]) -> impl Iterator<Item = i8> + '_ {
+    gen::OUTPUT_SPANS
+        .iter()
+        .flat_map(move |&s| arena[range(s)].iter().copied())
+}
+
+/// FNV-1a of the outputs back to back (`fnv1a32` of their concatenation).
+fn outputs_checksum(arena: &[i8]) -> u32 {
+    let mut h: u32 = 0x811C_9DC5;
+    for b in outputs(arena) {
+        h ^= b as u8 as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
 }
 
 fn infer(arena: &mut [i8], scratch: &mut [i16]) -> Result<(), (u16, KernelError)> {
@@ -58,18 +79,27 @@ fn kernel_error((id, e): (u16, KernelError)) {
     defmt::println!("TB kernel-error id={=u16} code={=u8}", id, e as u8);
 }
 
-fn send_output(k: u16, out: &[i8]) {
-    for (j, c) in out.chunks(4).enumerate() {
-        let mut w = [0u8; 4];
-        for (d, &s) in w.iter_mut().zip(c) {
-            *d = s as u8;
-        }
+fn send_output(k: u16, arena: &[i8]) {
+    let mut w = [0u8; 4];
+    let mut at = 0usize;
+    let mut flush = |w: &mut [u8; 4], at: usize| {
         defmt::println!(
             "TB out input={=u16} at={=u16} word={=u32}",
             k,
-            (j * 4) as u16,
-            u32::from_le_bytes(w)
+            (at & !3) as u16,
+            u32::from_le_bytes(*w)
         );
+        *w = [0; 4];
+    };
+    for b in outputs(arena) {
+        w[at % 4] = b as u8;
+        at += 1;
+        if at % 4 == 0 {
+            flush(&mut w, at - 4);
+        }
+    }
+    if at % 4 != 0 {
+        flush(&mut w, at);
     }
 }
 
@@ -131,21 +161,20 @@ pub fn run() {
     }
     #[cfg(feature = "selftest-wrong-output")]
     {
-        let o = gen::OUTPUT.offset as usize;
+        let o = gen::OUTPUT_SPANS[0].offset as usize;
         arena[o] = arena[o].wrapping_add(1);
     }
-    let out = range(gen::OUTPUT);
     defmt::println!(
         "TB checksum id={=u16} value={=u32}",
         0u16,
-        fnv1a32(&arena[out.clone()])
+        outputs_checksum(arena)
     );
-    send_output(0, &arena[out.clone()]);
+    send_output(0, arena);
     for k in 1..gen::INPUT_COUNT {
         load(arena, k);
         if let Err(e) = infer(arena, scratch) {
             return kernel_error(e);
         }
-        send_output(k as u16, &arena[out.clone()]);
+        send_output(k as u16, arena);
     }
 }

@@ -1,0 +1,136 @@
+//! The ops a model graph runs besides the benchmark kernels of [`crate::case::Op`]:
+//! per-channel fully connected, broadcasting binary ops, strided copies (transpose,
+//! slices, concatenation, padding), table lookups (every int8 pointwise op) and mean.
+
+pub use crate::binary::{BinaryKind, BroadcastShape};
+use crate::case::Variant;
+pub use crate::copy::CopyShape;
+use crate::fc::{FcParams, FcShape};
+pub use crate::mean::MeanShape;
+use crate::KernelError;
+
+/// One graph op with its shape and quantization. The generated model source writes it
+/// with its `Debug` text, as [`crate::case::Op`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GraphOp {
+    /// Fully connected, per-channel requantization (multipliers and shifts in the blob).
+    FcPerChannel {
+        /// Shape.
+        shape: FcShape,
+        /// Offsets and clamp (its multiplier and shift are unused).
+        params: FcParams,
+    },
+    /// add, sub, mul, maximum, minimum with broadcasting.
+    Binary {
+        /// Which op.
+        kind: BinaryKind,
+        /// Broadcast shape.
+        shape: BroadcastShape,
+    },
+    /// A strided copy (weights unused).
+    Strided(CopyShape),
+    /// A 256-entry table lookup of `len` elements (the table is the layer's weights).
+    Lookup {
+        /// Elements.
+        len: u32,
+    },
+    /// Mean over contiguous dimensions.
+    Mean(MeanShape),
+    /// Copy `len` constant bytes (the weights) into the output: a constant operand of an
+    /// op that reads activations.
+    Load {
+        /// Bytes.
+        len: u32,
+    },
+}
+
+/// Where a graph op's operands are.
+pub struct GraphOperands<'a> {
+    /// First input.
+    pub input: &'a [i8],
+    /// Second input (binary ops).
+    pub input2: &'a [i8],
+    /// int8 constants (weights, table).
+    pub weights: &'a [i8],
+    /// Bias.
+    pub bias: &'a [i32],
+    /// Per-channel multipliers.
+    pub multipliers: &'a [i32],
+    /// Per-channel shifts.
+    pub shifts: &'a [i32],
+    /// Output.
+    pub output: &'a mut [i8],
+}
+
+impl GraphOp {
+    /// Kernel name in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            GraphOp::FcPerChannel { .. } => "fully_connected_per_channel",
+            GraphOp::Binary { kind, .. } => match kind {
+                BinaryKind::AddOp(_) => "add_broadcast",
+                BinaryKind::SubOp(_) => "sub",
+                BinaryKind::MulOp(_) => "mul_broadcast",
+                BinaryKind::MaximumOp => "maximum",
+                BinaryKind::MinimumOp => "minimum",
+            },
+            GraphOp::Strided(_) => "strided_copy",
+            GraphOp::Lookup { .. } => "lookup",
+            GraphOp::Mean(_) => "mean",
+            GraphOp::Load { .. } => "load",
+        }
+    }
+
+    /// Multiply-accumulates (elements for the elementwise ones, inputs summed for mean).
+    pub fn macs(&self) -> u64 {
+        match self {
+            GraphOp::FcPerChannel { shape, .. } => shape.macs(),
+            GraphOp::Binary { shape, .. } => shape.len() as u64,
+            GraphOp::Strided(s) => s.len() as u64,
+            GraphOp::Lookup { len } => *len as u64,
+            GraphOp::Mean(m) => m.input_len() as u64,
+            GraphOp::Load { .. } => 0,
+        }
+    }
+
+    /// Run it. Per-channel fully connected has an optimized variant; the others are one
+    /// implementation for both.
+    pub fn run(&self, variant: Variant, o: GraphOperands<'_>) -> Result<(), KernelError> {
+        match self {
+            GraphOp::FcPerChannel { shape, params } => {
+                let f = if variant == Variant::Optimized {
+                    crate::fc_channel::fully_connected_per_channel_optimized
+                } else {
+                    crate::fc_channel::fully_connected_per_channel_reference
+                };
+                f(
+                    params,
+                    *shape,
+                    o.input,
+                    o.weights,
+                    o.bias,
+                    o.multipliers,
+                    o.shifts,
+                    o.output,
+                )
+            }
+            GraphOp::Binary { kind, shape } => {
+                crate::binary::binary(kind, shape, o.input, o.input2, o.output)
+            }
+            GraphOp::Strided(s) => crate::copy::strided_copy(s, o.input, o.output),
+            GraphOp::Lookup { len } => {
+                let n = *len as usize;
+                let x = o.input.get(..n).ok_or(KernelError::BufferTooSmall)?;
+                crate::copy::lookup(o.weights, x, o.output)
+            }
+            GraphOp::Mean(m) => crate::mean::mean(m, o.input, o.output),
+            GraphOp::Load { len } => {
+                let n = *len as usize;
+                let src = o.weights.get(..n).ok_or(KernelError::BufferTooSmall)?;
+                let dst = o.output.get_mut(..n).ok_or(KernelError::BufferTooSmall)?;
+                dst.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+}
