@@ -5,7 +5,9 @@ pub mod build;
 pub mod ci;
 pub mod compare;
 pub mod compare_host;
+pub mod completions;
 pub mod doctor;
+pub mod global;
 pub mod list;
 pub mod merge;
 pub mod probes;
@@ -56,8 +58,9 @@ pub struct BuildOpts {
 /// Where results are stored.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreOpts {
-    /// Result store directory. Default: `tinybench-results/` in the project root (or in
-    /// the current directory outside a project).
+    /// Result store directory. Default: `tinybench-results/` in the current directory (in
+    /// the directory of the nearest `tinybench.toml`, or the root of the tinybench source
+    /// checkout, when the current directory is in one).
     #[arg(long, value_name = "DIR", env = "TINYBENCH_RESULTS_DIR", global = true)]
     pub results_dir: Option<PathBuf>,
 }
@@ -67,7 +70,7 @@ impl StoreOpts {
     pub fn store(&self, project: Option<&Project>) -> Store {
         match (&self.results_dir, project) {
             (Some(d), _) => Store::new(d),
-            (None, Some(p)) => Store::new(p.root.join("tinybench-results")),
+            (None, Some(p)) => Store::new(p.results_dir()),
             (None, None) => Store::new("tinybench-results"),
         }
     }

@@ -378,7 +378,7 @@ fn report(results: &[(String, anyhow::Result<Finished>)], format: Format) -> u8 
                 if !f.passed() && code == crate::exit::OK {
                     code = crate::exit::BENCH_FAILED;
                 }
-                kept.push(&f.result);
+                kept.push((&f.result, f.passed()));
             }
             Err(e) => {
                 eprintln!("error: {name}: {e:#}");
@@ -386,19 +386,7 @@ fn report(results: &[(String, anyhow::Result<Finished>)], format: Format) -> u8 
             }
         }
     }
-    match format {
-        Format::Table => {
-            for r in &kept {
-                println!("{}", crate::report::table::render(r));
-            }
-        }
-        Format::Json if kept.len() == 1 => println!("{}", crate::report::json::render(kept[0])),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&kept)
-                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-        ),
-    }
+    crate::report::output::print_runs(format, &kept);
     code
 }
 

@@ -25,6 +25,7 @@ pub mod provenance;
 pub mod report;
 pub mod runner;
 pub mod runsel;
+pub mod ui;
 
 /// Process exit codes.
 pub mod exit {

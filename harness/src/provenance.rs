@@ -40,14 +40,17 @@ pub fn git_resolve(dir: &Path, reference: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Everything known about where a run was made (the run id is set by the store).
-pub fn collect(project_root: &Path, toolchain: Option<String>) -> RunMeta {
-    let (git_commit, git_dirty) = git_state(project_root);
-    RunMeta {
+/// Everything known about where a run was made (the run id is set by the store), kept
+/// with what the runner recorded (the clock). `project_dir` is the user's project: its
+/// commit is what was measured, not tinybench's own.
+pub fn fill(meta: &mut RunMeta, project_dir: &Path, toolchain: Option<String>) {
+    let (git_commit, git_dirty) = git_state(project_dir);
+    *meta = RunMeta {
         run_id: String::new(),
         git_commit,
         git_dirty,
         toolchain,
         host: gethostname::gethostname().into_string().ok(),
-    }
+        clock_hz: meta.clock_hz,
+    };
 }

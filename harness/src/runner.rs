@@ -245,7 +245,10 @@ pub fn analyse(
         schema_version: SCHEMA_VERSION,
         tinybench_version: env!("CARGO_PKG_VERSION").to_string(),
         // Provenance (git, toolchain, host) is filled in by the caller before storing.
-        meta: Default::default(),
+        meta: tinybench_results::RunMeta {
+            clock_hz: Some(target.clock_hz),
+            ..Default::default()
+        },
         target: target.name.clone(),
         core: target.core.name().to_string(),
         backend: out.info.backend.clone(),

@@ -168,6 +168,10 @@ pub struct RunMeta {
     pub toolchain: Option<String>,
     /// Host name of the machine that drove the run.
     pub host: Option<String>,
+    /// The target's clock (Hz), for times at that clock (`ms @64 MHz`); absent in runs
+    /// stored before it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_hz: Option<u64>,
 }
 
 impl RunMeta {

@@ -71,10 +71,12 @@ pub async fn firmware_for(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
+    crate::ui::progress(&spinner);
     spinner.enable_steady_tick(Duration::from_millis(120));
     spinner.set_message(format!("preparing firmware for {}", target.name));
-    let (root, target_c, payload_c, features) = (
+    let (root, build_dir, target_c, payload_c, features) = (
         project.root.clone(),
+        project.build_dir.clone(),
         target.clone(),
         payload.clone(),
         opts.firmware_features.clone(),
@@ -83,6 +85,7 @@ pub async fn firmware_for(
     let built = tokio::task::spawn_blocking(move || {
         let req = BuildRequest {
             project: &root,
+            build_dir: &build_dir,
             target: &target_c,
             payload: &payload_c,
             features: &features,
@@ -92,14 +95,15 @@ pub async fn firmware_for(
     })
     .await??;
     spinner.finish_and_clear();
+    crate::ui::detail(format!("firmware for {}: {}", target.name, built.elf.display()));
     if built.cached {
-        eprintln!("firmware for {}: up to date (cached)", target.name);
+        crate::ui::note(format!("firmware for {}: up to date (cached)", target.name));
     } else {
-        eprintln!(
+        crate::ui::note(format!(
             "firmware for {}: built in {:.1}s",
             target.name,
             built.elapsed.as_secs_f64()
-        );
+        ));
     }
     Ok(built)
 }

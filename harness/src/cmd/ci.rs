@@ -256,7 +256,7 @@ impl CiCmd {
                         suite: Some(suite.name.clone()),
                     };
                     let s = base_store.as_ref().unwrap_or(&store);
-                    match select(s, Some(&project.root), spec, &filter) {
+                    match select(s, Some(&project.home), spec, &filter) {
                         Ok(b) => (Some(b), None),
                         Err(e) => (None, Some(format!("no base run, nothing compared: {e}"))),
                     }

@@ -74,7 +74,7 @@ impl ListCmd {
                         }
                     }
                 }
-                for name in crate::config::toml_names(&project.suites_dir()) {
+                for name in project.suite_names() {
                     match project.model_suite(&name) {
                         Ok(Some(m)) => b.push_record([
                             m.name.clone(),

@@ -11,14 +11,8 @@ use tinybench_device::RunLimits;
 /// Default instruction budget of an emulated suite run.
 pub const SUITE_BUDGET: u64 = 500_000_000;
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// A table for the terminal.
-    Table,
-    /// The result schema of tinybench-results, as JSON.
-    Json,
-}
+/// Output format: every format the result store exports (report/output.rs prints it).
+pub use crate::report::Format;
 
 /// Energy source (`--energy`): none, model, ppk2[:PORT], ina226, ina219.
 pub use crate::energy::Energy;
@@ -101,6 +95,7 @@ impl RunCmd {
             max_instructions: self.max_instructions.unwrap_or(SUITE_BUDGET),
             wall_timeout: Duration::from_secs(self.timeout),
         };
+        report::output::run_start(&target.name, &suite.name, suite.cases.len());
         let names = suite.cases.iter().map(|c| c.name.clone()).collect();
         let (bar, mut on_event) = progress(&target.name, "cases", names);
         let (t, s) = (target.clone(), suite.clone());
@@ -116,12 +111,8 @@ impl RunCmd {
             let store = self.store.store(Some(&project));
             save(&store, &project, &target, &self.build, &mut finished.result)?;
         }
-        match self.format {
-            Format::Table => {
-                println!("{}", report::table::render(&finished.result));
-                host_columns(&project, &target, &finished.result);
-            }
-            Format::Json => println!("{}", report::json::render(&finished.result)),
+        if report::output::print_run(self.format, &finished.result, finished.passed()) {
+            host_columns(&project, &target, &finished.result);
         }
         finished.eprint_failures(&target.name);
         Ok(if finished.passed() {
@@ -148,6 +139,7 @@ pub(super) fn progress(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix(target.to_string());
+    crate::ui::progress(&bar);
     let b = bar.clone();
     let on_event = move |ev: &Event| match ev {
         Event::CaseStart { id } => {
@@ -189,8 +181,8 @@ pub fn save(
     let toolchain = crate::firmware::toolchain::select(&target.triple, build.toolchain, false)
         .ok()
         .map(|t| t.describe());
-    result.meta = crate::provenance::collect(&project.root, toolchain);
+    crate::provenance::fill(&mut result.meta, &project.home, toolchain);
     let id = store.save(result)?;
-    eprintln!("saved run {id} in {}", store.dir().display());
+    crate::ui::note(format!("saved run {id} in {}", store.dir().display()));
     Ok(id)
 }

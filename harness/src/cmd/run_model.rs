@@ -1,6 +1,6 @@
 //! `tinybench run --model`: one whole `.tflite` model on one target, layer by layer.
 
-use super::run::{Format, RunCmd};
+use super::run::RunCmd;
 use crate::dataset::{Dataset, Task};
 use crate::firmware::gen::{self, ModelTiming};
 use crate::model::{self, Input};
@@ -96,19 +96,28 @@ pub async fn run_suite(
     suite: &crate::config::model_suite::ModelSuite,
 ) -> anyhow::Result<u8> {
     let mut worst = crate::exit::OK;
+    let mut runs = Vec::new();
     for m in &suite.models {
-        eprintln!("== {} / {}: {}", suite.name, m.name, m.file.display());
-        worst = worst.max(run_one(cmd, &m.file, m.dataset.as_deref()).await?);
+        crate::ui::note(format!("== {} / {}: {}", suite.name, m.name, m.file.display()));
+        let (code, run) = run_one(cmd, &m.file, m.dataset.as_deref()).await?;
+        worst = worst.max(code);
+        runs.push(run);
     }
+    report::output::print_suite_summary(cmd.format, &suite.name, &runs);
     Ok(worst)
 }
 
 /// Run the verb's model mode.
 pub async fn run(cmd: &RunCmd, path: &Path) -> anyhow::Result<u8> {
-    run_one(cmd, path, cmd.model.dataset.as_deref()).await
+    Ok(run_one(cmd, path, cmd.model.dataset.as_deref()).await?.0)
 }
 
-async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::Result<u8> {
+/// One model: its exit status and its run.
+async fn run_one(
+    cmd: &RunCmd,
+    path: &Path,
+    dataset: Option<&Path>,
+) -> anyhow::Result<(u8, tinybench_results::RunResult)> {
     let project = cmd.project.project()?;
     if cmd.target.len() > 1 {
         anyhow::bail!("--model runs on one target at a time; give one --target");
@@ -147,6 +156,8 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
     build
         .firmware_features
         .extend(energy.iter().flat_map(|p| p.firmware_features()));
+    let cases = prepared.specs(0).len();
+    report::output::run_start(&target.name, &prepared.compiled.name, cases);
     let (mut finished, footprint) = build_and_run(
         cmd, &project, &target, &build, &prepared, &batches, 0, first, energy,
     )
@@ -197,21 +208,17 @@ async fn run_one(cmd: &RunCmd, path: &Path, dataset: Option<&Path>) -> anyhow::R
         let store = cmd.store.store(Some(&project));
         super::run::save(&store, &project, &target, &build, &mut finished.result)?;
     }
-    match cmd.format {
-        Format::Table => {
-            if let Some(text) = report::model::render(&finished.result) {
-                println!("{text}");
-            }
-            print_small_output(&outputs);
-        }
-        Format::Json => println!("{}", report::json::render(&finished.result)),
+    let passed = finished.passed() && rest_ok && outputs_ok;
+    if report::output::print_run(cmd.format, &finished.result, passed) {
+        print_small_output(&outputs);
     }
     finished.eprint_failures(&target.name);
-    Ok(if finished.passed() && rest_ok && outputs_ok {
+    let code = if passed {
         crate::exit::OK
     } else {
         crate::exit::BENCH_FAILED
-    })
+    };
+    Ok((code, finished.result))
 }
 
 /// Split `n` inputs into the firmwares that run them: each holds the weights (`blob`
