@@ -101,18 +101,6 @@ fn details(run: &RunResult, layer_total: u64) -> String {
     };
     let mut text = String::new();
     let inf = &run.cases[0];
-    let mut text = format!(
-        "model {} ({} layers, {} MACs, {} kernels) on {} — counts are {}{}\n{table}\n",
-        m.name,
-        m.layers.len(),
-        m.macs,
-        m.variant,
-        run.target,
-        run.count_kind.label(),
-        run.energy_source
-            .as_deref()
-            .map_or(String::new(), |s| format!("; µJ: {s}"))
-    );
     if let Some(s) = inf.summary {
         text.push_str(&format!(
             "inference: median {} ({}), min {}, max {} over {} runs; {:.2} per MAC; layers sum to {}",
