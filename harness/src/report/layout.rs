@@ -90,23 +90,62 @@ impl Layout {
         out.join("\n")
     }
 
-    /// A rounded table of `header` and `rows`, the `numeric` columns right-aligned, wrapped
-    /// inside its cells (widest columns first, at spaces where it can) to fit the width.
-    pub fn table(&self, header: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
-        let mut b = Builder::default();
-        b.push_record(header.iter().cloned());
-        for r in rows {
-            b.push_record(r.iter().cloned());
-        }
-        let mut t = b.build();
-        t.with(Style::rounded());
-        for (i, n) in numeric.iter().enumerate() {
-            if *n {
-                t.modify(Columns::one(i), Alignment::right());
+    /// A rounded table of `header` and `rows`, the `numeric` columns right-aligned, fitted
+    /// to the width: the columns named in `drop` (in that order) are left out while it is
+    /// too wide, then cells wrap (widest columns first, at spaces where they can). The
+    /// second value names the columns left out.
+    pub fn table(
+        &self,
+        header: &[String],
+        rows: &[Vec<String>],
+        numeric: &[bool],
+        drop: &[&str],
+    ) -> (String, Vec<String>) {
+        let mut keep: Vec<bool> = vec![true; header.len()];
+        let mut dropped = Vec::new();
+        let mut t = self.build(header, rows, numeric, &keep);
+        for name in drop {
+            if self.width.is_none_or(|w| t.total_width() <= w) {
+                break;
+            }
+            if let Some(i) = header.iter().position(|h| h == name) {
+                keep[i] = false;
+                dropped.push(name.to_string());
+                t = self.build(header, rows, numeric, &keep);
             }
         }
         self.fit(&mut t);
-        t.to_string()
+        (t.to_string(), dropped)
+    }
+
+    fn build(
+        &self,
+        header: &[String],
+        rows: &[Vec<String>],
+        numeric: &[bool],
+        keep: &[bool],
+    ) -> tabled::Table {
+        let pick = |r: &[String]| -> Vec<String> {
+            r.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| c.clone())
+                .collect()
+        };
+        let mut b = Builder::default();
+        b.push_record(pick(header));
+        for r in rows {
+            b.push_record(pick(r));
+        }
+        let mut t = b.build();
+        t.with(Style::rounded());
+        let kept_numeric = numeric.iter().zip(keep).filter(|(_, k)| **k).map(|(n, _)| *n);
+        for (i, n) in kept_numeric.enumerate() {
+            if n {
+                t.modify(Columns::one(i), Alignment::right());
+            }
+        }
+        t
     }
 
     /// Wrap `t` inside its cells (widest columns first, at spaces where it can) when it is
@@ -129,6 +168,8 @@ pub struct Column<'a, T> {
     /// When every row has the same value, fold the column into a title note
     /// (`name value`) instead of repeating it (unless `--wide`).
     pub foldable: bool,
+    /// Left out (first the lowest) when the table is too wide; `None`: always shown.
+    pub drop_rank: Option<u8>,
     /// The cell of one row.
     pub cell: Box<dyn Fn(&T) -> String + 'a>,
 }
@@ -140,6 +181,7 @@ impl<'a, T> Column<'a, T> {
             name: name.into(),
             numeric: false,
             foldable: false,
+            drop_rank: None,
             cell: Box::new(cell),
         }
     }
@@ -157,10 +199,16 @@ impl<'a, T> Column<'a, T> {
         self.foldable = true;
         self
     }
+
+    /// Left out when the table does not fit, lowest `rank` first.
+    pub fn droppable(mut self, rank: u8) -> Self {
+        self.drop_rank = Some(rank);
+        self
+    }
 }
 
-/// The table of `rows` over `columns`, and the notes of the columns folded away
-/// (`kind instructions, emulated`), for the title.
+/// The table of `rows` over `columns`, and the notes for the title: the columns folded
+/// away (`kernel fully_connected`) and those left out to fit the width.
 pub fn render<T>(layout: &Layout, columns: Vec<Column<'_, T>>, rows: &[T]) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut kept = Vec::new();
@@ -175,11 +223,21 @@ pub fn render<T>(layout: &Layout, columns: Vec<Column<'_, T>>, rows: &[T]) -> (S
         for (row, v) in cells.iter_mut().zip(values) {
             row.push(v);
         }
-        kept.push((col.name, col.numeric));
+        kept.push((col.name, col.numeric, col.drop_rank));
     }
-    let header: Vec<String> = kept.iter().map(|(n, _)| n.clone()).collect();
-    let numeric: Vec<bool> = kept.iter().map(|(_, n)| *n).collect();
-    (layout.table(&header, &cells, &numeric), notes)
+    let header: Vec<String> = kept.iter().map(|(n, _, _)| n.clone()).collect();
+    let numeric: Vec<bool> = kept.iter().map(|(_, n, _)| *n).collect();
+    let mut order: Vec<(u8, &str)> = kept
+        .iter()
+        .filter_map(|(n, _, r)| r.map(|r| (r, n.as_str())))
+        .collect();
+    order.sort();
+    let order: Vec<&str> = order.into_iter().map(|(_, n)| n).collect();
+    let (table, dropped) = layout.table(&header, &cells, &numeric, &order);
+    if !dropped.is_empty() {
+        notes.push(format!("left out to fit: {} (--wide shows them)", dropped.join(", ")));
+    }
+    (table, notes)
 }
 
 /// The widest line of `text`, in characters.

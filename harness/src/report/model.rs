@@ -19,7 +19,7 @@ fn layer_columns<'a>(run: &'a RunResult, layer_total: u64) -> Vec<Column<'a, Row
     let mut cols: Vec<Column<'a, Row<'a>>> = vec![
         Column::text("layer", |(_, l): &Row| format!("op{:02}", l.index)),
         Column::text("op", |(_, l): &Row| l.op.clone()),
-        Column::text("shape", |(c, _): &Row| c.shape.clone()),
+        Column::text("shape", |(c, _): &Row| c.shape.clone()).droppable(4),
         Column::num("MACs", |(c, _): &Row| c.macs.to_string()),
         Column::num("count", |(c, _): &Row| {
             median(c).map_or("—".into(), |v| v.to_string())
@@ -27,7 +27,8 @@ fn layer_columns<'a>(run: &'a RunResult, layer_total: u64) -> Vec<Column<'a, Row
         Column::num("count/MAC", |(c, _): &Row| match median(c) {
             Some(v) if c.macs > 0 => format!("{:.2}", v as f64 / c.macs as f64),
             _ => "—".into(),
-        }),
+        })
+        .droppable(2),
         Column::num("share", move |(c, _): &Row| match median(c) {
             Some(v) if layer_total > 0 => {
                 format!("{:.1}%", 100.0 * v as f64 / layer_total as f64)
@@ -53,10 +54,10 @@ fn layer_columns<'a>(run: &'a RunResult, layer_total: u64) -> Vec<Column<'a, Row
                 .map_or("—".into(), |e| format!("{:.3}", e.median_uj))
         }));
     }
-    cols.push(Column::num("arena B", |(_, l): &Row| l.arena_bytes.to_string()));
-    cols.push(Column::num("scratch B", |(_, l): &Row| {
-        l.scratch_bytes.to_string()
-    }));
+    cols.push(Column::num("arena B", |(_, l): &Row| l.arena_bytes.to_string()).droppable(3));
+    cols.push(
+        Column::num("scratch B", |(_, l): &Row| l.scratch_bytes.to_string()).droppable(1),
+    );
     cols.push(Column::text("check", |(c, _): &Row| {
         super::table::status_mark(&c.status)
     }));
@@ -73,7 +74,7 @@ pub fn render_with(run: &RunResult, layout: &Layout) -> Option<String> {
     let m = run.model.as_ref()?;
     let layer_total: u64 = run.cases[1..].iter().filter_map(median).sum();
     let rows: Vec<Row> = run.cases.iter().skip(1).zip(&m.layers).collect();
-    let (table, _) = super::layout::render(layout, layer_columns(run, layer_total), &rows);
+    let (table, notes) = super::layout::render(layout, layer_columns(run, layer_total), &rows);
     let mut head = format!(
         "model {} ({} layers, {} MACs, {} kernels) on {} — counts are {}{}",
         m.name,
@@ -88,6 +89,9 @@ pub fn render_with(run: &RunResult, layout: &Layout) -> Option<String> {
     );
     if let Some(hz) = timing::clock(run) {
         head.push_str(&format!("; {}", timing::label(run.count_kind, hz)));
+    }
+    for n in notes {
+        head.push_str(&format!("; {n}"));
     }
     let mut text = format!("{}\n{table}\n", layout.wrap(&head));
     text.push_str(&layout.wrap(&details(run, layer_total)));
@@ -253,10 +257,8 @@ fn suite_columns<'a>(first: &RunResult) -> Vec<SuiteCol<'a>> {
             }
         }));
     }
-    cols.push(Column::num("flash", move |r: &&RunResult| {
-        kib(model(r).memory.flash())
-    }));
-    cols.push(Column::num("RAM", move |r: &&RunResult| kib(model(r).memory.ram())));
+    cols.push(Column::num("flash", move |r: &&RunResult| kib(model(r).memory.flash())).droppable(2));
+    cols.push(Column::num("RAM", move |r: &&RunResult| kib(model(r).memory.ram())).droppable(1));
     cols.push(Column::text("outputs", move |r: &&RunResult| {
         let m = model(r);
         let reference = m.reference.as_ref().is_none_or(|x| x.mismatched.is_empty());
@@ -279,7 +281,7 @@ pub fn render_suite_with(suite: &str, runs: &[RunResult], layout: &Layout) -> St
     let Some(first) = models.first() else {
         return String::new();
     };
-    let (table, _) = super::layout::render(layout, suite_columns(first), &models);
+    let (table, notes) = super::layout::render(layout, suite_columns(first), &models);
     let mut head = format!(
         "suite {suite} on {} — {} models, counts are {}",
         first.target,
@@ -288,6 +290,9 @@ pub fn render_suite_with(suite: &str, runs: &[RunResult], layout: &Layout) -> St
     );
     if let Some(hz) = timing::clock(first) {
         head.push_str(&format!("; {}", timing::label(first.count_kind, hz)));
+    }
+    for n in notes {
+        head.push_str(&format!("; {n}"));
     }
     format!("{}\n{table}", layout.wrap(&head))
 }

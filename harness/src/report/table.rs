@@ -65,15 +65,17 @@ fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
             Some(v) => base_name(&c.name, v).to_string(),
             None => c.name.clone(),
         }),
-        Column::text("kernel", |c: &&CaseResult| c.kernel.clone()).foldable(),
+        Column::text("kernel", |c: &&CaseResult| c.kernel.clone())
+            .foldable()
+            .droppable(3),
     ];
     if variants {
         cols.push(Column::text("variant", |c: &&CaseResult| {
             c.variant.clone().unwrap_or_default()
         }));
     }
-    cols.push(Column::text("shape", |c: &&CaseResult| c.shape.clone()));
-    cols.push(Column::num("MACs", |c: &&CaseResult| c.macs.to_string()));
+    cols.push(Column::text("shape", |c: &&CaseResult| c.shape.clone()).droppable(2));
+    cols.push(Column::num("MACs", |c: &&CaseResult| c.macs.to_string()).droppable(4));
     if layout.collapse() && one_count(run) {
         cols.push(Column::num("count", move |c: &&CaseResult| {
             opt(c.summary.map(|s| s.median))
@@ -85,9 +87,12 @@ fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
         }));
         cols.push(Column::num("max", move |c: &&CaseResult| opt(c.summary.map(|s| s.max))));
     }
-    cols.push(Column::num("per MAC", |c: &&CaseResult| {
-        per_mac(c.summary.map(|s| s.median), c.macs)
-    }));
+    cols.push(
+        Column::num("per MAC", |c: &&CaseResult| {
+            per_mac(c.summary.map(|s| s.median), c.macs)
+        })
+        .droppable(1),
+    );
     if let Some(hz) = timing::clock(run) {
         cols.push(Column::num(timing::header(hz), move |c: &&CaseResult| {
             c.summary
@@ -102,9 +107,12 @@ fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
         cols.push(Column::num("cycles, modeled", move |c: &&CaseResult| {
             opt(c.modeled_summary.map(|s| s.median))
         }));
-        cols.push(Column::num("cyc/MAC", |c: &&CaseResult| {
-            per_mac(c.modeled_summary.map(|s| s.median), c.macs)
-        }));
+        cols.push(
+            Column::num("cyc/MAC", |c: &&CaseResult| {
+                per_mac(c.modeled_summary.map(|s| s.median), c.macs)
+            })
+            .droppable(0),
+        );
     }
     if run.energy_source.is_some() {
         cols.push(Column::num("µJ/inference", |c: &&CaseResult| match &c.energy {
