@@ -54,5 +54,6 @@ fn main() {
     }
     let ws = root.join("Cargo.toml");
     println!("cargo:rerun-if-changed={}", ws.display());
-    fs::copy(&ws, out.join("Cargo.toml")).unwrap_or_else(|e| panic!("copying {}: {e}", ws.display()));
+    fs::copy(&ws, out.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("copying {}: {e}", ws.display()));
 }

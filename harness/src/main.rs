@@ -8,8 +8,8 @@ use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
     baseline::BaselineCmd, build::BuildCmd, ci::CiCmd, compare::CompareCmd,
     compare_host::CompareHostCmd, completions::CompletionsCmd, completions::ManCmd,
-    doctor::DoctorCmd, global::GlobalOpts, list::ListCmd, merge::MergeCmd,
-    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
+    doctor::DoctorCmd, global::GlobalOpts, list::ListCmd, merge::MergeCmd, probes::ProbesCmd,
+    report::ReportCmd, results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.

@@ -48,7 +48,9 @@ pub struct Project {
 #[derive(Debug, thiserror::Error)]
 pub enum NoProject {
     /// `--project-dir` is not a project.
-    #[error("{0} is not a tinybench project: expected a directory holding targets/firmware/Cargo.toml")]
+    #[error(
+        "{0} is not a tinybench project: expected a directory holding targets/firmware/Cargo.toml"
+    )]
     NotAProject(String),
     /// The embedded files could not be unpacked.
     #[error(transparent)]

@@ -82,10 +82,16 @@ fn a_copied_binary_lists_diagnoses_and_runs_from_an_empty_directory() {
     let t = Installed::new();
     let work = t.home.join("empty");
     std::fs::create_dir_all(&work).unwrap();
-    assert!(!work.starts_with(root()), "the work directory is outside the source tree");
+    assert!(
+        !work.starts_with(root()),
+        "the work directory is outside the source tree"
+    );
 
     let list = ok(&t.run(&work, &["list", "targets"]));
-    assert!(list.contains("sim-cortex-m4") && list.contains("nrf52840"), "{list}");
+    assert!(
+        list.contains("sim-cortex-m4") && list.contains("nrf52840"),
+        "{list}"
+    );
     assert!(support::widest(&list) <= 100, "{list}");
 
     let doctor = t.run(&work, &["doctor"]);
@@ -109,7 +115,10 @@ fn a_copied_binary_lists_diagnoses_and_runs_from_an_empty_directory() {
     );
     let table = ok(&out);
     assert!(table.contains("ms @64 MHz"), "{table}");
-    assert!(support::widest(&table) <= 100, "a line is over 100 columns:\n{table}");
+    assert!(
+        support::widest(&table) <= 100,
+        "a line is over 100 columns:\n{table}"
+    );
     let runs: Vec<_> = std::fs::read_dir(work.join("tinybench-results/runs"))
         .expect("the run is stored in the current directory")
         .flatten()
@@ -144,10 +153,20 @@ fn a_tinybench_toml_above_the_current_directory_is_the_project() {
         "{doctor}"
     );
     let list = ok(&t.run(&sub, &["list", "targets"]));
-    assert!(list.contains("my-m4") && list.contains("sim-cortex-m3"), "{list}");
+    assert!(
+        list.contains("my-m4") && list.contains("sim-cortex-m3"),
+        "{list}"
+    );
 
     let bash = ok(&t.run(&sub, &["completions", "bash"]));
-    assert!(bash.contains("complete") && bash.contains("tinybench"), "{bash}");
+    assert!(
+        bash.contains("complete") && bash.contains("tinybench"),
+        "{bash}"
+    );
     let man = ok(&t.run(&sub, &["man"]));
-    assert!(man.contains(".TH tinybench"), "{}", &man[..man.len().min(300)]);
+    assert!(
+        man.contains(".TH tinybench"),
+        "{}",
+        &man[..man.len().min(300)]
+    );
 }

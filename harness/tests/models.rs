@@ -72,7 +72,10 @@ fn run_on_dataset(target: &str, stem: &str, set: &str, extra: &[&str]) -> (Value
     for t in [&layers, &summary] {
         assert!(support::widest(t) <= 100, "{t}");
     }
-    assert!(layers.contains("samples)"), "the quality metrics say their sample count: {layers}");
+    assert!(
+        layers.contains("samples)"),
+        "the quality metrics say their sample count: {layers}"
+    );
     (serde_json::from_slice(&out.stdout).unwrap(), err)
 }
 

@@ -95,7 +95,11 @@ pub async fn firmware_for(
     })
     .await??;
     spinner.finish_and_clear();
-    crate::ui::detail(format!("firmware for {}: {}", target.name, built.elf.display()));
+    crate::ui::detail(format!(
+        "firmware for {}: {}",
+        target.name,
+        built.elf.display()
+    ));
     if built.cached {
         crate::ui::note(format!("firmware for {}: up to date (cached)", target.name));
     } else {

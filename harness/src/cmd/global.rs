@@ -15,11 +15,23 @@ pub struct GlobalOpts {
     pub quiet: bool,
     /// Color on stderr and in help: `auto` (a terminal, and `NO_COLOR` unset), `always`,
     /// `never`.
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN", global = true)]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        global = true
+    )]
     pub color: ColorWhen,
     /// `human`, or `json`: one JSON object per line on stdout (run start, every case,
     /// run end) instead of tables, for tools.
-    #[arg(long, value_enum, default_value = "human", value_name = "FMT", global = true)]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "human",
+        value_name = "FMT",
+        global = true
+    )]
     pub message_format: MessageFormat,
     /// Show every table column, without fitting the terminal's width (`COLUMNS`, else the
     /// terminal's) and without folding columns that say the same on every row.
@@ -65,15 +77,59 @@ pub fn color_from_args(args: &[std::ffi::OsString]) -> ColorWhen {
     choice
 }
 
+/// Warnings for `run` options that do nothing for this target and suite (cargo warns
+/// about unused manifest keys the same way): a probe for an emulated target, model
+/// options for a kernel suite.
+pub fn ineffective_run_options(
+    run: &super::run::RunCmd,
+    target: &crate::config::target::Target,
+    model_run: bool,
+) -> Vec<String> {
+    use crate::config::target::Connection;
+    let mut out = Vec::new();
+    if run.fleet.probe.is_some() && target.connection == Connection::Emulator {
+        out.push(format!(
+            "--probe (or TINYBENCH_PROBE) has no effect: {} is emulated",
+            target.name
+        ));
+    }
+    let m = &run.model;
+    if !model_run {
+        let given = [
+            ("--reps", m.reps != 3),
+            ("--warmup", m.warmup != 1),
+            ("--seed", m.seed != 1),
+            ("--inputs-per-build", m.inputs_per_build.is_some()),
+        ];
+        for (flag, _) in given.iter().filter(|(_, g)| *g) {
+            out.push(format!(
+                "{flag} has no effect on kernel suite {}: it is for --model and model suites",
+                run.suite
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_color_choice_is_read_in_both_spellings() {
-        let args = |s: &[&str]| s.iter().map(|a| a.into()).collect::<Vec<std::ffi::OsString>>();
-        assert_eq!(color_from_args(&args(&["tb", "--color", "never"])), ColorWhen::Never);
-        assert_eq!(color_from_args(&args(&["tb", "run", "--color=always"])), ColorWhen::Always);
+        let args = |s: &[&str]| {
+            s.iter()
+                .map(|a| a.into())
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert_eq!(
+            color_from_args(&args(&["tb", "--color", "never"])),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            color_from_args(&args(&["tb", "run", "--color=always"])),
+            ColorWhen::Always
+        );
         assert_eq!(color_from_args(&args(&["tb", "run"])), ColorWhen::Auto);
     }
 }

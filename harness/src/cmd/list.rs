@@ -99,7 +99,10 @@ impl ListCmd {
             Layout::current().table(&header, &rows, &numeric, &["triple", "counter", "core"]);
         println!("{table}");
         if !dropped.is_empty() {
-            println!("left out to fit: {} (--wide shows them)", dropped.join(", "));
+            println!(
+                "left out to fit: {} (--wide shows them)",
+                dropped.join(", ")
+            );
         }
         Ok(if bad == 0 {
             crate::exit::OK

@@ -80,6 +80,9 @@ impl RunCmd {
             return crate::fleet::run(&project, &self).await;
         }
         let target = project.target(crate::fleet::single(&self.target))?;
+        for w in super::global::ineffective_run_options(&self, &target, false) {
+            crate::ui::warn(w);
+        }
         let suite = project.suite(&self.suite)?;
         // Fail before building when nothing could run the firmware, or when the energy
         // figures asked for cannot be made.

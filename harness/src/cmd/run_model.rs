@@ -98,7 +98,12 @@ pub async fn run_suite(
     let mut worst = crate::exit::OK;
     let mut runs = Vec::new();
     for m in &suite.models {
-        crate::ui::note(format!("== {} / {}: {}", suite.name, m.name, m.file.display()));
+        crate::ui::note(format!(
+            "== {} / {}: {}",
+            suite.name,
+            m.name,
+            m.file.display()
+        ));
         let (code, run) = run_one(cmd, &m.file, m.dataset.as_deref()).await?;
         worst = worst.max(code);
         runs.push(run);
@@ -123,6 +128,9 @@ async fn run_one(
         anyhow::bail!("--model runs on one target at a time; give one --target");
     }
     let target = project.target(crate::fleet::single(&cmd.target))?;
+    for w in super::global::ineffective_run_options(cmd, &target, true) {
+        crate::ui::warn(w);
+    }
     let opts = &cmd.model;
     // Everything that can be refused is refused before a build or a device: the model
     // (unsupported op or quantization), its inputs, and its fit in flash and RAM.

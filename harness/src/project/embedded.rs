@@ -42,7 +42,11 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> UnpackE
 /// else `$HOME/.cache/tinybench` (`%LOCALAPPDATA%\tinybench` on Windows). Written by hand:
 /// three environment variables do not call for a crate.
 pub fn cache_dir() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = var("TINYBENCH_CACHE_DIR") {
         return Some(d);
     }
@@ -94,7 +98,8 @@ pub fn version_key() -> String {
 /// kernels as member (the kernels inherit `version`, `edition` and dev-dependencies from
 /// it; the harness crates it lists are not embedded).
 fn workspace_manifest(text: &str) -> Result<String, UnpackError> {
-    let mut t: toml::Table = toml::from_str(text).map_err(|e| UnpackError::Manifest(e.to_string()))?;
+    let mut t: toml::Table =
+        toml::from_str(text).map_err(|e| UnpackError::Manifest(e.to_string()))?;
     let ws = t
         .get_mut("workspace")
         .and_then(toml::Value::as_table_mut)

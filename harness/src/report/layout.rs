@@ -31,7 +31,11 @@ impl Layout {
                 .map(|(terminal_size::Width(w), _)| w as usize)
         };
         Layout {
-            width: if wide { None } else { columns.or_else(terminal) },
+            width: if wide {
+                None
+            } else {
+                columns.or_else(terminal)
+            },
             wide,
         }
     }
@@ -139,7 +143,11 @@ impl Layout {
         }
         let mut t = b.build();
         t.with(Style::rounded());
-        let kept_numeric = numeric.iter().zip(keep).filter(|(_, k)| **k).map(|(n, _)| *n);
+        let kept_numeric = numeric
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(n, _)| *n);
         for (i, n) in kept_numeric.enumerate() {
             if n {
                 t.modify(Columns::one(i), Alignment::right());
@@ -153,7 +161,11 @@ impl Layout {
     pub fn fit(&self, t: &mut tabled::Table) {
         if let Some(w) = self.width {
             if t.total_width() > w {
-                t.with(Width::wrap(w).priority(Priority::max(true)).keep_words(true));
+                t.with(
+                    Width::wrap(w)
+                        .priority(Priority::max(true))
+                        .keep_words(true),
+                );
             }
         }
     }
@@ -209,7 +221,11 @@ impl<'a, T> Column<'a, T> {
 
 /// The table of `rows` over `columns`, and the notes for the title: the columns folded
 /// away (`kernel fully_connected`) and those left out to fit the width.
-pub fn render<T>(layout: &Layout, columns: Vec<Column<'_, T>>, rows: &[T]) -> (String, Vec<String>) {
+pub fn render<T>(
+    layout: &Layout,
+    columns: Vec<Column<'_, T>>,
+    rows: &[T],
+) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut kept = Vec::new();
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
@@ -235,7 +251,10 @@ pub fn render<T>(layout: &Layout, columns: Vec<Column<'_, T>>, rows: &[T]) -> (S
     let order: Vec<&str> = order.into_iter().map(|(_, n)| n).collect();
     let (table, dropped) = layout.table(&header, &cells, &numeric, &order);
     if !dropped.is_empty() {
-        notes.push(format!("left out to fit: {} (--wide shows them)", dropped.join(", ")));
+        notes.push(format!(
+            "left out to fit: {} (--wide shows them)",
+            dropped.join(", ")
+        ));
     }
     (table, notes)
 }

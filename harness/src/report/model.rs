@@ -55,9 +55,7 @@ fn layer_columns<'a>(run: &'a RunResult, layer_total: u64) -> Vec<Column<'a, Row
         }));
     }
     cols.push(Column::num("arena B", |(_, l): &Row| l.arena_bytes.to_string()).droppable(3));
-    cols.push(
-        Column::num("scratch B", |(_, l): &Row| l.scratch_bytes.to_string()).droppable(1),
-    );
+    cols.push(Column::num("scratch B", |(_, l): &Row| l.scratch_bytes.to_string()).droppable(1));
     cols.push(Column::text("check", |(c, _): &Row| {
         super::table::status_mark(&c.status)
     }));
@@ -250,28 +248,37 @@ fn suite_columns<'a>(first: &RunResult) -> Vec<SuiteCol<'a>> {
         cols.push(Column::num(timing::header(hz), move |r: &&RunResult| {
             inference(r).map_or("—".into(), |v| timing::sig3(timing::ms(v, hz)))
         }));
-        cols.push(Column::num("inf/s", move |r: &&RunResult| {
-            match inference(r) {
+        cols.push(Column::num(
+            "inf/s",
+            move |r: &&RunResult| match inference(r) {
                 Some(v) if v > 0 => timing::sig3(1e3 / timing::ms(v, hz)),
                 _ => "—".into(),
-            }
-        }));
+            },
+        ));
     }
-    cols.push(Column::num("flash", move |r: &&RunResult| kib(model(r).memory.flash())).droppable(2));
+    cols.push(
+        Column::num("flash", move |r: &&RunResult| kib(model(r).memory.flash())).droppable(2),
+    );
     cols.push(Column::num("RAM", move |r: &&RunResult| kib(model(r).memory.ram())).droppable(1));
     cols.push(Column::text("outputs", move |r: &&RunResult| {
         let m = model(r);
         let reference = m.reference.as_ref().is_none_or(|x| x.mismatched.is_empty());
-        if m.host_mismatches == 0 && reference { "✔" } else { "✘" }.to_string()
+        if m.host_mismatches == 0 && reference {
+            "✔"
+        } else {
+            "✘"
+        }
+        .to_string()
     }));
-    cols.push(Column::text("accuracy", move |r: &&RunResult| {
-        match model(r).quality {
+    cols.push(Column::text(
+        "accuracy",
+        move |r: &&RunResult| match model(r).quality {
             Some(q) => q
                 .accuracy
                 .map_or("—".into(), |a| format!("{a:.3} ({} samples)", q.labelled)),
             None => "—".into(),
-        }
-    }));
+        },
+    ));
     cols
 }
 

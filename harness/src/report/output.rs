@@ -94,7 +94,8 @@ pub fn print_runs(format: Format, runs: &[(&RunResult, bool)]) {
         let all: Vec<&RunResult> = runs.iter().map(|(r, _)| *r).collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&all).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+            serde_json::to_string_pretty(&all)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
         );
         return;
     }

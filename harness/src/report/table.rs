@@ -44,7 +44,9 @@ pub fn status_mark(s: &CaseStatus) -> String {
 
 /// `median ÷ MACs`, or `—`.
 fn per_mac(v: Option<u64>, macs: u64) -> String {
-    v.map_or("—".into(), |v| format!("{:.2}", v as f64 / macs.max(1) as f64))
+    v.map_or("—".into(), |v| {
+        format!("{:.2}", v as f64 / macs.max(1) as f64)
+    })
 }
 
 /// Whether every case's repetitions counted the same (emulated counts): one column then.
@@ -81,11 +83,15 @@ fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
             opt(c.summary.map(|s| s.median))
         }));
     } else {
-        cols.push(Column::num("min", move |c: &&CaseResult| opt(c.summary.map(|s| s.min))));
+        cols.push(Column::num("min", move |c: &&CaseResult| {
+            opt(c.summary.map(|s| s.min))
+        }));
         cols.push(Column::num("median", move |c: &&CaseResult| {
             opt(c.summary.map(|s| s.median))
         }));
-        cols.push(Column::num("max", move |c: &&CaseResult| opt(c.summary.map(|s| s.max))));
+        cols.push(Column::num("max", move |c: &&CaseResult| {
+            opt(c.summary.map(|s| s.max))
+        }));
     }
     cols.push(
         Column::num("per MAC", |c: &&CaseResult| {
@@ -101,7 +107,9 @@ fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
     }
     if variants {
         // Reference median ÷ this median, same count kind.
-        cols.push(Column::num("vs reference", move |c: &&CaseResult| ratio(run, c)));
+        cols.push(Column::num("vs reference", move |c: &&CaseResult| {
+            ratio(run, c)
+        }));
     }
     if run.cycle_model.is_some() {
         cols.push(Column::num("cycles, modeled", move |c: &&CaseResult| {
@@ -115,19 +123,25 @@ fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
         );
     }
     if run.energy_source.is_some() {
-        cols.push(Column::num("µJ/inference", |c: &&CaseResult| match &c.energy {
-            Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
-            None => "—".into(),
+        cols.push(Column::num("µJ/inference", |c: &&CaseResult| {
+            match &c.energy {
+                Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
+                None => "—".into(),
+            }
         }));
     }
     // Run-wide: said in the title, shown as columns only with --wide.
     if layout.wide {
-        cols.push(Column::num("overhead −", move |_: &&CaseResult| run.overhead.to_string()));
+        cols.push(Column::num("overhead −", move |_: &&CaseResult| {
+            run.overhead.to_string()
+        }));
         cols.push(Column::text("kind", move |_: &&CaseResult| {
             run.count_kind.label().to_string()
         }));
     }
-    cols.push(Column::text("checksum", |c: &&CaseResult| status_mark(&c.status)));
+    cols.push(Column::text("checksum", |c: &&CaseResult| {
+        status_mark(&c.status)
+    }));
     cols
 }
 
