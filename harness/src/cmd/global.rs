@@ -132,4 +132,25 @@ mod tests {
         );
         assert_eq!(color_from_args(&args(&["tb", "run"])), ColorWhen::Auto);
     }
+
+    #[derive(clap::Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        run: crate::cmd::run::RunCmd,
+    }
+
+    #[test]
+    fn options_with_no_effect_are_named() {
+        use clap::Parser;
+        let emulated =
+            crate::config::target::tests::parse(crate::config::target::tests::GOOD).unwrap();
+        let w = Wrap::try_parse_from(["tb", "--probe", "1366:1015", "--reps", "5"]).unwrap();
+        let warnings = ineffective_run_options(&w.run, &emulated, false);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("--probe") && warnings[1].contains("--reps"));
+        // On a model run --reps counts; a plain run warns about nothing.
+        assert_eq!(ineffective_run_options(&w.run, &emulated, true).len(), 1);
+        let plain = Wrap::try_parse_from(["tb"]).unwrap();
+        assert!(ineffective_run_options(&plain.run, &emulated, false).is_empty());
+    }
 }

@@ -51,7 +51,7 @@ impl ListCmd {
                             match &t.connection {
                                 Connection::Emulator => "emulator".to_string(),
                                 Connection::Probe { chip } => {
-                                    format!("board: probe-rs chip {chip}")
+                                    format!("board (probe-rs chip {chip})")
                                 }
                             },
                         ]),
