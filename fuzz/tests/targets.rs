@@ -136,6 +136,7 @@ fn smoke_decoder() -> tinybench_device::frames::FrameDecoder {
     let built = build::build(
         &build::BuildRequest {
             project: &project.root,
+            build_dir: &project.build_dir,
             target: &target,
             payload: &payload,
             features: &[],

@@ -420,9 +420,7 @@ mod tests {
         std::fs::write(d.path().join("kernels/Cargo.toml"), "[package]").unwrap();
         std::fs::write(d.path().join("kernels/src/lib.rs"), "pub fn k() {}").unwrap();
         std::fs::write(d.path().join("suites/s.toml"), "name = \"s\"").unwrap();
-        let p = Project {
-            root: d.path().to_path_buf(),
-        };
+        let p = Project::at(d.path());
         (d, p)
     }
 

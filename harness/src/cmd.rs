@@ -5,8 +5,10 @@ pub mod build;
 pub mod ci;
 pub mod compare;
 pub mod compare_host;
+pub mod completions;
 pub mod doctor;
 pub mod gate;
+pub mod global;
 pub mod list;
 pub mod merge;
 pub mod opts;
@@ -57,10 +59,11 @@ pub struct BuildOpts {
 }
 
 impl BuildOpts {
-    /// The library's build settings for a project at `root`.
-    pub fn settings(&self, root: &std::path::Path) -> crate::run::BuildSettings {
+    /// The library's build settings for `project`.
+    pub fn settings(&self, project: &Project) -> crate::run::BuildSettings {
         crate::run::BuildSettings {
-            root: root.to_path_buf(),
+            root: project.root.clone(),
+            build_dir: project.build_dir.clone(),
             toolchain: self.toolchain,
             install_targets: self.install_targets,
             features: self.firmware_features.clone(),
@@ -71,8 +74,9 @@ impl BuildOpts {
 /// Where results are stored.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreOpts {
-    /// Result store directory. Default: `tinybench-results/` in the project root (or in
-    /// the current directory outside a project).
+    /// Result store directory. Default: `tinybench-results/` in the current directory (in
+    /// the directory of the nearest `tinybench.toml`, or the root of the tinybench source
+    /// checkout, when the current directory is in one).
     #[arg(long, value_name = "DIR", env = "TINYBENCH_RESULTS_DIR", global = true)]
     pub results_dir: Option<PathBuf>,
 }
@@ -82,7 +86,7 @@ impl StoreOpts {
     pub fn store(&self, project: Option<&Project>) -> Store {
         match (&self.results_dir, project) {
             (Some(d), _) => Store::new(d),
-            (None, Some(p)) => Store::new(p.root.join("tinybench-results")),
+            (None, Some(p)) => Store::new(p.results_dir()),
             (None, None) => Store::new("tinybench-results"),
         }
     }
@@ -98,7 +102,7 @@ pub fn save(
     let toolchain = Some(executed.toolchain.clone());
     let id = crate::run::save(
         store,
-        &project.root,
+        &project.home,
         toolchain,
         &executed.target,
         &mut executed.finished.result,

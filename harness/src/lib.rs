@@ -28,6 +28,7 @@ pub mod provenance;
 pub mod report;
 pub mod run;
 pub mod runsel;
+pub mod ui;
 
 /// Process exit codes.
 pub mod exit {

@@ -7,9 +7,12 @@ pub mod host;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod layout;
 pub mod markdown;
 pub mod model;
+pub mod output;
 pub mod table;
+pub mod timing;
 
 use tinybench_results::compare::Comparison;
 use tinybench_results::gate::{Metric, Threshold};

@@ -29,6 +29,14 @@ fn kernels_suite_passes_every_checksum_for_both_variants() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     let run = parse_run(&String::from_utf8_lossy(&out.stdout)).expect("JSON result");
+    // The run's terminal table fits 100 columns (issue 20).
+    let narrow = tinybench::report::layout::Layout {
+        width: Some(100),
+        wide: false,
+    };
+    let table = tinybench::report::table::render_with(&run, &narrow);
+    assert!(support::widest(&table) <= 100, "{table}");
+    assert!(table.contains("ms @64 MHz"), "{table}");
 
     let kernels: std::collections::BTreeSet<&str> =
         run.cases.iter().map(|c| c.kernel.as_str()).collect();

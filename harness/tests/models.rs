@@ -61,6 +61,21 @@ fn run_on_dataset(target: &str, stem: &str, set: &str, extra: &[&str]) -> (Value
     let out = run_model(target, &model_path(stem), &args);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stem} on {target}: {err}");
+    // Its terminal tables (per layer, and the suite summary) fit 100 columns (issue 20).
+    let run = tinybench_results::parse_run(&text(&out.stdout)).expect("a run");
+    let narrow = tinybench::report::layout::Layout {
+        width: Some(100),
+        wide: false,
+    };
+    let layers = tinybench::report::model::render_with(&run, &narrow).expect("a model run");
+    let summary = tinybench::report::model::render_suite_with("s", &[run], &narrow);
+    for t in [&layers, &summary] {
+        assert!(support::widest(t) <= 100, "{t}");
+    }
+    assert!(
+        layers.contains("samples)"),
+        "the quality metrics say their sample count: {layers}"
+    );
     (serde_json::from_slice(&out.stdout).unwrap(), err)
 }
 

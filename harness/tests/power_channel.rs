@@ -114,6 +114,7 @@ fn emulated_power_build_cases_still_pass_through_the_runner() {
     let suite = project.suite("smoke").unwrap();
     let build = BuildSettings {
         root: root(),
+        build_dir: project.build_dir.clone(),
         toolchain: Default::default(),
         install_targets: false,
         features: vec!["power-ina226".into()],

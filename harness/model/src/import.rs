@@ -588,7 +588,7 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
                 }
                 if !ctx.is_const(t as i32) {
                     return Err(ctx.err(format!(
-                        "it reads tensor {t}, which no earlier operator writes"
+                        "it reads tensor {t}, which no earlier operator writes (the operators are not in execution order, or no operator writes it)"
                     )));
                 }
                 let load = load_node(&ctx, t)?;

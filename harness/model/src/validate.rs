@@ -164,7 +164,9 @@ pub(crate) fn graph(path: &str, model: &Model) -> Result<(), ImportError> {
             }
         }
         let o = node.output;
-        if model.inputs.contains(&o) || writer[o].is_some() {
+        // One TFLite op may lower into several nodes that each write a part of its output
+        // (CONCATENATION, SPLIT): a second writer is an error only when it is another op.
+        if model.inputs.contains(&o) || writer[o].is_some_and(|w| w != node.index) {
             let by = writer[o].map_or("it is the model input".to_string(), |w| {
                 format!("op {w} already wrote it")
             });

@@ -27,7 +27,7 @@ impl BuildCmd {
         let plan = RunPlan::new(
             target.clone(),
             Payload::suite(suite),
-            self.build.settings(&project.root),
+            self.build.settings(&project),
         );
         let progress = super::progress::Progress::new();
         let (built, _) =

@@ -199,7 +199,7 @@ impl CiCmd {
                     limits.wall_timeout = Duration::from_secs(s);
                 }
                 plans.push(
-                    RunPlan::new(t.clone(), suite.clone(), self.build.settings(&project.root))
+                    RunPlan::new(t.clone(), suite.clone(), self.build.settings(&project))
                         .with_limits(limits)
                         .with_probe(self.probe.opts())
                         .with_energy(energy),
@@ -296,7 +296,7 @@ impl CiCmd {
                     suite: Some(plan.payload.name().to_string()),
                 };
                 let s = base_store.as_ref().unwrap_or(store);
-                match select(s, Some(&project.root), spec, &filter) {
+                match select(s, Some(&project.home), spec, &filter) {
                     Ok(b) => (Some(b), None),
                     Err(e) => (None, Some(format!("no base run, nothing compared: {e}"))),
                 }

@@ -48,7 +48,7 @@ impl CompareCmd {
     /// Run the verb.
     pub async fn run(self) -> anyhow::Result<u8> {
         let project = self.project.project().ok();
-        let root = project.as_ref().map(|p| p.root.as_path());
+        let root = project.as_ref().map(|p| p.home.as_path());
         let store = self.store.store(project.as_ref());
         let filter = Filter {
             target: self.target.clone(),

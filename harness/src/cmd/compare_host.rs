@@ -35,7 +35,7 @@ impl CompareHostCmd {
             target: self.target.clone(),
             suite: self.suite.clone(),
         };
-        let stored = select(&store, Some(&project.root), &self.run, &filter)?;
+        let stored = select(&store, Some(&project.home), &self.run, &filter)?;
         let run = stored.run;
         let lookup = baseline::lookup(&project, &run.suite)?;
         let clock = clock_of(&project, &run.target);

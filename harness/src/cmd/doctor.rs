@@ -15,7 +15,15 @@ impl DoctorCmd {
     /// Run the verb.
     pub async fn run(self) -> anyhow::Result<u8> {
         let project = self.project.project()?;
-        crate::outln!("project: {}", project.root.display());
+        crate::outln!("project files: {}", project.describe());
+        let home_from = match &project.manifest {
+            Some(_) => "its tinybench.toml",
+            None if project.origin == crate::project::Origin::Embedded => "the current directory",
+            None => "the project files' root",
+        };
+        crate::outln!("project: {} ({home_from})", project.home.display());
+        crate::outln!("results: {}", project.results_dir().display());
+        crate::outln!("firmware builds: {}", project.build_dir.display());
         let survey = toolchain::survey();
         let installed: BTreeSet<String> = survey
             .rustup

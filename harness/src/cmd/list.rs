@@ -2,8 +2,7 @@
 
 use super::ProjectOpts;
 use crate::config::target::Connection;
-use tabled::settings::Style;
-use tabled::{builder::Builder, Table};
+use crate::report::layout::Layout;
 
 /// What to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,16 +27,20 @@ impl ListCmd {
     /// Run the verb.
     pub async fn run(self) -> anyhow::Result<u8> {
         let project = self.project.project()?;
-        let mut b = Builder::default();
+        let mut rows: Vec<Vec<String>> = Vec::new();
         let mut bad = 0;
         match self.what {
             What::Targets => {
-                b.push_record([
-                    "target", "core", "triple", "clock", "counter", "flash", "RAM", "runs on",
-                ]);
+                rows.push(
+                    [
+                        "target", "core", "triple", "clock", "counter", "flash", "RAM", "runs on",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                );
                 for t in project.all_targets() {
                     match t {
-                        Ok(t) => b.push_record([
+                        Ok(t) => rows.push(vec![
                             t.name.clone(),
                             t.core.name().to_string(),
                             t.triple.clone(),
@@ -60,10 +63,10 @@ impl ListCmd {
                 }
             }
             What::Suites => {
-                b.push_record(["suite", "cases", "description"]);
+                rows.push(["suite", "cases", "description"].map(String::from).to_vec());
                 for s in project.all_suites() {
                     match s {
-                        Ok(s) => b.push_record([
+                        Ok(s) => rows.push(vec![
                             s.name.clone(),
                             s.cases.len().to_string(),
                             s.description.clone(),
@@ -74,9 +77,9 @@ impl ListCmd {
                         }
                     }
                 }
-                for name in crate::config::toml_names(&project.suites_dir()) {
+                for name in project.suite_names() {
                     match project.model_suite(&name) {
-                        Ok(Some(m)) => b.push_record([
+                        Ok(Some(m)) => rows.push(vec![
                             m.name.clone(),
                             format!("{} models", m.models.len()),
                             m.description.clone(),
@@ -90,9 +93,17 @@ impl ListCmd {
                 }
             }
         }
-        let mut table: Table = b.build();
-        table.with(Style::rounded());
+        let numeric: Vec<bool> = rows[0].iter().map(|h| h == "cases").collect();
+        let header = rows.remove(0);
+        let (table, dropped) =
+            Layout::current().table(&header, &rows, &numeric, &["triple", "counter", "core"]);
         crate::outln!("{table}");
+        if !dropped.is_empty() {
+            crate::outln!(
+                "left out to fit: {} (--wide shows them)",
+                dropped.join(", ")
+            );
+        }
         Ok(if bad == 0 {
             crate::exit::OK
         } else {

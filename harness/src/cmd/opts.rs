@@ -104,14 +104,7 @@ pub fn target_names(given: &[String]) -> Vec<String> {
     }
 }
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// A table for the terminal.
-    Table,
-    /// The result schema of tinybench-results, as JSON.
-    Json,
-}
+pub use crate::report::Format;
 
 /// What `run` shares between suites and models: where, how, with which limits, and what
 /// becomes of the result.
@@ -121,7 +114,8 @@ pub struct RunArgs {
     /// run several devices in parallel. Default: sim-cortex-m4.
     #[arg(long)]
     pub target: Vec<String>,
-    /// Output format.
+    /// Output format: a table, or any export format of the result store (json is the
+    /// result schema).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Run on every board of the runner config whose probe is attached now (with the

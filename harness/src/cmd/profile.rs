@@ -66,7 +66,7 @@ impl ProfileCmd {
         let plan = RunPlan::new(
             target.clone(),
             Payload::suite(suite),
-            self.build.settings(&project.root),
+            self.build.settings(&project),
         )
         .with_limits(self.limits.limits(PROFILE_BUDGET))
         .with_profile(skip);

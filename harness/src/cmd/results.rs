@@ -122,7 +122,7 @@ impl ResultsCmd {
                 suite,
             } => {
                 let filter = Filter { target, suite };
-                let root = project.as_ref().map(|p| p.root.as_path());
+                let root = project.as_ref().map(|p| p.home.as_path());
                 let stored = select(&store, root, &run, &filter)?;
                 let mut r = report::reporter(format);
                 r.run(&stored.run);

@@ -1,6 +1,6 @@
 //! `tinybench run`: build, run on the target's device, check, print.
 
-use super::opts::{target_names, Format, ProbeArgs, RunArgs};
+use super::opts::{target_names, ProbeArgs, RunArgs};
 use super::progress::Progress;
 use crate::config::target::{Connection, Target};
 use crate::project::Project;
@@ -39,10 +39,25 @@ impl RunCmd {
             return super::run_model::run_suite(&self.args, &self.model, &project, &models).await;
         }
         let targets = self.targets(&project)?;
+        for t in &targets {
+            let warnings = super::global::ineffective_run_options(
+                &self.args,
+                &self.model,
+                &self.suite,
+                t,
+                false,
+            );
+            for w in warnings {
+                crate::ui::warn(w);
+            }
+        }
         let clock = targets.first().map(|t| t.clock_hz);
         let plans = self.plans(&project, targets)?;
         if self.args.build_only {
             return build_only(plans).await;
+        }
+        for p in &plans {
+            report::output::run_start(&p.target.name, p.payload.name(), p.payload.cases().len());
         }
         let results = run::execute_all(plans, Progress::new()).await?;
         self.finish(&project, results, clock)
@@ -96,7 +111,7 @@ impl RunCmd {
                     }
                 })?;
                 Ok(
-                    RunPlan::new(t, payload.clone(), self.args.build.settings(&project.root))
+                    RunPlan::new(t, payload.clone(), self.args.build.settings(project))
                         .with_limits(self.args.limits.limits(run::SUITE_BUDGET))
                         .with_probe(self.args.probe.opts())
                         .with_energy(energy),
@@ -140,7 +155,7 @@ impl RunCmd {
                     if !f.passed() && code == crate::exit::OK {
                         code = crate::exit::BENCH_FAILED;
                     }
-                    kept.push(&f.result);
+                    kept.push((&f.result, f.passed()));
                 }
                 Err(e) => {
                     eprintln!("error: {name}: {e}");
@@ -148,19 +163,12 @@ impl RunCmd {
                 }
             }
         }
-        match self.args.format {
-            Format::Table => {
-                for r in &kept {
-                    crate::outln!("{}", report::table::render(r));
-                    if !several {
-                        host_columns(project, clock, r);
-                    }
-                }
+        if several {
+            report::output::print_runs(self.args.format, &kept);
+        } else if let Some((r, passed)) = kept.first() {
+            if report::output::print_run(self.args.format, r, *passed) {
+                host_columns(project, clock, r);
             }
-            Format::Json if kept.len() == 1 && !several => {
-                crate::outln!("{}", report::json::render(kept[0]))
-            }
-            Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&kept)?),
         }
         if let Some(e) = not_saved {
             return Ok(super::not_stored(&e));

@@ -1,7 +1,7 @@
 //! `tinybench run --model`: one whole `.tflite` model on one target, layer by layer.
 
 use super::opts::target_names;
-use super::opts::{Format, RunArgs};
+use super::opts::RunArgs;
 use crate::config::target::Target;
 use crate::dataset::{Dataset, Task};
 use crate::firmware::gen::{self, ModelTiming};
@@ -102,10 +102,19 @@ pub async fn run_suite(
     suite: &crate::config::model_suite::ModelSuite,
 ) -> anyhow::Result<u8> {
     let mut worst = crate::exit::OK;
+    let mut runs = Vec::new();
     for m in &suite.models {
-        eprintln!("== {} / {}: {}", suite.name, m.name, m.file.display());
-        worst = worst.max(run_one(cmd, opts, project, &m.file, m.dataset.as_deref()).await?);
+        crate::ui::note(format!(
+            "== {} / {}: {}",
+            suite.name,
+            m.name,
+            m.file.display()
+        ));
+        let (code, run) = run_one(cmd, opts, project, &m.file, m.dataset.as_deref()).await?;
+        worst = worst.max(code);
+        runs.push(run);
     }
+    report::output::print_suite_summary(cmd.format, &suite.name, &runs);
     Ok(worst)
 }
 
@@ -116,11 +125,13 @@ pub async fn run(
     project: &Project,
     path: &Path,
 ) -> anyhow::Result<u8> {
-    run_one(cmd, opts, project, path, opts.dataset.as_deref()).await
+    Ok(run_one(cmd, opts, project, path, opts.dataset.as_deref())
+        .await?
+        .0)
 }
 
 /// The one target of a model run, parsed once.
-fn model_target(cmd: &RunArgs, opts: &ModelOpts, project: &Project) -> anyhow::Result<Target> {
+fn model_target(cmd: &RunArgs, _opts: &ModelOpts, project: &Project) -> anyhow::Result<Target> {
     if cmd.all_attached {
         anyhow::bail!(
             "--all-attached runs a suite on every attached board; a model runs on one target: give one --target"
@@ -150,8 +161,11 @@ async fn run_one(
     project: &Project,
     path: &Path,
     dataset: Option<&Path>,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<(u8, tinybench_results::RunResult)> {
     let target = model_target(cmd, opts, project)?;
+    for w in super::global::ineffective_run_options(cmd, opts, "", &target, true) {
+        crate::ui::warn(w);
+    }
     // Everything that can be refused is refused before a build or a device: the model
     // (unsupported op or quantization), its inputs, and its fit in flash and RAM.
     let (m, compiled) = model::load(path, opts.variant.kernels())?;
@@ -187,6 +201,11 @@ async fn run_one(
     crate::firmware::build::check_fit(&run.target, &first.payload.firmware())?;
     crate::run::check(&first)?;
     run.announce(0);
+    report::output::run_start(
+        &run.target.name,
+        first.payload.name(),
+        first.payload.cases().len(),
+    );
     let mut executed = run.execute(first).await?;
     let mut outputs = run.prepared.device_outputs(&executed.finished.events, 0);
     let rest_ok = run.rest(&mut outputs).await?;
@@ -203,24 +222,20 @@ async fn run_one(
         false => super::save(&cmd.store.store(Some(project)), project, &mut executed),
     };
     let finished = &executed.finished;
-    match cmd.format {
-        Format::Table => {
-            if let Some(text) = report::model::render(&finished.result) {
-                crate::outln!("{text}");
-            }
-            print_small_output(&outputs);
-        }
-        Format::Json => crate::outln!("{}", report::json::render(&finished.result)),
+    let passed = finished.passed() && rest_ok && outputs_ok;
+    if report::output::print_run(cmd.format, &finished.result, passed) {
+        print_small_output(&outputs);
     }
     finished.eprint_failures(&run.target.name);
     if let Err(e) = saved {
-        return Ok(super::not_stored(&e));
+        return Ok((super::not_stored(&e), executed.finished.result));
     }
-    Ok(if finished.passed() && rest_ok && outputs_ok {
+    let code = if passed {
         crate::exit::OK
     } else {
         crate::exit::BENCH_FAILED
-    })
+    };
+    Ok((code, executed.finished.result))
 }
 
 impl ModelRun<'_> {
@@ -253,7 +268,7 @@ impl ModelRun<'_> {
         RunPlan::new(
             self.target.clone(),
             payload,
-            cmd.build.settings(&self.project.root),
+            cmd.build.settings(self.project),
         )
         .with_limits(cmd.limits.limits(budget))
         .with_probe(cmd.probe.opts())

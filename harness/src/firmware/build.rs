@@ -21,6 +21,8 @@ pub const FLASH_RESERVE: u64 = 32 * 1024;
 pub struct BuildRequest<'a> {
     /// Project root (holds `targets/firmware` and `kernels`).
     pub project: &'a Path,
+    /// Where builds go: generated sources, cargo target directories, cached ELFs.
+    pub build_dir: &'a Path,
     /// Target to build for.
     pub target: &'a Target,
     /// What the firmware runs (a suite or a model), generated.
@@ -193,7 +195,7 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     let (t, p) = (req.target, req.payload);
     check_fit(t, p)?;
     let memory_x = t.memory_x();
-    let work = req.project.join("target").join("tinybench").join(&t.name);
+    let work = req.build_dir.join(&t.name);
     let gen_dir = work.join(format!("gen-{}", p.name));
     std::fs::create_dir_all(&gen_dir).map_err(io("creating", &gen_dir))?;
     for (name, bytes) in &p.files {
@@ -284,12 +286,7 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     } else {
         format!("{}-{}", t.triple, features.join("+"))
     };
-    let target_dir = req
-        .project
-        .join("target")
-        .join("tinybench")
-        .join("cargo")
-        .join(dir_name);
+    let target_dir = req.build_dir.join("cargo").join(dir_name);
     std::fs::create_dir_all(&target_dir).map_err(io("creating", &target_dir))?;
     let lock_path = target_dir.join(".tinybench-build.lock");
     let lock = std::fs::File::create(&lock_path).map_err(io("creating", &lock_path))?;

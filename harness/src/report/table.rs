@@ -1,39 +1,11 @@
 //! The terminal table.
 
-use super::Report;
-use tabled::settings::{location::ByColumnName, object::Columns, Alignment, Remove, Style};
+use super::layout::{Column, Layout};
+use super::{timing, Report};
+use tabled::settings::{object::Columns, Alignment, Style};
 use tabled::{Table, Tabled};
 use tinybench_results::compare::{Comparison, Verdict};
 use tinybench_results::{CaseResult, CaseStatus, RunResult};
-
-/// Every column a run can have; those a run has no numbers for are removed.
-#[derive(Tabled)]
-struct Row {
-    case: String,
-    kernel: String,
-    variant: String,
-    shape: String,
-    #[tabled(rename = "MACs")]
-    macs: u64,
-    min: String,
-    median: String,
-    max: String,
-    #[tabled(rename = "per MAC")]
-    per_mac: String,
-    /// Reference median ÷ this median, same count kind (suites with variants).
-    #[tabled(rename = "vs reference")]
-    ratio: String,
-    #[tabled(rename = "cycles, modeled")]
-    modeled: String,
-    #[tabled(rename = "cyc/MAC")]
-    modeled_per_mac: String,
-    #[tabled(rename = "µJ/inference")]
-    energy: String,
-    #[tabled(rename = "overhead −")]
-    overhead: u64,
-    kind: String,
-    checksum: String,
-}
 
 /// The case name without its `/<variant>` suffix.
 fn base_name<'a>(name: &'a str, variant: &str) -> &'a str {
@@ -70,107 +42,149 @@ pub fn status_mark(s: &CaseStatus) -> String {
     }
 }
 
-/// min/median/max/per-MAC cells of a case.
-fn cells(c: &CaseResult) -> (String, String, String, String) {
-    match c.summary {
-        Some(s) => (
-            s.min.to_string(),
-            s.median.to_string(),
-            s.max.to_string(),
-            super::per_mac(s.median, c.macs),
-        ),
-        None => ("—".into(), "—".into(), "—".into(), "—".into()),
-    }
+/// `median ÷ MACs`, or `—` (no count, or a 0-MAC op such as RESHAPE).
+fn per_mac(v: Option<u64>, macs: u64) -> String {
+    v.map_or("—".into(), |v| super::per_mac(v, macs))
 }
 
-fn row(run: &RunResult, c: &CaseResult) -> Row {
-    let (min, median, max, per_mac) = cells(c);
-    let (modeled, modeled_per_mac) = match c.modeled_summary {
-        Some(s) => (s.median.to_string(), super::per_mac(s.median, c.macs)),
-        None => ("—".into(), "—".into()),
-    };
-    let energy = match &c.energy {
-        Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
-        None => "—".into(),
-    };
-    let variant = c.variant.clone().unwrap_or_default();
-    Row {
-        case: if variant.is_empty() {
-            c.name.clone()
-        } else {
-            base_name(&c.name, &variant).to_string()
-        },
-        kernel: c.kernel.clone(),
-        ratio: ratio(run, c),
-        variant,
-        shape: c.shape.clone(),
-        macs: c.macs,
-        min,
-        median,
-        max,
-        per_mac,
-        modeled,
-        modeled_per_mac,
-        energy,
-        overhead: run.overhead,
-        kind: run.count_kind.label().to_string(),
-        checksum: status_mark(&c.status),
-    }
+/// Whether every case's repetitions counted the same (emulated counts): one column then.
+fn one_count(run: &RunResult) -> bool {
+    run.cases
+        .iter()
+        .all(|c| c.summary.is_none_or(|s| s.min == s.max))
 }
 
-/// Columns holding numbers.
-const NUMERIC: &[&str] = &[
-    "MACs",
-    "min",
-    "median",
-    "max",
-    "per MAC",
-    "vs reference",
-    "cycles, modeled",
-    "cyc/MAC",
-    "µJ/inference",
-    "overhead −",
-];
+type Col<'a> = Column<'a, &'a CaseResult>;
 
-/// Render a run as a table, with title lines saying what the numbers are.
+/// The columns of a run's table, those it has numbers for.
+fn columns<'a>(run: &'a RunResult, layout: &Layout) -> Vec<Col<'a>> {
+    let opt = |v: Option<u64>| v.map_or("—".to_string(), |v| v.to_string());
+    let variants = run.cases.iter().any(|c| c.variant.is_some());
+    let mut cols: Vec<Col<'a>> = vec![
+        Column::text("case", |c: &&CaseResult| match c.variant.as_deref() {
+            Some(v) => base_name(&c.name, v).to_string(),
+            None => c.name.clone(),
+        }),
+        Column::text("kernel", |c: &&CaseResult| c.kernel.clone())
+            .foldable()
+            .droppable(3),
+    ];
+    if variants {
+        cols.push(Column::text("variant", |c: &&CaseResult| {
+            c.variant.clone().unwrap_or_default()
+        }));
+    }
+    cols.push(Column::text("shape", |c: &&CaseResult| c.shape.clone()).droppable(2));
+    cols.push(Column::num("MACs", |c: &&CaseResult| c.macs.to_string()).droppable(4));
+    if layout.collapse() && one_count(run) {
+        cols.push(Column::num("count", move |c: &&CaseResult| {
+            opt(c.summary.map(|s| s.median))
+        }));
+    } else {
+        cols.push(Column::num("min", move |c: &&CaseResult| {
+            opt(c.summary.map(|s| s.min))
+        }));
+        cols.push(Column::num("median", move |c: &&CaseResult| {
+            opt(c.summary.map(|s| s.median))
+        }));
+        cols.push(Column::num("max", move |c: &&CaseResult| {
+            opt(c.summary.map(|s| s.max))
+        }));
+    }
+    cols.push(
+        Column::num("per MAC", |c: &&CaseResult| {
+            per_mac(c.summary.map(|s| s.median), c.macs)
+        })
+        .droppable(1),
+    );
+    if let Some(hz) = timing::clock(run) {
+        cols.push(Column::num(timing::header(hz), move |c: &&CaseResult| {
+            c.summary
+                .map_or("—".into(), |s| timing::sig3(timing::ms(s.median, hz)))
+        }));
+    }
+    if variants {
+        // Reference median ÷ this median, same count kind.
+        cols.push(Column::num("vs reference", move |c: &&CaseResult| {
+            ratio(run, c)
+        }));
+    }
+    if run.cycle_model.is_some() {
+        cols.push(Column::num("cycles, modeled", move |c: &&CaseResult| {
+            opt(c.modeled_summary.map(|s| s.median))
+        }));
+        cols.push(
+            Column::num("cyc/MAC", |c: &&CaseResult| {
+                per_mac(c.modeled_summary.map(|s| s.median), c.macs)
+            })
+            .droppable(0),
+        );
+    }
+    if run.energy_source.is_some() {
+        cols.push(Column::num("µJ/inference", |c: &&CaseResult| {
+            match &c.energy {
+                Some(e) => format!("{:.3} ±{:.3}", e.median_uj, e.bound_uj),
+                None => "—".into(),
+            }
+        }));
+    }
+    // Run-wide: said in the title, shown as columns only with --wide.
+    if layout.wide {
+        cols.push(Column::num("overhead −", move |_: &&CaseResult| {
+            run.overhead.to_string()
+        }));
+        cols.push(Column::text("kind", move |_: &&CaseResult| {
+            run.count_kind.label().to_string()
+        }));
+    }
+    cols.push(Column::text("checksum", |c: &&CaseResult| {
+        status_mark(&c.status)
+    }));
+    cols
+}
+
+/// Render a run as a table, with title lines saying what the numbers are, fitted to the
+/// terminal ([`Layout::current`]).
 pub fn render(run: &RunResult) -> String {
-    let rows: Vec<Row> = run.cases.iter().map(|c| row(run, c)).collect();
-    let mut table = Table::new(rows);
-    table.with(Style::rounded());
-    // Columns a run has no numbers for are left out rather than shown empty.
-    if !run.cases.iter().any(|c| c.variant.is_some()) {
-        table.with(Remove::column(ByColumnName::new("variant")));
-        table.with(Remove::column(ByColumnName::new("vs reference")));
-    }
-    if run.cycle_model.is_none() {
-        table.with(Remove::column(ByColumnName::new("cycles, modeled")));
-        table.with(Remove::column(ByColumnName::new("cyc/MAC")));
-    }
+    render_with(run, &Layout::current())
+}
+
+/// Render a run as a table for `layout`.
+pub fn render_with(run: &RunResult, layout: &Layout) -> String {
+    let rows: Vec<&CaseResult> = run.cases.iter().collect();
+    let (table, notes) = super::layout::render(layout, columns(run, layout), &rows);
+    let same = if layout.collapse() && one_count(run) {
+        ", the same on every repetition"
+    } else {
+        ""
+    };
     let mut title = format!(
-        "{} · suite {} · {} · counts are {} (timer overhead of {} subtracted)",
+        "{} · suite {} · {} · counts are {}{same} (timer overhead of {} subtracted)",
         run.target,
         run.suite,
         run.backend,
         run.count_kind.label(),
         run.overhead
     );
+    for n in notes {
+        title.push_str(&format!(" · {n}"));
+    }
+    if let Some(hz) = timing::clock(run) {
+        title.push_str(&format!(
+            "\n{}: the median count at the target's clock",
+            timing::label(run.count_kind, hz)
+        ));
+    }
     if let Some(m) = &run.cycle_model {
         title.push_str(&format!(
             "\ncycles, modeled: {m}, overhead {} subtracted (an estimate; see docs/cycle-model.md for its limits)",
             run.modeled_overhead.unwrap_or(0)
         ));
     }
-    match &run.energy_source {
-        Some(src) => title.push_str(&format!("\nµJ/inference: {src}, median ± sampling bound")),
-        None => {
-            table.with(Remove::column(ByColumnName::new("µJ/inference")));
-        }
+    if let Some(src) = &run.energy_source {
+        title.push_str(&format!("\nµJ/inference: {src}, median ± sampling bound"));
     }
-    // Numbers right-aligned, by name and after the removals (alignment is positional).
-    for name in NUMERIC {
-        table.modify(ByColumnName::new(*name), Alignment::right());
-    }
-    format!("{title}\n{table}")
+    format!("{}\n{table}", layout.wrap(&title))
 }
 
 #[derive(Tabled)]
@@ -210,7 +224,9 @@ pub fn render_comparison(cmp: &Comparison, gate: Option<f64>) -> String {
     table
         .with(Style::rounded())
         .modify(Columns::new(1..4), Alignment::right());
-    let mut out = format!("{}\n{table}", super::comparison_title(cmp));
+    let layout = Layout::current();
+    layout.fit(&mut table);
+    let mut out = format!("{}\n{table}", layout.wrap(&super::comparison_title(cmp)));
     for line in super::run_metric_lines(cmp) {
         out.push('\n');
         out.push_str(&line);

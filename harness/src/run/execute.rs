@@ -141,6 +141,7 @@ pub fn build(plan: &RunPlan, sink: &dyn Sink) -> Result<(Built, String), RunErro
     let payload = plan.payload.firmware();
     let req = BuildRequest {
         project: &plan.build.root,
+        build_dir: &plan.build.build_dir,
         target,
         payload: &payload,
         features: &plan.build.features,

@@ -102,6 +102,8 @@ impl Payload {
 pub struct BuildSettings {
     /// Project root (holds `targets/firmware` and `kernels`).
     pub root: PathBuf,
+    /// Where generated sources and cargo's output go (the project's build dir).
+    pub build_dir: PathBuf,
     /// Which toolchain.
     pub toolchain: Preference,
     /// Run `rustup target add` for a missing target.
@@ -209,6 +211,7 @@ mod tests {
         };
         let build = BuildSettings {
             root: PathBuf::from("."),
+            build_dir: PathBuf::from("target/tinybench"),
             toolchain: Preference::Auto,
             install_targets: false,
             features: vec!["x".into()],

@@ -106,3 +106,8 @@ pub fn power_rtt_streams() -> (FirmwareImage, [Vec<u8>; 2]) {
     let streams = emulated_streams(&image);
     (image, streams)
 }
+
+/// The widest line of `s`, in characters (what a terminal's columns hold).
+pub fn widest(s: &str) -> usize {
+    s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
