@@ -196,12 +196,6 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     check_fit(t, p)?;
     let memory_x = t.memory_x();
     let work = req.build_dir.join(&t.name);
-    let gen_dir = work.join(format!("gen-{}", p.name));
-    std::fs::create_dir_all(&gen_dir).map_err(io("creating", &gen_dir))?;
-    for (name, bytes) in &p.files {
-        write_if_changed(&gen_dir.join(name), bytes)?;
-    }
-    write_if_changed(&gen_dir.join("memory.x"), memory_x.as_bytes())?;
     // PPK2 marker pin registers (feature power-marker), when the target file has them.
     let marker_rs = t
         .power
@@ -209,7 +203,6 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .and_then(|p| p.ppk2.as_ref()?.marker.as_ref())
         .map(|m| m.rust())
         .unwrap_or_default();
-    write_if_changed(&gen_dir.join("marker.rs"), marker_rs.as_bytes())?;
     // The power monitor's I2C pins (the board's bus glue, feature i2c-<board>), when the
     // target file has them.
     let i2c_rs = t
@@ -218,7 +211,6 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .and_then(|p| p.monitor_bus.as_ref())
         .map(|b| b.rust())
         .unwrap_or_default();
-    write_if_changed(&gen_dir.join("i2c.rs"), i2c_rs.as_bytes())?;
 
     let fw = req.project.join("targets").join("firmware");
     let mut h = Sha256::new();
@@ -291,6 +283,17 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     let lock_path = target_dir.join(".tinybench-build.lock");
     let lock = std::fs::File::create(&lock_path).map_err(io("creating", &lock_path))?;
     lock.lock().map_err(io("locking", &lock_path))?;
+    // The generated sources, under the lock and in a directory of their own content: two
+    // builds of one payload name with different contents (two tests, two processes) once
+    // shared `gen-<name>/`, and one firmware was cached under the other's key.
+    let gen_dir = work.join(format!("gen-{}-{key}", p.name));
+    std::fs::create_dir_all(&gen_dir).map_err(io("creating", &gen_dir))?;
+    for (name, bytes) in &p.files {
+        write_if_changed(&gen_dir.join(name), bytes)?;
+    }
+    write_if_changed(&gen_dir.join("memory.x"), memory_x.as_bytes())?;
+    write_if_changed(&gen_dir.join("marker.rs"), marker_rs.as_bytes())?;
+    write_if_changed(&gen_dir.join("i2c.rs"), i2c_rs.as_bytes())?;
     let mut cmd = req.toolchain.cargo_command();
     cmd.current_dir(&fw)
         .args(["build", "--release", "--target", &t.triple, "--target-dir"])
