@@ -2,7 +2,7 @@
 //! constants (4-byte aligned sections) and the arena/scratch sizes — and running it on
 //! the host with the very same [`run_layer`], which gives each layer's expected output.
 
-use crate::import::Model;
+use crate::ir::Model;
 use crate::plan::Plan;
 use tinybench_kernels::case::Variant;
 use tinybench_kernels::checksum::fnv1a32;

@@ -11,7 +11,9 @@
 #![warn(missing_docs)]
 
 pub mod compile;
+mod ctx;
 pub mod import;
+mod ir;
 mod lower;
 mod lower_ops;
 pub mod plan;

@@ -2,7 +2,9 @@
 //! quantization prepared as TFLite's own kernels prepare it (`Prepare` of each op), so the
 //! firmware reproduces the reference interpreter's bytes.
 
-use crate::import::{Consts, Ctx, Node, Tensor};
+pub(crate) use crate::ctx::nhwc;
+use crate::ctx::Ctx;
+use crate::ir::{Consts, Node, Tensor};
 use crate::ImportError;
 use tinybench_kernels::activation::{activation_range, Activation};
 use tinybench_kernels::binary::BinaryKind;
@@ -15,16 +17,6 @@ use tinybench_kernels::graph_ops::GraphOp;
 use tinybench_kernels::quant::quantize_multiplier;
 use tinybench_kernels::softmax::MAX_DEPTH;
 use tract_tflite::tflite;
-
-pub(crate) fn nhwc(ctx: &Ctx<'_>, t: &Tensor) -> Result<[usize; 4], ImportError> {
-    match t.shape[..] {
-        [n, h, w, c] => Ok([n, h, w, c]),
-        _ => Err(ctx.err(format!(
-            "tensor '{}' has shape {:?}, expected NHWC",
-            t.name, t.shape
-        ))),
-    }
-}
 
 fn clamp(act: Activation, out: &Tensor) -> (i8, i8) {
     activation_range(act, out.scale as f64, out.zero_point)

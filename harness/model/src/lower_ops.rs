@@ -2,7 +2,8 @@
 //! binary ops, mean, the data-movement ops as strided copies, and the pointwise ops as
 //! tables ([`crate::unary`]).
 
-use crate::import::{Consts, Ctx, Node, Tensor};
+use crate::ctx::Ctx;
+use crate::ir::{Consts, Node, Tensor};
 use crate::ImportError;
 use tinybench_kernels::binary::{BinaryKind, BroadcastShape, MAX_DIMS};
 use tinybench_kernels::copy::{CopyShape, COPY_DIMS};

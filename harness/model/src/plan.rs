@@ -4,7 +4,7 @@
 //! TFLite Micro's greedy planner uses; written here because it is twenty lines over our
 //! own IR. A reshape's output shares its input's bytes.
 
-use crate::import::Model;
+use crate::ir::Model;
 use tinybench_kernels::graph::LayerOp;
 
 /// Arena offsets are multiples of this.

@@ -2,7 +2,7 @@
 //! that one input value, so the firmware's lookup ([`tinybench_kernels::copy::lookup`])
 //! gives TFLite's bytes on every input.
 
-use crate::import::Tensor;
+use crate::ir::Tensor;
 use tinybench_kernels::quant::{multiply_by_quantized_multiplier, quantize_multiplier};
 
 /// The table of `f` over every int8 input, clamped to int8.

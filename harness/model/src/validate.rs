@@ -11,7 +11,7 @@
 //!
 //! Every error names the file, the tensor and the operator that uses it.
 
-use crate::import::Model;
+use crate::ir::Model;
 use crate::ImportError;
 use tract_tflite::tflite;
 

@@ -82,7 +82,7 @@ pub fn color_from_args(args: &[std::ffi::OsString]) -> ColorWhen {
 /// options for a kernel suite.
 pub fn ineffective_run_options(
     run: &super::opts::RunArgs,
-    m: &super::run_model::ModelOpts,
+    m: &super::opts::ModelOpts,
     suite: &str,
     target: &crate::config::target::Target,
     model_run: bool,

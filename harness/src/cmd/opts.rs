@@ -142,3 +142,54 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_save: bool,
 }
+
+/// Model options of `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelOpts {
+    /// Run this int8 `.tflite` model instead of a suite: the firmware runs the whole
+    /// graph, timing every layer, and the output is checked against the host's run of the
+    /// same graph (and against `--dataset`'s reference outputs when it has them).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<std::path::PathBuf>,
+    /// Inputs for `--model`: a dataset directory (`labels.csv`, raw int8 inputs,
+    /// optional `expected/` reference outputs; see docs/models.md). Without it the model
+    /// runs one input drawn from `--seed`.
+    #[arg(long, value_name = "DIR", requires = "model")]
+    pub dataset: Option<std::path::PathBuf>,
+    /// Kernel variant the model's layers run (`--model` or a model suite).
+    #[arg(long, value_enum, default_value = "optimized")]
+    pub variant: VariantArg,
+    /// Timed whole inferences (`--model` or a model suite).
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub reps: u16,
+    /// Untimed inferences before them (`--model` or a model suite).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub warmup: u16,
+    /// Seed of the input when there is no `--dataset`.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u32,
+    /// Most `--dataset` inputs compiled into one firmware. The inputs live in flash next
+    /// to the weights; a dataset larger than that runs as several firmwares, one after
+    /// the other (the first one is timed). Default: as many as fit the target's flash.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub inputs_per_build: Option<u32>,
+}
+
+/// `--variant`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VariantArg {
+    /// The portable reference loops.
+    Reference,
+    /// The kernels optimized for the core (SIMD on DSP cores).
+    Optimized,
+}
+
+impl VariantArg {
+    /// The kernel crate's variant.
+    pub fn kernels(self) -> tinybench_kernels::case::Variant {
+        match self {
+            VariantArg::Reference => tinybench_kernels::case::Variant::Reference,
+            VariantArg::Optimized => tinybench_kernels::case::Variant::Optimized,
+        }
+    }
+}

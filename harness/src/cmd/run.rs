@@ -25,7 +25,7 @@ pub struct RunCmd {
     #[command(flatten)]
     pub args: RunArgs,
     #[command(flatten)]
-    pub model: super::run_model::ModelOpts,
+    pub model: super::opts::ModelOpts,
 }
 
 impl RunCmd {

@@ -8,7 +8,7 @@ use tinybench_results::{CaseResult, RunResult};
 
 /// One JSON event on its own line of stdout.
 fn emit(event: serde_json::Value) {
-    println!("{event}");
+    crate::outln!("{event}");
 }
 
 /// `run-start`, before the device runs (JSON messages only).
@@ -77,7 +77,7 @@ pub fn print_run(format: Format, run: &RunResult, passed: bool) -> bool {
         emit(end_event(run, passed));
         return false;
     }
-    println!("{}", run_text(format, run));
+    crate::outln!("{}", run_text(format, run));
     format == Format::Table
 }
 
@@ -92,7 +92,7 @@ pub fn print_runs(format: Format, runs: &[(&RunResult, bool)]) {
     }
     if format == Format::Json && runs.len() != 1 {
         let all: Vec<&RunResult> = runs.iter().map(|(r, _)| *r).collect();
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&all)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
@@ -103,13 +103,13 @@ pub fn print_runs(format: Format, runs: &[(&RunResult, bool)]) {
     for (run, _) in runs {
         r.run(run);
     }
-    println!("{}", r.finish());
+    crate::outln!("{}", r.finish());
 }
 
 /// After the models of a multi-model suite: one summary table of them all (table format,
 /// human messages, more than one model).
 pub fn print_suite_summary(format: Format, suite: &str, runs: &[RunResult]) {
     if format == Format::Table && !crate::ui::json_messages() && runs.len() > 1 {
-        println!("{}", super::model::render_suite(suite, runs));
+        crate::outln!("{}", super::model::render_suite(suite, runs));
     }
 }
