@@ -7,8 +7,8 @@
 //! modeled cycles and energy per case, flash/RAM/stack of the firmware and the quality of
 //! a model run ([`MetricChange`]); [`crate::gate`] decides which of them fail CI.
 
-use crate::gate::{Gate, GateResult};
 use crate::stats::{self, ChangeEstimate};
+use crate::verdict::GateResult;
 use crate::{CountKind, RunResult};
 use serde::Serialize;
 
@@ -154,12 +154,6 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Apply `gate` (when given) and keep its verdict in [`Comparison::gate`].
-    pub fn gated(mut self, gate: Option<&Gate>) -> Comparison {
-        self.gate = gate.map(|g| g.evaluate(&self));
-        self
-    }
-
     /// True when a gate was applied and it failed.
     pub fn gate_failed(&self) -> bool {
         self.gate.as_ref().is_some_and(|g| !g.passed())
@@ -310,7 +304,7 @@ fn case_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::Metric;
+    use crate::gate::{Gate, Metric};
     use crate::{parse_run, CaseStatus};
 
     fn fixture() -> RunResult {

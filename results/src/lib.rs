@@ -28,6 +28,7 @@ mod notes;
 mod schema;
 pub mod stats;
 pub mod store;
+mod verdict;
 
 pub use kind::CountKind;
 pub use schema::*;

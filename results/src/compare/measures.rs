@@ -2,8 +2,8 @@
 //! RAM, stack and quality per run. Each change says whether it got worse.
 
 use super::{CompareOptions, Method};
-use crate::gate::Metric;
 use crate::stats::{self, ChangeEstimate};
+use crate::verdict::Metric;
 use crate::{CountKind, RunResult};
 use serde::Serialize;
 
