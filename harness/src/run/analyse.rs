@@ -187,8 +187,12 @@ pub fn analyse(
     let result = RunResult {
         schema_version: SCHEMA_VERSION,
         tinybench_version: env!("CARGO_PKG_VERSION").to_string(),
-        // Provenance (git, toolchain, host) is filled in by the caller before storing.
-        meta: Default::default(),
+        // Provenance (git, toolchain, host) is filled in by the caller before storing; the
+        // clock is known now, for times at the target's clock in every table.
+        meta: tinybench_results::RunMeta {
+            clock_hz: Some(id.target.clock_hz),
+            ..Default::default()
+        },
         target: id.target.name.clone(),
         core: id.target.core.name().to_string(),
         backend: out.info.backend.clone(),
