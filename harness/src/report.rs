@@ -217,6 +217,32 @@ pub fn device_seconds(count: u64, clock_hz: u64) -> f64 {
     }
 }
 
+/// A run of `cases` on target `t`, suite `s` (emulated instructions, overhead 1, no cycle
+/// model, energy or model): the fixture the reporters' tests build on.
+#[cfg(test)]
+pub(crate) fn test_run(cases: Vec<tinybench_results::CaseResult>) -> RunResult {
+    RunResult {
+        schema_version: tinybench_results::SCHEMA_VERSION,
+        tinybench_version: "0".into(),
+        target: "t".into(),
+        core: "cortex-m4".into(),
+        backend: "emulator".into(),
+        suite: "s".into(),
+        suite_hash: "0".into(),
+        firmware_sha256: String::new(),
+        unix_time: 0,
+        count_kind: tinybench_results::CountKind::InstructionsEmulated,
+        overhead_samples: vec![1],
+        overhead: 1,
+        cases,
+        meta: Default::default(),
+        cycle_model: None,
+        energy_source: None,
+        modeled_overhead: None,
+        model: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{percent, threshold};

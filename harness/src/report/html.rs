@@ -206,7 +206,7 @@ impl Report for HtmlReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tinybench_results::{stats, CaseEnergy, CaseResult, CaseStatus, CountKind, RunResult};
+    use tinybench_results::{stats, CaseEnergy, CaseResult, CaseStatus, RunResult};
 
     fn stored(energy: Option<f64>) -> StoredRun {
         let samples = [100u64, 100];
@@ -234,24 +234,8 @@ mod tests {
         StoredRun {
             id: "r1".into(),
             run: RunResult {
-                schema_version: tinybench_results::SCHEMA_VERSION,
-                tinybench_version: "0".into(),
-                target: "t".into(),
-                core: "cortex-m4".into(),
-                backend: "emulator".into(),
-                suite: "s".into(),
-                suite_hash: "0".into(),
-                firmware_sha256: String::new(),
-                unix_time: 0,
-                count_kind: CountKind::InstructionsEmulated,
-                overhead_samples: vec![1],
-                overhead: 1,
-                cases: vec![case],
-                meta: Default::default(),
-                cycle_model: None,
                 energy_source: energy.map(|_| "energy, measured (PPK2)".to_string()),
-                modeled_overhead: None,
-                model: None,
+                ..crate::report::test_run(vec![case])
             },
         }
     }

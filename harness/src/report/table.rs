@@ -261,7 +261,7 @@ impl Report for TableReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tinybench_results::{stats, CaseResult, CountKind, SCHEMA_VERSION};
+    use tinybench_results::{stats, CaseResult};
 
     fn case(name: &str, variant: Option<&str>, samples: &[u64]) -> CaseResult {
         CaseResult {
@@ -283,26 +283,7 @@ mod tests {
     }
 
     fn run(cases: Vec<CaseResult>) -> RunResult {
-        RunResult {
-            schema_version: SCHEMA_VERSION,
-            tinybench_version: "0".into(),
-            target: "t".into(),
-            core: "cortex-m4".into(),
-            backend: "emulator".into(),
-            suite: "s".into(),
-            suite_hash: "0".into(),
-            firmware_sha256: String::new(),
-            unix_time: 0,
-            count_kind: CountKind::InstructionsEmulated,
-            overhead_samples: vec![1],
-            overhead: 1,
-            cases,
-            meta: Default::default(),
-            cycle_model: None,
-            energy_source: None,
-            modeled_overhead: None,
-            model: None,
-        }
+        crate::report::test_run(cases)
     }
 
     #[test]

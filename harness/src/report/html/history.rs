@@ -163,7 +163,7 @@ pub fn series(runs: &[&StoredRun], gate: &Gate) -> (Vec<Series>, Vec<Option<Comp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tinybench_results::{stats, CaseResult, CaseStatus, CountKind, RunResult};
+    use tinybench_results::{stats, CaseResult, CaseStatus, RunResult};
 
     pub(crate) fn run_with(medians: &[(&str, u64)], modeled: u64) -> RunResult {
         let cases = medians
@@ -186,24 +186,9 @@ mod tests {
             })
             .collect();
         RunResult {
-            schema_version: tinybench_results::SCHEMA_VERSION,
-            tinybench_version: "0".into(),
-            target: "t".into(),
-            core: "cortex-m4".into(),
-            backend: "emulator".into(),
-            suite: "s".into(),
-            suite_hash: "0".into(),
-            firmware_sha256: String::new(),
-            unix_time: 0,
-            count_kind: CountKind::InstructionsEmulated,
-            overhead_samples: vec![1],
-            overhead: 1,
-            cases,
-            meta: Default::default(),
             cycle_model: Some("m".into()),
-            energy_source: None,
             modeled_overhead: Some(1),
-            model: None,
+            ..crate::report::test_run(cases)
         }
     }
 
