@@ -11,9 +11,15 @@
 //! Each target runs for a time budget: `TINYBENCH_FUZZ_SECS` seconds (default 2, so a
 //! plain `cargo test` stays quick; `ci/test.sh` sets 20), and at most
 //! `TINYBENCH_FUZZ_CASES` cases (default unlimited).
+//!
+//! The cases come from a seeded generator: `TINYBENCH_FUZZ_SEED` (a number; default
+//! [`DEFAULT_SEED`]) makes a run repeatable, so CI explores the same cases on every run and
+//! a slower machine only explores fewer of them — CI fails on a change, never on the luck of
+//! the draw. `TINYBENCH_FUZZ_SEED=random` draws a fresh seed (printed, with every finding)
+//! for exploratory runs on a developer's machine.
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -177,6 +183,27 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
 }
 
+/// The generator seed of a run when `TINYBENCH_FUZZ_SEED` is not set.
+pub const DEFAULT_SEED: u64 = 0x7469_6e79_6265_6e63;
+
+/// The seed this run uses: `TINYBENCH_FUZZ_SEED` (a number, or `random`), else the default.
+fn run_seed(name: &str) -> u64 {
+    match std::env::var("TINYBENCH_FUZZ_SEED") {
+        Ok(v) if v.trim() == "random" => {
+            // A fresh seed from the OS-seeded hasher: std only, no extra dependency.
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write(name.as_bytes());
+            h.finish()
+        }
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("TINYBENCH_FUZZ_SEED={v:?}: a number or `random`")),
+        Err(_) => DEFAULT_SEED,
+    }
+}
+
 /// Fuzz `check` with mutated `seeds` for the time budget. `check` returns an error (or
 /// panics) for a finding; the shrunk case is reported in the panic message.
 pub fn fuzz(name: &str, seeds: &[Vec<u8>], check: impl Fn(&[u8]) -> Result<(), String>) -> usize {
@@ -185,10 +212,20 @@ pub fn fuzz(name: &str, seeds: &[Vec<u8>], check: impl Fn(&[u8]) -> Result<(), S
     let max_cases = env_u64("TINYBENCH_FUZZ_CASES").unwrap_or(u64::MAX);
     let strategy = (0..seeds.len(), proptest::collection::vec(mutation(), 0..12))
         .prop_map(|(seed, mutations)| Case { seed, mutations });
-    let mut runner = TestRunner::new(Config {
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let seed = run_seed(name);
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    // Each target its own stream from one seed.
+    for (i, b) in name.bytes().enumerate() {
+        key[8 + i % 24] ^= b;
+    }
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &key),
+    );
     let start = Instant::now();
     let mut n = 0u64;
     watchdog();
@@ -205,12 +242,15 @@ pub fn fuzz(name: &str, seeds: &[Vec<u8>], check: impl Fn(&[u8]) -> Result<(), S
             watched(|| format!("{name}: {case:?}"), || check(&input)).map_err(TestCaseError::fail)
         });
         if let Err(e) = result {
-            panic!("{name}: finding after {n} cases (add it to tests/regressions.rs): {e}");
+            panic!(
+                "{name}: finding after {n} cases with TINYBENCH_FUZZ_SEED={seed} \
+                 (add it to tests/regressions.rs): {e}"
+            );
         }
         n += 1;
     }
     eprintln!(
-        "{name}: {n} mutated cases of {} seeds in {:.1} s",
+        "{name}: {n} mutated cases of {} seeds in {:.1} s (TINYBENCH_FUZZ_SEED={seed})",
         seeds.len(),
         start.elapsed().as_secs_f64()
     );

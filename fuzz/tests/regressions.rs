@@ -65,19 +65,37 @@ fn the_corpus_is_what_the_targets_expect() {
     assert!(dir.join("rtt/smoke.bin").is_file());
 }
 
+/// The import error of `file` from the tflite corpus after one `Set` mutation.
+fn import_error_after_set(file: &str, at: usize, byte: u8) -> String {
+    let (seeds, i) = seed("tflite", file);
+    let case = Case {
+        seed: i,
+        mutations: vec![Mutation::Set(at, byte)],
+    };
+    tinybench_model::import("fuzz.tflite", &case.input(&seeds))
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn a_dequantize_edge_naming_a_tensor_out_of_range_is_an_error() {
     // Fuzz finding (tflite target, 2026-12-01): one byte of the float-edge model set to 4
     // made the DEQUANTIZE's output index point past the tensors, and the importer indexed
     // its tensor table with it (index out of bounds: the len is 4 but the index is 4).
-    let (seeds, i) = seed("tflite", "quantize-reshape-dequantize.tflite");
-    let case = Case {
-        seed: i,
-        mutations: vec![Mutation::Set(5438090456049182052, 4)],
-    };
-    let e = tinybench_model::import("fuzz.tflite", &case.input(&seeds))
-        .map(|_| ())
-        .unwrap_err()
-        .to_string();
+    let e = import_error_after_set("quantize-reshape-dequantize.tflite", 5438090456049182052, 4);
     assert!(e.starts_with("fuzz.tflite: "), "{e}");
+}
+
+#[test]
+fn a_quantize_edge_naming_a_tensor_out_of_range_is_an_error() {
+    // Fuzz finding (tflite target, CI of 2026-12-01): one byte of the float-edge model set
+    // to 4 made the input QUANTIZE's output index point past the tensors; the importer
+    // rewired the graph input to it and indexed its table with it (the len is 4 but the
+    // index is 4). Every operator's tensor indices are now checked before use.
+    let e = import_error_after_set("quantize-reshape-dequantize.tflite", 2426210747027770584, 4);
+    assert!(
+        e.contains("names tensor 4, but the graph has 4 tensors"),
+        "{e}"
+    );
 }

@@ -116,18 +116,3 @@ pub fn not_stored(e: &anyhow::Error) -> u8 {
     eprintln!("error: the run was not stored: {e:#}");
     crate::exit::ERROR
 }
-
-/// Print the store's warnings (corrupt files skipped) to stderr, each file once per
-/// process (`compare` looks runs up twice).
-pub fn warn_skipped(store: &Store, skipped: &[tinybench_results::store::Skipped]) {
-    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-    for s in skipped {
-        let path = store.dir().join("runs").join(&s.file);
-        if warned.contains(&path) {
-            continue;
-        }
-        eprintln!("warning: skipped {}: {}", path.display(), s.reason);
-        warned.push(path);
-    }
-}

@@ -2,7 +2,7 @@
 //! `latest`, `latest~N` (N runs before the latest), or a git ref of the project (the newest
 //! run made at that commit).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tinybench_results::store::{IndexEntry, Store, StoreError, StoredRun};
 
 /// Why no run matched.
@@ -97,7 +97,7 @@ pub fn select(
     filter: &Filter,
 ) -> Result<StoredRun, SelectError> {
     let listing = store.list()?;
-    crate::cmd::warn_skipped(store, &listing.skipped);
+    warn_skipped(store, &listing.skipped);
     let runs: Vec<&IndexEntry> = listing.runs.iter().filter(|e| filter.accepts(e)).collect();
     if runs.is_empty() {
         return Err(SelectError::Empty {
@@ -194,5 +194,20 @@ pub fn base_readable(dir: &Path) -> Result<(), String> {
             first.reason
         )),
         _ => Ok(()),
+    }
+}
+
+/// Print the store's warnings (corrupt files skipped) to stderr, each file once per
+/// process (`compare` looks runs up twice).
+pub fn warn_skipped(store: &Store, skipped: &[tinybench_results::store::Skipped]) {
+    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    for s in skipped {
+        let path = store.dir().join("runs").join(&s.file);
+        if warned.contains(&path) {
+            continue;
+        }
+        eprintln!("warning: skipped {}: {}", path.display(), s.reason);
+        warned.push(path);
     }
 }

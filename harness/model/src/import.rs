@@ -196,6 +196,21 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
         };
         let ins: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
         let outs: Vec<i32> = op.outputs().map(|v| v.iter().collect()).unwrap_or_default();
+        // Every index an operator names must be a tensor of the graph (-1 marks an absent
+        // optional input) before anything indexes with it: a QUANTIZE edge below rewires the
+        // graph's inputs to its output index (a fuzz finding, issue 19).
+        for (&t, what) in ins
+            .iter()
+            .map(|t| (t, "input"))
+            .chain(outs.iter().map(|t| (t, "output")))
+        {
+            let absent = t == -1 && what == "input";
+            if !absent && usize::try_from(t).map_or(true, |t| t >= n_tensors) {
+                return Err(ctx.err(format!(
+                    "its {what} names tensor {t}, but the graph has {n_tensors} tensors"
+                )));
+            }
+        }
         // Float edges: a QUANTIZE of a float model input, or a DEQUANTIZE into a float
         // model output, stays with the caller. The int8 tensor behind it becomes the
         // model's input (or output): inputs are given, and outputs compared, quantized.

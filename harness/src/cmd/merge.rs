@@ -34,7 +34,7 @@ impl MergeCmd {
             if src.is_dir() {
                 let s = Store::new(src);
                 let loaded = s.load_all()?;
-                super::warn_skipped(&s, &loaded.skipped);
+                crate::runsel::warn_skipped(&s, &loaded.skipped);
                 if loaded.runs.is_empty() && loaded.skipped.is_empty() {
                     eprintln!("warning: {}: no stored runs", src.display());
                 }

@@ -32,7 +32,7 @@ impl ReportCmd {
         let project = self.project.project().ok();
         let store = self.store.store(project.as_ref());
         let loaded = store.load_all()?;
-        super::warn_skipped(&store, &loaded.skipped);
+        crate::runsel::warn_skipped(&store, &loaded.skipped);
         if loaded.runs.is_empty() {
             anyhow::bail!(
                 "no stored runs in {} (run `tinybench run` first, or pass --results-dir)",

@@ -79,7 +79,7 @@ impl ResultsCmd {
                 format,
             } => {
                 let listing = store.list()?;
-                super::warn_skipped(&store, &listing.skipped);
+                crate::runsel::warn_skipped(&store, &listing.skipped);
                 if !listing.leftover_temp_files.is_empty() {
                     eprintln!(
                         "note: {} leftover temp file(s) of interrupted writes in {} (ignored)",
