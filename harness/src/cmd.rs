@@ -19,6 +19,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod run_elf;
 pub mod run_model;
 
 use crate::firmware::toolchain::Preference;
