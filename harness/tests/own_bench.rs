@@ -92,7 +92,7 @@ fn a_faulting_benchmark_is_reported_with_its_symbol_and_its_logs() {
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let fault = stderr
         .lines()
-        .find(|l| l.contains("fault"))
+        .find(|l| l.starts_with("error:") && l.contains("fault:"))
         .unwrap_or_else(|| panic!("no fault line:\n{stderr}"));
     assert!(fault.contains("read_past_the_end"), "{fault}");
     // Logs are printed without -v when the run fails.
