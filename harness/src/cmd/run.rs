@@ -26,7 +26,7 @@ pub struct RunCmd {
     /// built with the `tinybench-target` crate (docs/own-code.md). Its benchmarks name
     /// themselves; usable as cargo's runner (`runner = "tinybench run --target
     /// sim-cortex-m4 --elf"`), which appends the path.
-    #[arg(long, value_name = "PATH", conflicts_with = "suite")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["suite", "model"])]
     pub elf: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub args: RunArgs,

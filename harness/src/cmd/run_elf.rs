@@ -12,7 +12,7 @@ use tinybench_device::RunOutcome;
 pub fn print_logs(results: &[(String, Result<Executed, RunError>)]) {
     for (target, r) in results {
         let Ok(e) = r else { continue };
-        if !(crate::ui::verbose() || !e.finished.passed()) {
+        if !crate::ui::verbose() && e.finished.passed() {
             continue;
         }
         for ev in &e.finished.events {

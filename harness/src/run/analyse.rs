@@ -432,3 +432,35 @@ fn modeled_pairs(out: &RunOutput, warnings: &mut Vec<String>) -> Option<Modeled>
         regions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_benchmarks_are_named_and_checked_by_their_own_frames() {
+        let events = [
+            Event::Bench {
+                id: 0,
+                name: "fir".into(),
+            },
+            Event::Bench {
+                id: 1,
+                name: "crc".into(),
+            },
+            Event::Expect { id: 0, value: 7 },
+            Event::Checksum { id: 0, value: 8 },
+            Event::Checksum { id: 1, value: 9 },
+        ];
+        let specs = own_specs(&events);
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["fir", "crc"]);
+        // Pinned: the author's value (so a device reporting 8 fails); not pinned: the
+        // device's own, and listed as unchecked.
+        assert_eq!(specs[0].host_checksum, 7);
+        assert_eq!(specs[1].host_checksum, 9);
+        assert_eq!(unchecked(&events), ["crc"]);
+        assert_eq!(announced_hash(&events), 0);
+        assert!(own_specs(&[]).is_empty());
+    }
+}

@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(checksum(&()), 0x811C_9DC5);
         assert_eq!(checksum(&b'a'), 0xE40C_292C);
         // An i16 slice is its little-endian bytes, in order.
-        assert_eq!(checksum(&[0x6261i16][..]), checksum(&[b'a', b'b']));
-        assert_eq!(checksum(&0x6261u16), checksum(&[b'a', b'b']));
+        assert_eq!(checksum(&[0x6261i16][..]), checksum(b"ab"));
+        assert_eq!(checksum(&0x6261u16), checksum(b"ab"));
     }
 }
