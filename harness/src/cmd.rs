@@ -11,6 +11,7 @@ pub mod gate;
 pub mod global;
 pub mod list;
 pub mod merge;
+pub mod new;
 pub mod opts;
 pub mod probes;
 #[cfg(feature = "emulator")]

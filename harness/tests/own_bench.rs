@@ -133,3 +133,61 @@ fn a_file_that_is_not_a_firmware_is_refused_with_its_path() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no-such.elf"), "{stderr}");
 }
+
+#[test]
+fn tinybench_new_writes_a_project_that_builds_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("mybench");
+    let out = tinybench(&[
+        "new",
+        project.to_str().unwrap(),
+        "--target",
+        "sim-cortex-m4",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let config = std::fs::read_to_string(project.join(".cargo/config.toml")).unwrap();
+    assert!(
+        config.contains("runner = \"tinybench run --target sim-cortex-m4 --elf\""),
+        "{config}"
+    );
+    assert!(std::fs::read_to_string(project.join("memory.x"))
+        .unwrap()
+        .contains("ORIGIN = 0x20000000, LENGTH = 256K"));
+    // A second `new` into the same directory is refused.
+    let again = tinybench(&["new", project.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    // It builds (sharing the example's target directory, so its dependencies are built
+    // once) and runs.
+    let tc = toolchain::select(TRIPLE, Preference::Auto, false).expect("a firmware toolchain");
+    let target_dir = root().join("target").join("own-bench");
+    let built = tc
+        .cargo_command()
+        .current_dir(&project)
+        .args(["build", "--release", "--target-dir"])
+        .arg(&target_dir)
+        .args(tc.cargo_args())
+        .output()
+        .expect("cargo runs");
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let elf = target_dir.join(TRIPLE).join("release").join("mybench");
+    let elf = elf.to_str().unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--elf",
+        elf,
+        "--no-save",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("dot_i16_256") && stdout.contains("recorded, not checked"),
+        "{stdout}"
+    );
+}
