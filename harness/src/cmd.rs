@@ -11,6 +11,7 @@ pub mod gate;
 pub mod global;
 pub mod list;
 pub mod merge;
+pub mod new;
 pub mod opts;
 pub mod probes;
 #[cfg(feature = "emulator")]
@@ -19,6 +20,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod run_elf;
 pub mod run_model;
 
 use crate::firmware::toolchain::Preference;

@@ -8,8 +8,8 @@ use tinybench::cmd::profile::ProfileCmd;
 use tinybench::cmd::{
     baseline::BaselineCmd, build::BuildCmd, ci::CiCmd, compare::CompareCmd,
     compare_host::CompareHostCmd, completions::CompletionsCmd, completions::ManCmd,
-    doctor::DoctorCmd, global::GlobalOpts, list::ListCmd, merge::MergeCmd, probes::ProbesCmd,
-    report::ReportCmd, results::ResultsCmd, run::RunCmd,
+    doctor::DoctorCmd, global::GlobalOpts, list::ListCmd, merge::MergeCmd, new::NewCmd,
+    probes::ProbesCmd, report::ReportCmd, results::ResultsCmd, run::RunCmd,
 };
 
 /// Benchmark and profile int8 TinyML kernels on microcontrollers and emulated cores.
@@ -28,6 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Run(RunCmd),
+    New(NewCmd),
     Build(BuildCmd),
     List(ListCmd),
     Doctor(DoctorCmd),
@@ -54,6 +55,7 @@ async fn main() -> ExitCode {
     cli.global.install();
     let result = match cli.command {
         Command::Run(c) => c.run().await,
+        Command::New(c) => c.run().await,
         Command::Build(c) => c.run().await,
         Command::List(c) => c.run().await,
         Command::Doctor(c) => c.run().await,

@@ -54,10 +54,6 @@ fn main() {
     }
     println!("cargo:rustc-link-search={}", out.display());
     let target = env::var("TARGET").unwrap();
-    println!("cargo:rustc-check-cfg=cfg(armv6m)");
-    if target.starts_with("thumbv6m") {
-        println!("cargo:rustc-cfg=armv6m");
-    }
     if target.starts_with("thumb") {
         println!("cargo:rustc-link-arg=--nmagic");
     }

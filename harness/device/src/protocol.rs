@@ -1,4 +1,6 @@
-//! The firmware's frame protocol (schema 2): defmt frames → typed events.
+//! The firmware's frame protocol (schema 3): defmt frames → typed events. The firmware
+//! side is `tinybench-target`'s `frame` module (targets/bench), for the suites and for
+//! benchmarks of the user's own code alike.
 //!
 //! The firmware sends primitive arguments only (`{=u16}`, `{=u32}`): the decoder gives
 //! derived structs back only as strings. Frames are recognised by their literal text.
@@ -6,8 +8,9 @@
 use crate::frames::{ArgValue, DecodedFrame};
 
 /// Frame schema this host understands.
-/// Schema 2 added the whole-model frames (`TB model`, `TB out`) and `TB stack`.
-pub const SCHEMA: u32 = 2;
+/// Schema 2 added the whole-model frames (`TB model`, `TB out`) and `TB stack`; schema 3
+/// the frames of benchmarks of the user's own code (`TB bench`, `TB expect`).
+pub const SCHEMA: u32 = 3;
 
 /// The count of a `TB sample`/`TB overhead` frame whose region did not fit the frame's
 /// 32 bits (the ARMv6-M firmware's extended SysTick count is wider): refused by the host.
@@ -27,6 +30,10 @@ pub enum Event {
     Overhead { rep: u32, count: u32 },
     /// A case starts.
     CaseStart { id: u32 },
+    /// The name of benchmark `id` (benchmarks of the user's own code, sent after hello).
+    Bench { id: u32, name: String },
+    /// The checksum the benchmark's author pinned for case `id`.
+    Expect { id: u32, value: u32 },
     /// One timed repetition.
     Sample { id: u32, rep: u32, count: u32 },
     /// Output checksum of a case.
@@ -87,6 +94,10 @@ const NUMERIC: &[(&str, usize, Build)] = &[
         count: a[1],
     }),
     ("TB case id={}", 1, |a| Event::CaseStart { id: a[0] }),
+    ("TB expect id={} value={}", 2, |a| Event::Expect {
+        id: a[0],
+        value: a[1],
+    }),
     ("TB sample id={} rep={} count={}", 3, |a| Event::Sample {
         id: a[0],
         rep: a[1],
@@ -154,6 +165,15 @@ impl Event {
             return Ok(Event::Panic {
                 message: f.message.trim_start_matches("TB panic ").to_string(),
             });
+        }
+        if f.shape == "TB bench id={} name={}" {
+            return match f.args.as_slice() {
+                [ArgValue::Uint(id), ArgValue::Text(name)] => Ok(Event::Bench {
+                    id: u32::try_from(*id).map_err(|_| bad())?,
+                    name: name.clone(),
+                }),
+                _ => Err(bad()),
+            };
         }
         if let Some((_, arity, build)) = NUMERIC.iter().find(|(s, _, _)| *s == f.shape) {
             if f.args.len() != *arity {
@@ -281,6 +301,34 @@ mod tests {
             Event::Stack {
                 used: 812,
                 size: 4096
+            }
+        );
+    }
+
+    #[test]
+    fn own_benchmark_frames_parse() {
+        let f = frame(
+            "TB bench id={} name={}",
+            vec![ArgValue::Uint(1), ArgValue::Text("crc32_1k".into())],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Bench {
+                id: 1,
+                name: "crc32_1k".into()
+            }
+        );
+        let f = frame("TB bench id={} name={}", vec![ArgValue::Uint(1)]);
+        assert!(Event::from_frame(&f).is_err());
+        let f = frame(
+            "TB expect id={} value={}",
+            vec![ArgValue::Uint(0), ArgValue::Uint(0xdead_beef)],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Expect {
+                id: 0,
+                value: 0xdead_beef
             }
         );
     }

@@ -30,8 +30,14 @@ impl Progress {
         Arc::new(Progress::default())
     }
 
-    fn with_bar(&self, target: &str, f: impl FnOnce(&Bar)) {
-        if let Some(b) = self.bars.lock().ok().as_ref().and_then(|m| m.get(target)) {
+    fn with_bar(&self, target: &str, f: impl FnOnce(&mut Bar)) {
+        if let Some(b) = self
+            .bars
+            .lock()
+            .ok()
+            .as_mut()
+            .and_then(|m| m.get_mut(target))
+        {
             f(b)
         }
     }
@@ -115,6 +121,11 @@ impl Sink for Progress {
                 .bar
                 .set_message(b.names.get(*id as usize).cloned().unwrap_or_default()),
             Event::Checksum { .. } | Event::KernelError { .. } => b.bar.inc(1),
+            // A user's ELF (`run --elf`) names its benchmarks as it starts.
+            Event::Bench { name, .. } => {
+                b.names.push(name.clone());
+                b.bar.inc_length(1);
+            }
             _ => {}
         })
     }

@@ -22,6 +22,12 @@ pub struct RunCmd {
     /// Suite name (see `tinybench list suites`) or path to a suite TOML.
     #[arg(long, default_value = "smoke")]
     pub suite: String,
+    /// Run this ELF instead of building a suite firmware: a benchmark of your own code
+    /// built with the `tinybench-target` crate (docs/own-code.md). Its benchmarks name
+    /// themselves; usable as cargo's runner (`runner = "tinybench run --target
+    /// sim-cortex-m4 --elf"`), which appends the path.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["suite", "model"])]
+    pub elf: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub args: RunArgs,
     #[command(flatten)]
@@ -52,7 +58,11 @@ impl RunCmd {
             }
         }
         let clock = targets.first().map(|t| t.clock_hz);
-        let plans = self.plans(&project, targets)?;
+        let payload = match &self.elf {
+            Some(path) => Payload::elf(path.clone()),
+            None => Payload::suite(project.suite(&self.suite)?),
+        };
+        let plans = self.plans(&project, targets, payload)?;
         if self.args.build_only {
             return build_only(plans).await;
         }
@@ -60,7 +70,20 @@ impl RunCmd {
             report::output::run_start(&p.target.name, p.payload.name(), p.payload.cases().len());
         }
         let results = run::execute_all(plans, Progress::new()).await?;
-        self.finish(&project, results, clock)
+        if self.elf.is_none() {
+            return self.finish(&project, results, clock);
+        }
+        // A user's ELF: its defmt logs (with -v, or always when it failed), the table,
+        // then each benchmark's checksum.
+        super::run_elf::print_logs(&results);
+        let checksums = super::run_elf::checksums(&results);
+        let code = self.finish(&project, results, clock)?;
+        if self.args.format == crate::report::Format::Table {
+            if let Some(text) = checksums {
+                crate::outln!("{text}");
+            }
+        }
+        Ok(code)
     }
 
     /// `--target`s (or the default) plus, with `--all-attached`, every runner-config
@@ -97,8 +120,12 @@ impl RunCmd {
 
     /// One plan per target; energy figures that cannot be made are refused here, before
     /// anything is built.
-    fn plans(&self, project: &Project, targets: Vec<Target>) -> anyhow::Result<Vec<RunPlan>> {
-        let payload = Payload::suite(project.suite(&self.suite)?);
+    fn plans(
+        &self,
+        project: &Project,
+        targets: Vec<Target>,
+        payload: Payload,
+    ) -> anyhow::Result<Vec<RunPlan>> {
         let several = targets.len() > 1;
         targets
             .into_iter()

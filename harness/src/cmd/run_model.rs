@@ -148,7 +148,9 @@ async fn run_one(
         energy,
     };
     let first = run.plan(0);
-    crate::firmware::build::check_fit(&run.target, &first.payload.firmware())?;
+    if let Some(firmware) = first.payload.firmware() {
+        crate::firmware::build::check_fit(&run.target, &firmware)?;
+    }
     crate::run::check(&first)?;
     run.announce(0);
     report::output::run_start(

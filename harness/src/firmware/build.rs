@@ -236,6 +236,8 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     features.dedup();
     h.update(features.join(",").as_bytes());
     hash_tree(&mut h, &fw)?;
+    // The target-side crate the firmware is built on (counters, timed region, frames).
+    hash_tree(&mut h, &req.project.join("targets").join("bench"))?;
     hash_tree(&mut h, &req.project.join("kernels").join("src"))?;
     let key: String = h
         .finalize()

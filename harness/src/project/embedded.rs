@@ -176,6 +176,9 @@ mod tests {
             "targets/firmware/Cargo.toml",
             "targets/firmware/Cargo.lock",
             "targets/firmware/src/main.rs",
+            // The target-side crate the firmware depends on by path (issue 21).
+            "targets/bench/Cargo.toml",
+            "targets/bench/src/lib.rs",
             "targets/sim-cortex-m4.toml",
             "kernels/Cargo.toml",
             "kernels/src/lib.rs",

@@ -2,7 +2,7 @@
 //! (cached), open the device, run, analyse. One path for every verb and every backend;
 //! what happens along the way goes to a [`Sink`].
 
-use super::analyse::{analyse, Finished, RunIdentity};
+use super::analyse::{analyse, announced_hash, own_specs, Finished, RunIdentity};
 use super::plan::RunPlan;
 use crate::backend::{self, BackendError, Flash, Sinks};
 use crate::energy::EnergyError;
@@ -133,12 +133,14 @@ pub fn check(plan: &RunPlan) -> Result<(), RunError> {
 /// The plan's firmware, from the cache or built now; the toolchain's description too.
 pub fn build(plan: &RunPlan, sink: &dyn Sink) -> Result<(Built, String), RunError> {
     let target = &plan.target;
+    let Some(payload) = plan.payload.firmware() else {
+        return user_elf(plan);
+    };
     let tc = toolchain::select(
         &target.triple,
         plan.build.toolchain,
         plan.build.install_targets,
     )?;
-    let payload = plan.payload.firmware();
     let req = BuildRequest {
         project: &plan.build.root,
         build_dir: &plan.build.build_dir,
@@ -150,6 +152,28 @@ pub fn build(plan: &RunPlan, sink: &dyn Sink) -> Result<(Built, String), RunErro
     let built = crate::firmware::build::build(&req, &|m| sink.status(&target.name, m))?;
     sink.built(&target.name, &built);
     Ok((built, tc.describe()))
+}
+
+/// A user's ELF (`run --elf`): built already, by the user's cargo; nothing is cached
+/// (so no "built"/"cached" line either).
+fn user_elf(plan: &RunPlan) -> Result<(Built, String), RunError> {
+    let super::Payload::Elf { path, .. } = &plan.payload else {
+        unreachable!("only a user's ELF has no firmware to generate")
+    };
+    let start = std::time::Instant::now();
+    if !path.is_file() {
+        return Err(RunError::ReadElf {
+            path: path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    let built = Built {
+        elf: path.clone(),
+        suite_hash: 0,
+        cached: true,
+        elapsed: start.elapsed(),
+    };
+    Ok((built, "built by the user (run --elf)".into()))
 }
 
 /// Run a built firmware of the plan on its device and analyse the result.
@@ -180,17 +204,31 @@ pub fn run_built(
     let recording = crate::energy::start(plan.energy.clone())?;
     let target = plan.target.name.clone();
     let on_event = &mut |ev: &Event| sink.event(&target, ev);
-    let ran = device_run(plan, &image, built.suite_hash, sink.clone(), on_event);
+    // A user's ELF carries no payload hash the host could know beforehand.
+    let expected_hash = match plan.payload {
+        super::Payload::Elf { .. } => None,
+        _ => Some(built.suite_hash),
+    };
+    let ran = device_run(plan, &image, expected_hash, sink.clone(), on_event);
     sink.finished(&target);
     let (out, profile) = ran?;
     #[cfg(not(feature = "emulator"))]
     let _: Option<()> = profile;
     let energy = recording.finish()?;
+    // A user's ELF names its benchmarks itself; the host knows the suites' beforehand.
+    let own = match plan.payload {
+        super::Payload::Elf { .. } => Some(own_specs(&out.events)),
+        _ => None,
+    };
+    let suite_hash = match own {
+        Some(_) => announced_hash(&out.events),
+        None => built.suite_hash,
+    };
     let id = RunIdentity {
         target: &plan.target,
         name: plan.payload.name(),
-        specs: plan.payload.cases(),
-        suite_hash: built.suite_hash,
+        specs: own.as_deref().unwrap_or(plan.payload.cases()),
+        suite_hash,
         firmware_sha256,
     };
     // Flash, RAM and stack of every run (not only models), for the memory gate.
@@ -218,7 +256,7 @@ type Profile = Option<()>;
 fn device_run(
     plan: &RunPlan,
     image: &FirmwareImage,
-    suite_hash: u32,
+    suite_hash: Option<u32>,
     sink: Arc<dyn Sink>,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<(RunOutput, Profile), RunError> {
@@ -231,7 +269,7 @@ fn device_run(
         {
             let request = tinybench_emu::ProfileRequest { skip };
             let mut emu = backend::emulator_with(&plan.target, Some(request));
-            let out = run_firmware(&mut emu, image, Some(suite_hash), limits, on_event)?;
+            let out = run_firmware(&mut emu, image, suite_hash, limits, on_event)?;
             return Ok((out, emu.take_profile()));
         }
         #[cfg(not(feature = "emulator"))]
@@ -251,7 +289,7 @@ fn device_run(
     };
     let mut device =
         backend::open_with(&plan.target, &plan.probe, sinks).map_err(RunError::Open)?;
-    let out = run_firmware(device.as_mut(), image, Some(suite_hash), limits, on_event)?;
+    let out = run_firmware(device.as_mut(), image, suite_hash, limits, on_event)?;
     Ok((out, None))
 }
 

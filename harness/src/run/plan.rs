@@ -56,6 +56,14 @@ pub enum Payload {
         /// The cases the host expects.
         cases: Vec<CaseSpec>,
     },
+    /// An ELF the user built with `tinybench-target` (`run --elf`): nothing to build, and
+    /// its benchmarks are named by the firmware's own `TB bench` frames.
+    Elf {
+        /// The ELF.
+        path: PathBuf,
+        /// Its file name, as the result names the run.
+        name: String,
+    },
 }
 
 impl Payload {
@@ -65,34 +73,46 @@ impl Payload {
         Payload::Suite { suite, cases }
     }
 
+    /// A user-built ELF's payload (`run --elf`), named by its file name.
+    pub fn elf(path: PathBuf) -> Payload {
+        let name = path
+            .file_name()
+            .map_or_else(|| "elf".into(), |n| n.to_string_lossy().into_owned());
+        Payload::Elf { path, name }
+    }
+
     /// Suite or model name, as the result names it.
     pub fn name(&self) -> &str {
         match self {
             Payload::Suite { suite, .. } => &suite.name,
-            Payload::Model { name, .. } => name,
+            Payload::Model { name, .. } | Payload::Elf { name, .. } => name,
         }
     }
 
-    /// The cases the host expects, in the firmware's order.
+    /// The cases the host expects, in the firmware's order (none known before the run
+    /// for a user's ELF: its frames name them).
     pub fn cases(&self) -> &[CaseSpec] {
         match self {
             Payload::Suite { cases, .. } | Payload::Model { cases, .. } => cases,
+            Payload::Elf { .. } => &[],
         }
     }
 
-    /// The firmware to generate.
-    pub fn firmware(&self) -> gen::Payload {
+    /// The firmware to generate; `None` for a user's ELF, which is built already.
+    pub fn firmware(&self) -> Option<gen::Payload> {
         match self {
-            Payload::Suite { suite, .. } => gen::suite(suite),
-            Payload::Model { firmware, .. } => firmware.clone(),
+            Payload::Suite { suite, .. } => Some(gen::suite(suite)),
+            Payload::Model { firmware, .. } => Some(firmware.clone()),
+            Payload::Elf { .. } => None,
         }
     }
 
-    /// What a progress bar counts: "cases" or "layers".
+    /// What a progress bar counts: "cases", "layers" or "benchmarks".
     pub fn unit(&self) -> &'static str {
         match self {
             Payload::Suite { .. } => "cases",
             Payload::Model { .. } => "layers",
+            Payload::Elf { .. } => "benchmarks",
         }
     }
 }

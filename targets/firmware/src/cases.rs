@@ -4,6 +4,7 @@ use crate::{suite, timed};
 use core::hint::black_box;
 use tinybench_kernels::case::{self, Op, Variant, Workspace};
 use tinybench_kernels::checksum::fnv1a32;
+use tinybench_target::frame;
 
 /// One compiled-in benchmark case.
 pub struct Case {
@@ -40,7 +41,7 @@ pub fn run(id: u16, case: &Case) {
     // SAFETY: single-threaded firmware, no interrupts touch the buffers, and `run` is
     // never re-entered: this is the only live reference.
     let b = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
-    defmt::println!("TB case id={=u16}", id);
+    frame::case(id);
     let n_out = case::output_len(&case.op).min(b.output.len());
     let mut ws = Workspace {
         input: &mut b.input,
@@ -56,7 +57,7 @@ pub fn run(id: u16, case: &Case) {
     let variant = case.variant;
     for _ in 0..case.warmup {
         if let Err(e) = case::run(black_box(op), black_box(variant), &mut ws) {
-            defmt::println!("TB kernel-error id={=u16} code={=u8}", id, e as u8);
+            frame::kernel_error(id, e as u8);
             return;
         }
     }
@@ -75,16 +76,11 @@ pub fn run(id: u16, case: &Case) {
             r
         });
         black_box(&r);
-        defmt::println!(
-            "TB sample id={=u16} rep={=u16} count={=u32}",
-            id,
-            rep,
-            count
-        );
+        frame::sample(id, rep, count);
     }
     #[cfg(feature = "selftest-wrong-output")]
     if id == 0 {
         ws.output[0] = ws.output[0].wrapping_add(1);
     }
-    defmt::println!("TB checksum id={=u16} value={=u32}", id, fnv1a32(ws.output));
+    frame::checksum(id, fnv1a32(ws.output));
 }

@@ -13,6 +13,7 @@ use core::ops::Range;
 use tinybench_kernels::checksum::fnv1a32;
 use tinybench_kernels::graph::{run_layer, Span};
 use tinybench_kernels::KernelError;
+use tinybench_target::frame;
 
 /// 4-byte alignment for the included constant blob (its int32 sections are read as
 /// `&[i32]`).
@@ -76,7 +77,7 @@ fn infer(arena: &mut [i8], scratch: &mut [i16]) -> Result<(), (u16, KernelError)
 }
 
 fn kernel_error((id, e): (u16, KernelError)) {
-    defmt::println!("TB kernel-error id={=u16} code={=u8}", id, e as u8);
+    frame::kernel_error(id, e as u8);
 }
 
 fn send_output(k: u16, arena: &[i8]) {
@@ -117,7 +118,7 @@ pub fn run() {
         gen::INPUT_COUNT as u16,
         gen::ARENA_BYTES as u32
     );
-    defmt::println!("TB case id={=u16}", 0u16);
+    frame::case(0);
     for _ in 0..gen::WARMUP {
         load(arena, 0);
         if let Err(e) = infer(arena, scratch) {
@@ -130,34 +131,20 @@ pub fn run() {
         if let Err(e) = r {
             return kernel_error(e);
         }
-        defmt::println!(
-            "TB sample id={=u16} rep={=u16} count={=u32}",
-            0u16,
-            rep,
-            count
-        );
+        frame::sample(0u16, rep, count);
     }
     load(arena, 0);
     for (i, l) in gen::LAYERS.iter().enumerate() {
         let id = i as u16 + 1;
-        defmt::println!("TB case id={=u16}", id);
+        frame::case(id);
         let (count, r) = timed::region(id, 0, || {
             run_layer(black_box(l), gen::VARIANT, &gen::DATA.0, arena, scratch)
         });
         if let Err(e) = r {
             return kernel_error((id, e));
         }
-        defmt::println!(
-            "TB sample id={=u16} rep={=u16} count={=u32}",
-            id,
-            0u16,
-            count
-        );
-        defmt::println!(
-            "TB checksum id={=u16} value={=u32}",
-            id,
-            fnv1a32(&arena[range(l.output)])
-        );
+        frame::sample(id, 0u16, count);
+        frame::checksum(id, fnv1a32(&arena[range(l.output)]));
     }
     #[cfg(feature = "selftest-wrong-output")]
     {

@@ -27,9 +27,9 @@
 //! is [`NoBus`], every read fails and the firmware sends `TB power-error t={=u32}`, which
 //! the host reports.
 
-use crate::arch;
 use crate::logger::power_frame;
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, Operation};
+use tinybench_target::arch;
 
 /// 7-bit address with A0 = A1 = GND (INA226 and INA219).
 pub const ADDRESS: u8 = 0x40;

@@ -1,9 +1,8 @@
 //! One timed region, the same for benchmark cases and model layers: the two counter
-//! reads tight around the work, and around them (only when those features are on) the
+//! reads tight around the work ([`tinybench_target::measure`], the timing path benchmarks
+//! of your own code use too), and around them (only when those features are on) the
 //! power monitor's readings (`power-ina226`/`power-ina219`) and the PPK2 marker pin
 //! (`power-marker`), so a measured energy source sees every timed region the same way.
-
-use crate::arch;
 
 /// Run `work` as timed repetition `rep` of case `id`: the elapsed count and its result.
 #[inline(always)]
@@ -12,9 +11,7 @@ pub fn region<R>(id: u16, rep: u16, work: impl FnOnce() -> R) -> (u32, R) {
     crate::power::sample();
     #[cfg(feature = "power-marker")]
     crate::marker::high();
-    let t0 = arch::read_counter();
-    let r = work();
-    let t1 = arch::read_counter();
+    let (t0, count, r) = tinybench_target::measure(work);
     #[cfg(feature = "power-marker")]
     crate::marker::low();
     #[cfg(any(feature = "power-ina226", feature = "power-ina219"))]
@@ -25,6 +22,6 @@ pub fn region<R>(id: u16, rep: u16, work: impl FnOnce() -> R) -> (u32, R) {
         crate::power::sample();
     }
     // Only the power monitor's frames name the region.
-    let _ = (id, rep);
-    (arch::elapsed(t0, t1), r)
+    let _ = (id, rep, t0);
+    (count, r)
 }

@@ -1,9 +1,18 @@
 //! The few things that differ per architecture: entry, cycle counter, stop, faults.
+//! (Moved here from the suite firmware, unchanged, so suites and user benchmarks time the
+//! same way.)
 
 #[cfg(target_arch = "arm")]
 mod imp {
     pub use cortex_m_rt::entry;
     use cortex_m_rt::{exception, ExceptionFrame};
+
+    /// A counter value: 32 bits (CYCCNT), 56 on ARMv6-M (SysTick and its wraps).
+    #[cfg(not(armv6m))]
+    pub type Count = u32;
+    /// A counter value: 32 bits (CYCCNT), 56 on ARMv6-M (SysTick and its wraps).
+    #[cfg(armv6m)]
+    pub type Count = u64;
 
     /// Enable the DWT cycle counter (trace must be on for DWT to count).
     #[cfg(not(armv6m))]
@@ -130,13 +139,16 @@ mod imp {
             ef.lr(),
             ef.xpsr()
         );
-        crate::tinybench_fault()
+        crate::fault()
     }
 }
 
 #[cfg(target_arch = "riscv32")]
 mod imp {
     pub use riscv_rt::entry;
+
+    /// A counter value: `mcycle`'s low word.
+    pub type Count = u32;
 
     /// `mcycle` counts from reset on every core we target; nothing to enable.
     pub fn init_counter() {}
@@ -153,6 +165,7 @@ mod imp {
         v
     }
 
+    /// Reads `mcycle` through [`tinybench_read_counter`] (the emulator's exact count).
     #[inline(always)]
     pub fn read_counter() -> u32 {
         tinybench_read_counter()
@@ -199,7 +212,7 @@ mod imp {
             pc,
             tval
         );
-        crate::tinybench_fault()
+        crate::fault()
     }
 }
 
