@@ -14,32 +14,31 @@ use tinybench::firmware::toolchain::{self, Preference};
 
 const TRIPLE: &str = "thumbv7em-none-eabihf";
 
-/// The example's release directory for [`TRIPLE`]: both of its binaries, built once
-/// for every test of this file (one cargo run; later runs of the suite reuse its
-/// target directory).
-fn example() -> &'static PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let tc = toolchain::select(TRIPLE, Preference::Auto, false).expect("a firmware toolchain");
+/// The example's release directory for `triple`: both of its binaries, built once per
+/// triple for every test of this file (one cargo run each; later runs of the suite reuse
+/// its target directory).
+fn example_for(triple: &'static str, built: &'static OnceLock<PathBuf>) -> &'static PathBuf {
+    built.get_or_init(|| {
+        let tc = toolchain::select(triple, Preference::Auto, false).expect("a firmware toolchain");
         let dir = root().join("target").join("own-bench");
         let out = tc
             .cargo_command()
             .current_dir(root().join("examples").join("own-bench"))
-            .args([
-                "build",
-                "--release",
-                "--bins",
-                "--target",
-                TRIPLE,
-                "--target-dir",
-            ])
+            .args(["build", "--release", "--bins", "--target", triple])
+            .arg("--target-dir")
             .arg(&dir)
             .args(tc.cargo_args())
             .output()
             .expect("cargo runs");
         assert!(out.status.success(), "{}", text(&out.stderr));
-        dir.join(TRIPLE).join("release")
+        dir.join(triple).join("release")
     })
+}
+
+/// The example built for [`TRIPLE`] (sim-cortex-m4).
+fn example() -> &'static PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    example_for(TRIPLE, &BUILT)
 }
 
 fn elf(name: &str) -> String {
@@ -190,4 +189,25 @@ fn tinybench_new_writes_a_project_that_builds_and_runs() {
         stdout.contains("dot_i16_256") && stdout.contains("recorded, not checked"),
         "{stdout}"
     );
+}
+
+/// The same benchmarks on the emulated RV32IMAC (the example's second runner line): the
+/// portable code computes the same pinned checksums there, counted by `mcycle`.
+#[test]
+fn own_benchmarks_run_on_the_emulated_rv32imac_too() {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let own = example_for("riscv32imac-unknown-none-elf", &BUILT).join("own-bench");
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-rv32imac",
+        "--elf",
+        own.to_str().unwrap(),
+        "--no-save",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("instructions, emulated"), "{stdout}");
+    assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
+    assert!(stdout.contains("0x4593092e  equals the pinned"), "{stdout}");
 }
