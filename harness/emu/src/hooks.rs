@@ -42,6 +42,8 @@ pub(crate) struct HookState<'s> {
     pub reads: Vec<u64>,
     /// Instructions executed at each firmware counter read (the reading one included).
     pub read_counts: Vec<u64>,
+    /// The reading instruction of each counter read.
+    pub read_pcs: Vec<u64>,
     /// Instruction count at the previous counter read, and the counter's range: a
     /// region of that many instructions or more would wrap.
     pub last_read: u64,
@@ -227,6 +229,7 @@ fn counter_read(uc: &mut Uc<'_, '_>, pos: Option<usize>, pc: u64, check_range: b
     let cycles = pos.map_or(st.model.cycles, |p| st.model.cycles_through(p));
     st.reads.push(cycles);
     st.read_counts.push(count);
+    st.read_pcs.push(pc);
     let since = count - st.last_read;
     st.last_read = count;
     if let Some(p) = st.profiler.as_mut() {

@@ -51,6 +51,7 @@ pub struct Emulator {
     last_modeled: Option<ModeledReads>,
     last_profile: Option<RawProfile>,
     last_read_counts: Vec<u64>,
+    last_read_pcs: Vec<u64>,
     counter_range: u64,
 }
 
@@ -94,6 +95,7 @@ impl Emulator {
             last_modeled: None,
             last_profile: None,
             last_read_counts: Vec::new(),
+            last_read_pcs: Vec::new(),
             counter_range: COUNTER_RANGE,
         }
     }
@@ -102,6 +104,12 @@ impl Emulator {
     /// the firmware's counter should have returned (tests compare the two).
     pub fn read_counts(&self) -> &[u64] {
         &self.last_read_counts
+    }
+
+    /// The address of the reading instruction of each counter read of the last run (the
+    /// ARM cross-check has QEMU count at them).
+    pub fn read_pcs(&self) -> &[u64] {
+        &self.last_read_pcs
     }
 
     /// Give the firmware's counters `bits` bits instead of 32 (at most 32), so tests can
@@ -226,6 +234,7 @@ impl Device for Emulator {
         let st = uc.get_data_mut();
         self.last_profile = st.profiler.take().map(Profiler::finish);
         self.last_read_counts = std::mem::take(&mut st.read_counts);
+        self.last_read_pcs = std::mem::take(&mut st.read_pcs);
         self.last_modeled = Some(ModeledReads {
             model: st.model.name().to_string(),
             reads: std::mem::take(&mut st.reads),
@@ -283,6 +292,7 @@ impl Emulator {
             on_bytes,
             reads: Vec::new(),
             read_counts: Vec::new(),
+            read_pcs: Vec::new(),
             last_read: 0,
             counter_range: self.counter_range,
             profiler: self.config.profile.map(Profiler::new),
