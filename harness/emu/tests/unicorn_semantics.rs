@@ -1,7 +1,8 @@
 //! The unicorn behaviours the emulator's exact counting relies on, checked on a tiny
 //! hand-assembled Thumb loop: a memory-read hook sees the reading instruction's PC on
 //! every execution and the value it writes is the value loaded; a read-protected page
-//! calls its hook on the first read only (why the emulator does not use one).
+//! calls its hook on the first read only (why the emulator does not use one); an MMIO
+//! callback sees the registers as of the load (how the emulator finds the reader).
 
 use std::cell::RefCell;
 use std::rc::Rc;
