@@ -3,7 +3,8 @@
 #  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
 #    generates its bindings with bindgen;
 #  - chromium: headless, for the HTML dashboard test (tinybench report --html);
-#  - qemu-system-misc, gdb-multiarch: QEMU's RV32 instruction counts, the emulator's cross-check;
+#  - qemu-system-misc, gdb-multiarch, qemu-system-arm: QEMU's RV32 and Cortex-M4 instruction
+#    counts, the emulator's cross-check (the ARM one builds a QEMU plugin with cc);
 #  - uhubctl on HIL runners (TINYBENCH_HIL=1): USB hub port power for the power-cycle hook;
 #  - the firmware targets' standard libraries (rustup target add);
 #  - python3-lxml: the JUnit export's schema check (harness/tests/reports.rs).
@@ -35,6 +36,8 @@ if [ "$minimal" != 1 ]; then
   # (harness/tests/cores.rs rv32_smoke_and_kernels_counts_equal_qemus_exactly).
   command -v qemu-system-riscv32 >/dev/null 2>&1 || need_apt+=(qemu-system-misc)
   command -v gdb-multiarch >/dev/null 2>&1 || need_apt+=(gdb-multiarch)
+  # ... and of its Cortex-M4 counts (cores.rs cortex_m4_smoke_and_kernels_counts_equal_qemus_exactly).
+  command -v qemu-system-arm >/dev/null 2>&1 || need_apt+=(qemu-system-arm)
 fi
 # Hardware-in-the-loop runners (TINYBENCH_HIL=1, set by ci/github/hil.yml): uhubctl for the
 # runner config's power-cycle hook (docs/ci.md).

@@ -295,6 +295,16 @@ fn run_emulated(
     image: &tinybench_device::FirmwareImage,
     bits: u32,
 ) -> (tinybench_device::RunOutput, Vec<u64>) {
+    let (out, counts, _) = run_emulated_pcs(target, image, bits);
+    (out, counts)
+}
+
+/// [`run_emulated`], and the address of each counter read's reading instruction.
+fn run_emulated_pcs(
+    target: &str,
+    image: &tinybench_device::FirmwareImage,
+    bits: u32,
+) -> (tinybench_device::RunOutput, Vec<u64>, Vec<u64>) {
     let target = tinybench::project::Project::find(Some(&support::root()))
         .unwrap()
         .target(target)
@@ -306,7 +316,7 @@ fn run_emulated(
     };
     let out = tinybench_device::run_firmware(&mut emu, image, None, &limits, &mut |_| {})
         .expect("the run starts");
-    (out, emu.read_counts().to_vec())
+    (out, emu.read_counts().to_vec(), emu.read_pcs().to_vec())
 }
 
 /// The firmware's counts of every region (overhead, then samples), in order.
@@ -461,4 +471,94 @@ fn rv32_smoke_and_kernels_counts_equal_qemus_exactly() {
     assert_rv32_counts_equal_qemus(&support::smoke_firmware_with("sim-rv32imac", &[]));
     let kernels = support::root().join("suites/kernels.toml");
     assert_rv32_counts_equal_qemus(&build_suite("sim-rv32imac", &kernels));
+}
+
+/// The count plugin (`support/qemu_count_plugin.c`), built into `dir` with the system C
+/// compiler.
+fn qemu_count_plugin(dir: &Path) -> std::path::PathBuf {
+    let so = dir.join("qemu_count.so");
+    let src = support::root().join("harness/tests/support/qemu_count_plugin.c");
+    let out = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o"])
+        .arg(&so)
+        .arg(&src)
+        .output()
+        .expect("cc runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    so
+}
+
+/// QEMU's instruction count at every run of the instructions at `pcs` (the firmware's
+/// DWT CYCCNT reads) under `qemu-system-arm -M mps2-an386` (Cortex-M4; 4 MiB at 0 and
+/// at 0x2000_0000, where sim-cortex-m4's flash and RAM are), from the count plugin, up
+/// to `tinybench_done`.
+fn qemu_arm_reads(image: &tinybench_device::FirmwareImage, pcs: &[u64], dir: &Path) -> Vec<u64> {
+    let elf = dir.join("fw.elf");
+    std::fs::write(&elf, image.bytes.as_slice()).unwrap();
+    let (out_file, so) = (dir.join("reads.txt"), qemu_count_plugin(dir));
+    let marker = |name| image.symbol(name).unwrap_or_else(|| panic!("no {name}"));
+    let mut qemu = std::process::Command::new("qemu-system-arm")
+        .args(["-M", "mps2-an386", "-display", "none", "-monitor", "none"])
+        .args(["-serial", "none", "-plugin"])
+        .arg(format!(
+            "{},reads={},done={:#x},fault={:#x},out={}",
+            so.display(),
+            pcs.iter()
+                .map(|p| format!("{p:#x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            marker("tinybench_done"),
+            marker("tinybench_fault"),
+            out_file.display()
+        ))
+        .arg("-kernel")
+        .arg(&elf)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("qemu-system-arm runs (ci/setup.sh installs qemu-system-arm)");
+    let start = std::time::Instant::now();
+    while qemu.try_wait().unwrap().is_none() && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = qemu.kill();
+    let qemu = qemu.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(&out_file).unwrap_or_default();
+    let mut lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        lines.pop(),
+        Some("done"),
+        "QEMU did not reach tinybench_done: {}",
+        text(&qemu.stderr)
+    );
+    lines.iter().map(|v| v.parse().unwrap()).collect()
+}
+
+/// An independent engine on ARM: each region's count from QEMU's plugin (second read
+/// minus first) must equal the one the firmware reports on sim-cortex-m4, sample by
+/// sample. Both count an instruction an IT block skips (QEMU's plugin counts every
+/// instruction it translates, before the condition is tested), so there is no
+/// systematic difference. QEMU counts at the reading instructions the emulator found
+/// (QEMU models no DWT): a wrongly found reader would give QEMU a different count.
+fn assert_m4_counts_equal_qemus(image: &tinybench_device::FirmwareImage) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _, mut pcs) = run_emulated_pcs("sim-cortex-m4", image, 32);
+    pcs.sort_unstable();
+    pcs.dedup();
+    let reads = qemu_arm_reads(image, &pcs, dir.path());
+    let qemu: Vec<u64> = reads.chunks(2).map(|p| p[1] - p[0]).collect();
+    assert_eq!(
+        out.outcome,
+        tinybench_device::RunOutcome::Completed,
+        "{out:?}"
+    );
+    let ours = region_counts(&out);
+    assert!(ours.len() > 20, "{ours:?}");
+    assert_eq!(qemu, ours);
+}
+
+#[test]
+fn cortex_m4_smoke_and_kernels_counts_equal_qemus_exactly() {
+    assert_m4_counts_equal_qemus(&support::smoke_firmware_with("sim-cortex-m4", &[]));
+    let kernels = support::root().join("suites/kernels.toml");
+    assert_m4_counts_equal_qemus(&build_suite("sim-cortex-m4", &kernels));
 }

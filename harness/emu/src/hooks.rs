@@ -3,16 +3,18 @@
 //! happen at one exact instruction inside a block finds its position in the block's
 //! decoded instructions: the done/fault markers and the RISC-V counter read through
 //! narrow code hooks (unicorn calls a code hook only at the addresses it covers), the
-//! Cortex-M counter reads through a memory-read hook on the counter registers (the hook
-//! sees the reading instruction's PC, synced by unicorn).
+//! Cortex-M counter reads through the PPB's MMIO callback, which finds the reading
+//! instruction in the current block (`ppb`).
 
 use crate::model::CycleModel;
+use crate::ppb::{Ppb, PPB_BASE};
 use crate::profile::Profiler;
-use crate::systick::{SysTick, SCB_ICSR, SYST_CSR, SYST_CVR};
+use crate::systick::{SysTick, SCB_ICSR, SCB_VTOR, SYST_CSR, SYST_CVR};
+use crate::timing::InsnClass;
 use std::time::{Duration, Instant};
 use tinybench_device::rtt::{TargetMemory, UpChannel};
 use tinybench_device::{DeviceError, DeviceStop, Fault};
-use unicorn_engine::{RegisterARM, RegisterRISCV, Unicorn};
+use unicorn_engine::{RegisterRISCV, Unicorn};
 
 /// DWT cycle counter register, read by the firmware's timer.
 pub(crate) const DWT_CYCCNT: u64 = 0xE000_1004;
@@ -40,6 +42,8 @@ pub(crate) struct HookState<'s> {
     pub reads: Vec<u64>,
     /// Instructions executed at each firmware counter read (the reading one included).
     pub read_counts: Vec<u64>,
+    /// The reading instruction of each counter read.
+    pub read_pcs: Vec<u64>,
     /// Instruction count at the previous counter read, and the counter's range: a
     /// region of that many instructions or more would wrap.
     pub last_read: u64,
@@ -52,6 +56,8 @@ pub(crate) struct HookState<'s> {
     pub sp_reg: i32,
     /// Cortex-M: the emulated SysTick.
     pub systick: Option<SysTick>,
+    /// Cortex-M: the PPB's registers as written, and how a read finds its instruction.
+    pub ppb: Ppb,
 }
 
 pub(crate) type Uc<'a, 's> = Unicorn<'a, HookState<'s>>;
@@ -165,7 +171,8 @@ fn take_exception(uc: &mut Uc<'_, '_>, addr: u64) -> bool {
     let Some(mut t) = st.systick.take_if(|t| count >= t.next_due()) else {
         return false;
     };
-    let taken = t.maybe_take(uc, count, addr);
+    let (csr, vtor) = (st.ppb.word(SYST_CSR), st.ppb.word(SCB_VTOR));
+    let taken = t.maybe_take(uc, (count, addr), csr, vtor);
     let st = uc.get_data_mut();
     st.systick = Some(t);
     if taken {
@@ -208,25 +215,21 @@ pub(crate) fn on_marker(uc: &mut Uc<'_, '_>, done: bool) {
     );
 }
 
-/// The exact instruction count through the instruction at `pc` of the current block.
-fn count_at(model: &CycleModel, pc: u64) -> (Option<usize>, u64) {
-    let pos = model.position(pc);
-    (pos, pos.map_or(model.count, |p| model.count_through(p)))
-}
-
-/// The firmware read its counter at `pc`: note the modeled cycles, refuse a region that
-/// would wrap the counter, open/close a profiled region. Returns the count.
-fn counter_read(uc: &mut Uc<'_, '_>, pc: u64, check_range: bool) -> u64 {
+/// The firmware read its counter with the instruction at position `pos` of the current
+/// block (at `pc`): note the modeled cycles, refuse a region that would wrap the counter,
+/// open/close a profiled region. Returns the count.
+fn counter_read(uc: &mut Uc<'_, '_>, pos: Option<usize>, pc: u64, check_range: bool) -> u64 {
     let sp = if uc.get_data().profiler.is_some() {
         uc.reg_read(uc.get_data().sp_reg).unwrap_or(0)
     } else {
         0
     };
     let st = uc.get_data_mut();
-    let (pos, count) = count_at(&st.model, pc);
+    let count = pos.map_or(st.model.count, |p| st.model.count_through(p));
     let cycles = pos.map_or(st.model.cycles, |p| st.model.cycles_through(p));
     st.reads.push(cycles);
     st.read_counts.push(count);
+    st.read_pcs.push(pc);
     let since = count - st.last_read;
     st.last_read = count;
     if let Some(p) = st.profiler.as_mut() {
@@ -244,34 +247,103 @@ fn counter_read(uc: &mut Uc<'_, '_>, pc: u64, check_range: bool) -> u64 {
     count
 }
 
-/// Cortex-M: a read of DWT CYCCNT, SysTick's value or ICSR, answered from the exact
-/// instruction count at the reading instruction.
-pub(crate) fn on_ppb_read(uc: &mut Uc<'_, '_>, addr: u64) -> bool {
-    let reg = addr & !3;
-    if ![DWT_CYCCNT, SYST_CVR, SCB_ICSR].contains(&reg) {
-        return true;
-    }
-    let pc = uc.reg_read(RegisterARM::PC).unwrap_or(0);
-    let value = match reg {
-        DWT_CYCCNT => counter_read(uc, pc, true) as u32,
-        SYST_CVR => SysTick::value(counter_read(uc, pc, false)),
-        _ => {
-            let mut csr = [0u8; 4];
-            let _ = uc.mem_read(SYST_CSR, &mut csr);
-            let st = uc.get_data();
-            let (_, count) = count_at(&st.model, pc);
-            st.systick
-                .as_ref()
-                .map_or(0, |t| t.icsr(count, u32::from_le_bytes(csr)))
+/// The position in the current block of the load that reads `addr`: the first load,
+/// after the previous reader of this block execution, whose effective address from the
+/// current registers is `addr`'s word (see `ppb`).
+fn find_reader(uc: &mut Uc<'_, '_>, addr: u64) -> Option<usize> {
+    let st = uc.get_data();
+    let cur_count = st.model.cur_count;
+    let from = st.ppb.search_from(cur_count);
+    let loads: Vec<(usize, u64)> = st
+        .model
+        .current()?
+        .insns
+        .iter()
+        .enumerate()
+        .skip(from)
+        .filter(|(_, i)| {
+            matches!(
+                i.decoded,
+                Some((InsnClass::Load | InsnClass::LoadMulti { .. }, _))
+            )
+        })
+        .map(|(k, i)| (k, i.addr))
+        .collect();
+    for (k, at) in loads {
+        let mut bytes = [0u8; 4];
+        if uc.mem_read(at, &mut bytes).is_err() && uc.mem_read(at, &mut bytes[..2]).is_err() {
+            continue;
         }
+        let Some(m) = uc.get_data_mut().ppb.mem_operand(at, &bytes) else {
+            continue;
+        };
+        let ea = m.address(|r| uc.reg_read(r).unwrap_or(0));
+        if ea & !3 == addr & !3 {
+            uc.get_data_mut().ppb.found(cur_count, k);
+            return Some(k);
+        }
+    }
+    None
+}
+
+/// Cortex-M: a read of `size` bytes at PPB offset `offset`. DWT CYCCNT, SysTick's value
+/// and ICSR are answered from the exact instruction count at the reading instruction;
+/// every other register reads as the firmware wrote it.
+pub(crate) fn on_ppb_read(uc: &mut Uc<'_, '_>, offset: u64, size: usize) -> u64 {
+    let addr = PPB_BASE + offset;
+    let reg = addr & !3;
+    let value = if [DWT_CYCCNT, SYST_CVR, SCB_ICSR].contains(&reg) {
+        match find_reader(uc, addr) {
+            Some(pos) => counter_value(uc, reg, pos),
+            None => {
+                let pc = uc.get_data().model.current().map_or(0, |b| b.insns[0].addr);
+                let kind = format!(
+                    "a read of {reg:#010x} by an instruction the emulator could not find in \
+                     the block starting here; its count is unknown, so the run is stopped"
+                );
+                stop(uc, DeviceStop::Fault(Fault { kind, pc }));
+                0
+            }
+        }
+    } else {
+        uc.get_data().ppb.word(reg)
     };
-    let _ = uc.mem_write(reg, &value.to_le_bytes());
-    true
+    let v = (value >> ((addr & 3) * 8)) as u64;
+    if size >= 4 {
+        v
+    } else {
+        v & ((1 << (size * 8)) - 1)
+    }
+}
+
+/// Cortex-M: a write to the PPB, kept to be read back.
+pub(crate) fn on_ppb_write(uc: &mut Uc<'_, '_>, offset: u64, size: usize, value: u64) {
+    uc.get_data_mut().ppb.write(PPB_BASE + offset, size, value);
+}
+
+/// The value of counter register `reg` read at position `pos` of the current block.
+fn counter_value(uc: &mut Uc<'_, '_>, reg: u64, pos: usize) -> u32 {
+    let pc = uc
+        .get_data()
+        .model
+        .current()
+        .map_or(0, |b| b.insns[pos].addr);
+    match reg {
+        DWT_CYCCNT => counter_read(uc, Some(pos), pc, true) as u32,
+        SYST_CVR => SysTick::value(counter_read(uc, Some(pos), pc, false)),
+        _ => {
+            let st = uc.get_data();
+            let count = st.model.count_through(pos);
+            let csr = st.ppb.word(SYST_CSR);
+            st.systick.as_ref().map_or(0, |t| t.icsr(count, csr))
+        }
+    }
 }
 
 /// RISC-V: the `ret` of `tinybench_read_counter`, where `a0` becomes the count.
 pub(crate) fn on_counter_ret(uc: &mut Uc<'_, '_>, addr: u64) {
-    let count = counter_read(uc, addr, true);
+    let pos = uc.get_data().model.position(addr);
+    let count = counter_read(uc, pos, addr, true);
     let _ = uc.reg_write(RegisterRISCV::X10, count & 0xFFFF_FFFF);
 }
 

@@ -22,8 +22,8 @@
 //! [`EmuConfig::drain_interval`] instructions, which also watches the wall clock
 //! (unicorn's own timeout thread cost ~40 % of the run time). A per-instruction hook (a
 //! closure call per instruction) is used only when profiling; a memory-read hook sends
-//! every load through unicorn's slow path, so counter reads use read-protected pages
-//! instead (`hooks`). Faulting PCs come from unicorn's synced PC.
+//! every load through unicorn's slow path, so the Cortex-M counter registers are an MMIO
+//! region whose callback finds the reading instruction in the current block (`ppb`). Faulting PCs come from unicorn's synced PC.
 //!
 //! Licence: unicorn-engine is GPL-2.0, so a binary linking this crate is GPL-2.0.
 
@@ -31,6 +31,7 @@ mod arch;
 mod hooks;
 mod machine;
 mod model;
+mod ppb;
 mod profile;
 mod systick;
 pub mod timing;

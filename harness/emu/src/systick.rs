@@ -22,7 +22,7 @@ pub(crate) const SYST_CVR: u64 = 0xE000_E018;
 /// Interrupt control and state: PENDSTSET (bit 26), VECTACTIVE (bits 8:0).
 pub(crate) const SCB_ICSR: u64 = 0xE000_ED04;
 /// Vector table offset.
-const SCB_VTOR: u64 = 0xE000_ED08;
+pub(crate) const SCB_VTOR: u64 = 0xE000_ED08;
 const PERIOD: u64 = 1 << 24;
 const EXCEPTION: u32 = 15;
 /// EXC_RETURN: back to thread mode on the main stack, basic frame.
@@ -86,11 +86,17 @@ impl SysTick {
     /// At a block boundary at `pc` with `count` instructions done: take the exception if
     /// a wrap wants it and the core accepts it now. Returns whether it was taken (the
     /// core then continues at the handler, not at `pc`).
-    pub fn maybe_take<D>(&mut self, uc: &mut Unicorn<'_, D>, count: u64, pc: u64) -> bool {
+    /// `csr` and `vtor` are SYST_CSR and SCB_VTOR as the firmware wrote them.
+    pub fn maybe_take<D>(
+        &mut self,
+        uc: &mut Unicorn<'_, D>,
+        (count, pc): (u64, u64),
+        csr: u32,
+        vtor: u32,
+    ) -> bool {
         if self.active || !self.wrapped(count) {
             return false;
         }
-        let csr = read_u32(uc, SYST_CSR).unwrap_or(0);
         if csr & 3 != 3 {
             // No interrupt wanted: the wrap only reloads the counter.
             self.taken = count / PERIOD;
@@ -99,7 +105,7 @@ impl SysTick {
         if uc.reg_read(RegisterARM::PRIMASK).unwrap_or(1) & 1 != 0 {
             return false;
         }
-        if self.enter(uc, pc).is_err() {
+        if self.enter(uc, pc, vtor as u64).is_err() {
             return false;
         }
         self.taken = count / PERIOD;
@@ -107,7 +113,7 @@ impl SysTick {
         true
     }
 
-    fn enter<D>(&self, uc: &mut Unicorn<'_, D>, pc: u64) -> Result<(), ()> {
+    fn enter<D>(&self, uc: &mut Unicorn<'_, D>, pc: u64, vtor: u64) -> Result<(), ()> {
         let e = |_| ();
         let mut sp = uc.reg_read(RegisterARM::SP).map_err(e)? as u32;
         let mut xpsr = uc.reg_read(RegisterARM::XPSR).map_err(e)? as u32;
@@ -124,7 +130,6 @@ impl SysTick {
         frame[7] = xpsr | (1 << 24);
         let bytes: Vec<u8> = frame.iter().flat_map(|w| w.to_le_bytes()).collect();
         uc.mem_write(sp as u64, &bytes).map_err(e)?;
-        let vtor = read_u32(uc, SCB_VTOR).unwrap_or(0) as u64;
         let table = if vtor == 0 { self.vectors } else { vtor };
         let handler = read_u32(uc, table + 4 * EXCEPTION as u64).ok_or(())?;
         uc.reg_write(RegisterARM::SP, sp as u64).map_err(e)?;

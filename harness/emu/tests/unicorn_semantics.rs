@@ -1,7 +1,8 @@
 //! The unicorn behaviours the emulator's exact counting relies on, checked on a tiny
 //! hand-assembled Thumb loop: a memory-read hook sees the reading instruction's PC on
 //! every execution and the value it writes is the value loaded; a read-protected page
-//! calls its hook on the first read only (why the emulator does not use one).
+//! calls its hook on the first read only (why the emulator does not use one); an MMIO
+//! callback sees the registers as of the load (how the emulator finds the reader).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -54,4 +55,38 @@ fn read_hook_sees_every_read_with_the_exact_pc() {
 fn read_protection_traps_the_first_read_only() {
     let (pcs, _, _) = run(HookType::MEM_READ_PROT, true);
     assert_eq!(pcs, [0]);
+}
+
+/// `0: adds r4,#1; 2: ldr r0,[r1]; 4: cmp r4,#3; 6: bne 0; 8: nop`
+const MMIO_LOOP: [u16; 5] = [0x3401, 0x6808, 0x2c03, 0xd1fb, 0xbf00];
+
+#[test]
+fn an_mmio_read_sees_the_registers_as_of_the_load() {
+    // The PPB's MMIO callback finds the reading instruction from the registers (its
+    // effective address): they must be current at the load, including a register the
+    // same block changed just before it.
+    let mut uc = Unicorn::new(Arch::ARM, Mode::THUMB | Mode::MCLASS).unwrap();
+    uc.ctl_set_cpu_model(ArmCpuModel::CORTEX_M4 as i32).unwrap();
+    uc.mem_map(0, 0x1000, Prot::READ | Prot::EXEC).unwrap();
+    let code: Vec<u8> = MMIO_LOOP.iter().flat_map(|h| h.to_le_bytes()).collect();
+    uc.mem_write(0, &code).unwrap();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    uc.mmio_map(
+        0xE000_0000,
+        0x10_0000,
+        Some(move |uc: &mut Unicorn<'_, ()>, off: u64, _size: usize| {
+            let r1 = uc.reg_read(RegisterARM::R1).unwrap();
+            let r4 = uc.reg_read(RegisterARM::R4).unwrap();
+            s.borrow_mut().push((off, r1, r4));
+            40 + r4
+        }),
+        None::<fn(&mut Unicorn<'_, ()>, u64, usize, u64)>,
+    )
+    .unwrap();
+    uc.reg_write(RegisterARM::R1, REG).unwrap();
+    uc.emu_start(1, 8, 0, 0).unwrap();
+    let want: Vec<(u64, u64, u64)> = (1..=3).map(|r4| (REG - 0xE000_0000, REG, r4)).collect();
+    assert_eq!(*seen.borrow(), want);
+    assert_eq!(uc.reg_read(RegisterARM::R0).unwrap(), 43);
 }
