@@ -205,6 +205,129 @@ pub(crate) mod dsp {
         }
     }
 
+    /// A whole 3×3 depthwise window of four channels, without the input offset (the
+    /// caller folded `offset · Σ w` into the accumulators' start): `x` holds tap
+    /// `(ky, kx)` at byte `ky·rs + kx·c` (four channels each), `w` the nine taps'
+    /// unpacked weights (`[sxtb16, sxtb16_ror8]` per tap).
+    ///
+    /// One asm block for the window (75 instructions for 36 MACs: per tap one `LDR`, one
+    /// `LDRD`, two unpacks, four multiply-adds) because the loop around [`dw_taps3`] in
+    /// Rust cost about as much again in address arithmetic and spills (kws_dw 11.95 per
+    /// MAC). Dropping the offset frees the register that holds the row stride. Twelve
+    /// registers.
+    #[inline(always)]
+    pub fn dw_3x3(x: &[i8], c: usize, rs: usize, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        let x = &x[..2 * rs + 2 * c + 4];
+        let w = &w[..9];
+        // SAFETY: reads `x[ky·rs + kx·c..][..4]` for ky, kx < 3 (inside the checked
+        // slice; unaligned `LDR` is allowed) and `w[..9]` (word-aligned, for `LDRD`).
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}, #0]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #8]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #16]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "add {xp}, {xp}, {rs}",
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}, #24]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #32]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #40]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "add {xp}, {xp}, {rs}",
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}, #48]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #56]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #64]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                xp = inout(reg) x.as_ptr() => _,
+                wp = in(reg) w.as_ptr(),
+                c = in(reg) c,
+                rs = in(reg) rs,
+                x = out(reg) _,
+                xb = out(reg) _,
+                wa = out(reg) _,
+                wb = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
+    /// Bytewise signed maximum of `a` and `b` (`SSUB8` sets a GE bit per byte where
+    /// `a ≥ b`, `SEL` picks those bytes of `a`): four int8 channels per instruction pair.
+    #[inline(always)]
+    pub fn max8(a: u32, b: u32) -> u32 {
+        let r: u32;
+        // SAFETY: register-only instructions; they write the APSR.GE bits, which no
+        // Rust code reads (no `preserves_flags`).
+        unsafe {
+            asm!("ssub8 {r}, {a}, {b}", "sel {r}, {a}, {b}", r = out(reg) r,
+                 a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack));
+        }
+        r
+    }
+
     /// `acc + a.lo·b.lo` (signed halfwords), wrapping.
     #[inline(always)]
     pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
@@ -285,6 +408,20 @@ pub(crate) mod dsp {
             a[1] = smlabb(xb, wt[1], a[1]);
             a[3] = smlatt(xb, wt[1], a[3]);
         }
+    }
+    pub fn dw_3x3(x: &[i8], c: usize, rs: usize, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        for (t, wt) in w[..9].iter().enumerate() {
+            let v = word8_ldr(&x[(t / 3) * rs + (t % 3) * c..]);
+            let (xa, xb) = (sxtb16(v), sxtb16_ror8(v));
+            a[0] = smlabb(xa, wt[0], a[0]);
+            a[2] = smlatt(xa, wt[0], a[2]);
+            a[1] = smlabb(xb, wt[1], a[1]);
+            a[3] = smlatt(xb, wt[1], a[3]);
+        }
+    }
+    pub fn max8(a: u32, b: u32) -> u32 {
+        let (a, b) = (a.to_le_bytes(), b.to_le_bytes());
+        u32::from_le_bytes(core::array::from_fn(|k| (a[k] as i8).max(b[k] as i8) as u8))
     }
     pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
         acc.wrapping_add(lo(a) * lo(b))
