@@ -95,15 +95,39 @@ pub(crate) mod dsp {
         r
     }
 
+    /// One group of [`gemm4_groups`]: a weight word, its two unpacks, four `LDRD`s of
+    /// the block, eight `SMLAD`s (15 instructions, 16 MACs).
+    macro_rules! gemm4_group {
+        () => {
+            concat!(
+                "ldr {w}, [{row}], #4\n",
+                "ldrd {x0}, {x1}, [{blk}], #32\n",
+                "sxtb16 {wb}, {w}, ror #8\n",
+                "sxtb16 {w}, {w}\n",
+                "smlad {a0}, {x0}, {w}, {a0}\n",
+                "smlad {a0}, {x1}, {wb}, {a0}\n",
+                "ldrd {x0}, {x1}, [{blk}, #-24]\n",
+                "smlad {a1}, {x0}, {w}, {a1}\n",
+                "smlad {a1}, {x1}, {wb}, {a1}\n",
+                "ldrd {x0}, {x1}, [{blk}, #-16]\n",
+                "smlad {a2}, {x0}, {w}, {a2}\n",
+                "smlad {a2}, {x1}, {wb}, {a2}\n",
+                "ldrd {x0}, {x1}, [{blk}, #-8]\n",
+                "smlad {a3}, {x0}, {w}, {a3}\n",
+                "smlad {a3}, {x1}, {wb}, {a3}",
+            )
+        };
+    }
+
     /// `a[p] += Σ_g blk[8g + 2p]·sxtb16(row_g) + blk[8g + 2p + 1]·sxtb16_ror8(row_g)` over
     /// `groups` groups: the conv2d block engine's inner loop ([`crate::gemm`]).
     ///
     /// In asm because LLVM, given the same loop in Rust, spilled the eight block words
     /// and the accumulators to the stack (measured on the emulated M4: 2.88 instructions
-    /// per MAC on kws_pw, ~30 instructions per group). Here a group is 17 instructions
-    /// for 16 MACs: one weight load and two unpacks, four `LDRD`s at constant offsets from
-    /// one post-incremented pointer, eight `SMLAD`s, and the loop branch. Eleven
-    /// registers, which the allocator has.
+    /// per MAC on kws_pw, ~30 instructions per group). Here a group is 15 instructions
+    /// for 16 MACs (one weight load and two unpacks, four `LDRD`s at constant offsets from
+    /// one post-incremented pointer, eight `SMLAD`s), and the loop runs two groups per
+    /// branch (an odd group first): 16 a group. Eleven registers, which the allocator has.
     #[inline(always)]
     pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
         if groups == 0 {
@@ -115,24 +139,18 @@ pub(crate) mod dsp {
         // both bounds-checked above; it writes only registers and flags.
         unsafe {
             asm!(
+                "tst {n}, #1",
+                "beq 3f",
+                gemm4_group!(),
+                "3:",
+                "lsrs {n}, {n}, #1",
+                "beq 4f",
                 "2:",
-                "ldr {w}, [{row}], #4",
-                "ldrd {x0}, {x1}, [{blk}], #32",
-                "sxtb16 {wb}, {w}, ror #8",
-                "sxtb16 {w}, {w}",
-                "smlad {a0}, {x0}, {w}, {a0}",
-                "smlad {a0}, {x1}, {wb}, {a0}",
-                "ldrd {x0}, {x1}, [{blk}, #-24]",
-                "smlad {a1}, {x0}, {w}, {a1}",
-                "smlad {a1}, {x1}, {wb}, {a1}",
-                "ldrd {x0}, {x1}, [{blk}, #-16]",
-                "smlad {a2}, {x0}, {w}, {a2}",
-                "smlad {a2}, {x1}, {wb}, {a2}",
-                "ldrd {x0}, {x1}, [{blk}, #-8]",
-                "smlad {a3}, {x0}, {w}, {a3}",
-                "smlad {a3}, {x1}, {wb}, {a3}",
+                gemm4_group!(),
+                gemm4_group!(),
                 "subs {n}, {n}, #1",
                 "bne 2b",
+                "4:",
                 row = inout(reg) row.as_ptr() => _,
                 blk = inout(reg) blk.as_ptr() => _,
                 n = inout(reg) groups => _,
