@@ -152,7 +152,12 @@ pub fn depthwise_conv2d_optimized(
     let c = shape.in_c;
     let c4 = c - c % 4;
     for cb in (0..c4).step_by(4) {
-        channel_group(p, shape, q, input, weights, bias, output, cb);
+        // Without an activation clamp the requantization's clamp is LLVM's `SSAT`.
+        if (p.act_min, p.act_max) == (i8::MIN, i8::MAX) {
+            channel_group::<true>(p, shape, q, input, weights, bias, output, cb);
+        } else {
+            channel_group::<false>(p, shape, q, input, weights, bias, output, cb);
+        }
     }
     let w = &shape.window;
     for oy in 0..w.out_h {
@@ -188,7 +193,7 @@ type GroupWeights = [[i32; 4]; MAX_TAPS];
 /// Channels `cb..cb + 4` of every output pixel (depth multiplier 1, fast requantization).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn channel_group(
+fn channel_group<const FULL_RANGE: bool>(
     p: &DepthwiseParams,
     shape: &DepthwiseShape,
     q: &PerChannel<'_>,
@@ -227,7 +232,12 @@ fn channel_group(
     });
     let full3 = w.k_h == 3 && w.k_w == 3 && w.dil_h == 1 && w.dil_w == 1;
     let rs = w.in_w * c;
-    let (off, lo, hi) = (p.output_offset, p.act_min as i32, p.act_max as i32);
+    let (lo, hi) = if FULL_RANGE {
+        (-128, 127)
+    } else {
+        (p.act_min as i32, p.act_max as i32)
+    };
+    let off = p.output_offset;
     for oy in 0..w.out_h {
         let (ky0, ky1) = tap_range(oy, w.stride_h, w.dil_h, w.pad_top, w.k_h, w.in_h);
         let row_full = full3 && ky0 == 0 && ky1 == 3;

@@ -133,10 +133,11 @@ pub(crate) fn dot_block(words: &[u32], patch: usize, row: &[i8], bias: i32) -> [
 }
 
 /// The block's outputs: for each output channel, [`dot_block`] then requantization, for
-/// the first `valid` pixels, written at `out[p · out_c + oc]`.
+/// the first `valid` pixels, written at `out[p · out_c + oc]`. `FULL_RANGE` says the
+/// clamp is `-128..=127`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn run_block(
+pub(crate) fn run_block<const FULL_RANGE: bool>(
     words: &[u32],
     patch: usize,
     weights: &[i8],
@@ -147,6 +148,8 @@ pub(crate) fn run_block(
     valid: usize,
 ) {
     let out_c = bias.len();
+    // `FULL_RANGE`: no activation clamp, so the clamp is LLVM's `SSAT`.
+    let (lo, hi) = if FULL_RANGE { (-128, 127) } else { (lo, hi) };
     for (oc, row) in weights.chunks_exact(patch).take(out_c).enumerate() {
         let a = dot_block(words, patch, row, bias[oc]);
         let q = Requant::new(multipliers[oc], shifts[oc]);
