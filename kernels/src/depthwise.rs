@@ -295,6 +295,13 @@ fn window_taps(
             mac::dsp::dw_taps3(&row[ix * c..], c, off, &taps[kx0..], &mut a);
             continue;
         }
+        #[cfg(tinybench_dsp)]
+        if kx1 - kx0 == 2 && w.dil_w == 1 {
+            let ix = ox * w.stride_w + kx0 - w.pad_left;
+            let off = mac::dup16(p.input_offset);
+            mac::dsp::dw_taps2(&row[ix * c..], c, off, &taps[kx0..], &mut a);
+            continue;
+        }
         for (kx, t) in taps.iter().enumerate().take(kx1).skip(kx0) {
             let ix = ox * w.stride_w + kx * w.dil_w - w.pad_left;
             mac4(&mut a, &row[ix * c..][..4], p.input_offset, t);

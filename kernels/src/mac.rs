@@ -223,6 +223,50 @@ pub(crate) mod dsp {
         }
     }
 
+    /// Two horizontally adjacent depthwise taps of four channels (a window clipped at a
+    /// left or right edge): `x` holds the taps at byte offsets `0` and `c`; otherwise as
+    /// [`dw_taps3`] (and in asm for its reason).
+    #[inline(always)]
+    pub fn dw_taps2(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        let x = &x[..c + 4];
+        let w = &w[..2];
+        // SAFETY: reads `x[0..4]`, `x[c..c+4]` (inside the checked slice; unaligned
+        // `LDR` is allowed) and `w[..2]` (word-aligned, for `LDRD`).
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #8]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                xp = in(reg) x.as_ptr(),
+                wp = in(reg) w.as_ptr(),
+                c = in(reg) c,
+                off = in(reg) off,
+                x = out(reg) _,
+                xb = out(reg) _,
+                wa = out(reg) _,
+                wb = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
     /// A whole 3×3 depthwise window of four channels, without the input offset (the
     /// caller folded `offset · Σ w` into the accumulators' start): `x` holds tap
     /// `(ky, kx)` at byte `ky·rs + kx·c` (four channels each), `w` the nine taps'
@@ -415,6 +459,16 @@ pub(crate) mod dsp {
             for p in 0..4 {
                 a[p] = smlad(g[2 * p + 1], wb, smlad(g[2 * p], wa, a[p]));
             }
+        }
+    }
+    pub fn dw_taps2(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        for (t, wt) in w[..2].iter().enumerate() {
+            let v = word8_ldr(&x[t * c..]);
+            let (xa, xb) = (sxtab16(off, v), sxtab16_ror8(off, v));
+            a[0] = smlabb(xa, wt[0], a[0]);
+            a[2] = smlatt(xa, wt[0], a[2]);
+            a[1] = smlabb(xb, wt[1], a[1]);
+            a[3] = smlatt(xb, wt[1], a[3]);
         }
     }
     pub fn dw_taps3(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
