@@ -191,6 +191,8 @@ pub fn max_pool_optimized(
     shape.check(input.len(), output.len())?;
     let (w, c) = (&shape.window, shape.channels);
     let c4 = c - c % 4;
+    // Without an activation clamp the four maxima are stored as they are.
+    let full_range = (p.act_min, p.act_max) == (i8::MIN, i8::MAX);
     for oy in 0..w.out_h {
         for ox in 0..w.out_w {
             let t = Taps::of(shape, oy, ox);
@@ -202,9 +204,12 @@ pub fn max_pool_optimized(
             }
             for ch in (0..c4).step_by(4) {
                 let m = max4(shape, input, &t, ch);
-                for j in 0..4 {
-                    out[ch + j] = m[j].clamp(p.act_min, p.act_max);
-                }
+                let o: &mut [i8; 4] = (&mut out[ch..ch + 4]).try_into().expect("four");
+                *o = if full_range {
+                    m
+                } else {
+                    m.map(|v| v.clamp(p.act_min, p.act_max))
+                };
             }
             for (ch, o) in out.iter_mut().enumerate().skip(c4) {
                 let m = t
