@@ -73,7 +73,13 @@ fn kernels_suite_passes_every_checksum_for_both_variants() {
             .or_default()
             .insert(variant, (c.device_checksum.unwrap(), median));
     }
-    let hot = ["conv2d", "depthwise_conv2d", "fully_connected"];
+    let hot = [
+        "conv2d",
+        "depthwise_conv2d",
+        "fully_connected",
+        "avg_pool",
+        "max_pool",
+    ];
     let mut pairs = 0;
     for c in run
         .cases
@@ -91,8 +97,8 @@ fn kernels_suite_passes_every_checksum_for_both_variants() {
         pairs += 1;
     }
     assert!(
-        pairs >= 2 * 10,
-        "expected ≥ 10 hot cases with both variants, got {pairs} rows"
+        pairs >= 2 * 13,
+        "expected ≥ 13 hot cases with both variants, got {pairs} rows"
     );
 }
 

@@ -15,7 +15,7 @@ pub use crate::pool::{PoolParams, PoolShape};
 pub use crate::softmax::{SoftmaxParams, SoftmaxShape};
 pub use crate::window::{Padding, Window};
 
-use crate::{conv, depthwise, elementwise, fc, pool, softmax, KernelError};
+use crate::{conv, depthwise, elementwise, fc, pool, pool_opt, softmax, KernelError};
 
 /// Which implementation of an op runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -183,7 +183,11 @@ impl Op {
     pub fn has_optimized(&self) -> bool {
         matches!(
             self,
-            Op::FullyConnected { .. } | Op::Conv2d { .. } | Op::DepthwiseConv2d { .. }
+            Op::FullyConnected { .. }
+                | Op::Conv2d { .. }
+                | Op::DepthwiseConv2d { .. }
+                | Op::AvgPool { .. }
+                | Op::MaxPool { .. }
         )
     }
 
@@ -363,8 +367,22 @@ pub fn run_on(op: &Op, variant: Variant, o: Operands<'_>) -> Result<(), KernelEr
             };
             f(params, shape, &q, o.input, o.weights, o.bias, o.output)
         }
-        Op::AvgPool { shape, params } => pool::avg_pool(params, shape, o.input, o.output),
-        Op::MaxPool { shape, params } => pool::max_pool(params, shape, o.input, o.output),
+        Op::AvgPool { shape, params } => {
+            let f = if opt {
+                pool_opt::avg_pool_optimized
+            } else {
+                pool::avg_pool
+            };
+            f(params, shape, o.input, o.output)
+        }
+        Op::MaxPool { shape, params } => {
+            let f = if opt {
+                pool_opt::max_pool_optimized
+            } else {
+                pool::max_pool
+            };
+            f(params, shape, o.input, o.output)
+        }
         Op::Softmax { shape, params } => softmax::softmax(params, shape, o.input, o.output),
         Op::Add { len, params } => elementwise::add(params, *len, o.input, o.weights, o.output),
         Op::Mul { len, params } => elementwise::mul(params, *len, o.input, o.weights, o.output),

@@ -225,6 +225,7 @@ pub fn conv2d_optimized(
     let weights = &weights[..out_c * patch];
     let quant = (&q.multipliers[..out_c], &q.shifts[..out_c]);
     let clamp = (p.output_offset, p.act_min as i32, p.act_max as i32);
+    let full_range = (p.act_min, p.act_max) == (i8::MIN, i8::MAX);
     let mut pix = 0;
     while pix < pixels {
         pack_block(
@@ -234,16 +235,13 @@ pub fn conv2d_optimized(
             &mut gemm::Packer::new(words, patch, p.input_offset),
         );
         let valid = gemm::PIX.min(pixels - pix);
-        gemm::run_block(
-            words,
-            patch,
-            weights,
-            &bias[..out_c],
-            quant,
-            clamp,
-            &mut output[pix * out_c..(pix + valid) * out_c],
-            valid,
-        );
+        let out = &mut output[pix * out_c..(pix + valid) * out_c];
+        let bias = &bias[..out_c];
+        if full_range {
+            gemm::run_block::<true>(words, patch, weights, bias, quant, clamp, out, valid);
+        } else {
+            gemm::run_block::<false>(words, patch, weights, bias, quant, clamp, out, valid);
+        }
         pix += gemm::PIX;
     }
     Ok(())

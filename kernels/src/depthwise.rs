@@ -5,7 +5,7 @@
 use crate::conv::PerChannel;
 use crate::mac;
 use crate::requant::Requant;
-use crate::window::{mul, Window};
+use crate::window::{mul, tap_range, Window};
 use crate::KernelError;
 
 pub use crate::conv::ConvParams as DepthwiseParams;
@@ -122,33 +122,6 @@ pub fn depthwise_conv2d_reference(
 /// Channels whose accumulators the optimized kernel keeps on the stack at once (256 B).
 const CHANNEL_BLOCK: usize = 64;
 
-/// Valid kernel index range `lo..hi` along one axis for output position `o`: the taps
-/// whose input coordinate `o·stride + k·dil − pad` falls inside `0..extent`.
-#[inline(always)]
-fn tap_range(
-    o: usize,
-    stride: usize,
-    dil: usize,
-    pad: usize,
-    k: usize,
-    extent: usize,
-) -> (usize, usize) {
-    let start = o * stride;
-    // First k with start + k·dil ≥ pad.
-    let lo = if start >= pad {
-        0
-    } else {
-        (pad - start).div_ceil(dil)
-    };
-    // Taps with start + k·dil − pad < extent.
-    let hi = if extent + pad > start {
-        (extent + pad - start).div_ceil(dil).min(k)
-    } else {
-        0
-    };
-    (lo.min(hi), hi)
-}
-
 /// Taps whose unpacked weights the fast path keeps on the stack (up to 5×5 kernels).
 const MAX_TAPS: usize = 25;
 
@@ -179,7 +152,12 @@ pub fn depthwise_conv2d_optimized(
     let c = shape.in_c;
     let c4 = c - c % 4;
     for cb in (0..c4).step_by(4) {
-        channel_group(p, shape, q, input, weights, bias, output, cb);
+        // Without an activation clamp the requantization's clamp is LLVM's `SSAT`.
+        if (p.act_min, p.act_max) == (i8::MIN, i8::MAX) {
+            channel_group::<true>(p, shape, q, input, weights, bias, output, cb);
+        } else {
+            channel_group::<false>(p, shape, q, input, weights, bias, output, cb);
+        }
     }
     let w = &shape.window;
     for oy in 0..w.out_h {
@@ -215,7 +193,7 @@ type GroupWeights = [[i32; 4]; MAX_TAPS];
 /// Channels `cb..cb + 4` of every output pixel (depth multiplier 1, fast requantization).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn channel_group(
+fn channel_group<const FULL_RANGE: bool>(
     p: &DepthwiseParams,
     shape: &DepthwiseShape,
     q: &PerChannel<'_>,
@@ -246,31 +224,111 @@ fn channel_group(
     let rq: [Requant; 4] =
         core::array::from_fn(|k| Requant::new(q.multipliers[cb + k], q.shifts[cb + k]));
     let b: [i32; 4] = bias[cb..cb + 4].try_into().expect("four channels");
-    let (off, lo, hi) = (p.output_offset, p.act_min as i32, p.act_max as i32);
+    // A window with every tap inside the input starts from `bias + offset·Σ w` and then
+    // needs no offset per tap (wrapping sums: the same bits in any order).
+    let folded: [i32; 4] = core::array::from_fn(|k| {
+        let sum = (0..w.taps()).fold(0i32, |s, t| s.wrapping_add(weights[t * c + cb + k] as i32));
+        b[k].wrapping_add(p.input_offset.wrapping_mul(sum))
+    });
+    let full3 = w.k_h == 3 && w.k_w == 3 && w.dil_h == 1 && w.dil_w == 1;
+    let rs = w.in_w * c;
+    let (lo, hi) = if FULL_RANGE {
+        (-128, 127)
+    } else {
+        (p.act_min as i32, p.act_max as i32)
+    };
+    let off = p.output_offset;
     for oy in 0..w.out_h {
         let (ky0, ky1) = tap_range(oy, w.stride_h, w.dil_h, w.pad_top, w.k_h, w.in_h);
+        let row_full = full3 && ky0 == 0 && ky1 == 3;
         for ox in 0..w.out_w {
-            let (kx0, kx1) = tap_range(ox, w.stride_w, w.dil_w, w.pad_left, w.k_w, w.in_w);
-            let mut a = b;
-            for ky in ky0..ky1 {
-                let iy = oy * w.stride_h + ky * w.dil_h - w.pad_top;
-                let row = &input[iy * w.in_w * c + cb..];
-                let taps = &gw[ky * w.k_w..];
-                #[cfg(tinybench_dsp)]
-                if kx1 - kx0 == 3 && w.dil_w == 1 {
-                    let ix = ox * w.stride_w + kx0 - w.pad_left;
-                    let off = mac::dup16(p.input_offset);
-                    mac::dsp::dw_taps3(&row[ix * c..], c, off, &taps[kx0..], &mut a);
-                    continue;
-                }
-                for (kx, t) in taps.iter().enumerate().take(kx1).skip(kx0) {
-                    let ix = ox * w.stride_w + kx * w.dil_w - w.pad_left;
-                    mac4(&mut a, &row[ix * c..][..4], p.input_offset, t);
-                }
-            }
+            let x0 = ox * w.stride_w;
+            let a = if row_full && x0 >= w.pad_left && x0 + 2 < w.in_w + w.pad_left {
+                let iy = oy * w.stride_h - w.pad_top;
+                let mut a = folded;
+                full_3x3(
+                    &mut a,
+                    &input[iy * rs + (x0 - w.pad_left) * c + cb..],
+                    c,
+                    rs,
+                    &gw,
+                );
+                a
+            } else {
+                let xr = tap_range(ox, w.stride_w, w.dil_w, w.pad_left, w.k_w, w.in_w);
+                window_taps(p, shape, input, &gw, b, (oy, ox), (ky0, ky1), xr, cb)
+            };
             let out = &mut output[(oy * w.out_w + ox) * c + cb..][..4];
             for k in 0..4 {
                 out[k] = rq[k].requantize(a[k], off, lo, hi);
+            }
+        }
+    }
+}
+
+/// The accumulators of one pixel's four channels `cb..cb + 4` over the valid taps
+/// `ky0..ky1` × `kx0..kx1`, with the input offset added per tap, starting from `b`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn window_taps(
+    p: &DepthwiseParams,
+    shape: &DepthwiseShape,
+    input: &[i8],
+    gw: &GroupWeights,
+    b: [i32; 4],
+    (oy, ox): (usize, usize),
+    (ky0, ky1): (usize, usize),
+    (kx0, kx1): (usize, usize),
+    cb: usize,
+) -> [i32; 4] {
+    let w = &shape.window;
+    let c = shape.in_c;
+    let mut a = b;
+    for ky in ky0..ky1 {
+        let iy = oy * w.stride_h + ky * w.dil_h - w.pad_top;
+        let row = &input[iy * w.in_w * c + cb..];
+        let taps = &gw[ky * w.k_w..];
+        #[cfg(tinybench_dsp)]
+        if kx1 - kx0 == 3 && w.dil_w == 1 {
+            let ix = ox * w.stride_w + kx0 - w.pad_left;
+            let off = mac::dup16(p.input_offset);
+            mac::dsp::dw_taps3(&row[ix * c..], c, off, &taps[kx0..], &mut a);
+            continue;
+        }
+        #[cfg(tinybench_dsp)]
+        if kx1 - kx0 == 2 && w.dil_w == 1 {
+            let ix = ox * w.stride_w + kx0 - w.pad_left;
+            let off = mac::dup16(p.input_offset);
+            mac::dsp::dw_taps2(&row[ix * c..], c, off, &taps[kx0..], &mut a);
+            continue;
+        }
+        for (kx, t) in taps.iter().enumerate().take(kx1).skip(kx0) {
+            let ix = ox * w.stride_w + kx * w.dil_w - w.pad_left;
+            mac4(&mut a, &row[ix * c..][..4], p.input_offset, t);
+        }
+    }
+    a
+}
+
+/// A whole 3×3 window of four channels (tap `(ky, kx)` at `x[ky·rs + kx·c..]`), no input
+/// offset (the caller folded it into `a`).
+#[cfg(tinybench_dsp)]
+#[inline(always)]
+fn full_3x3(a: &mut [i32; 4], x: &[i8], c: usize, rs: usize, gw: &GroupWeights) {
+    mac::dsp::dw_3x3(x, c, rs, gw, a);
+}
+
+/// A whole 3×3 window of four channels (tap `(ky, kx)` at `x[ky·rs + kx·c..]`), no input
+/// offset (the caller folded it into `a`).
+#[cfg(not(tinybench_dsp))]
+#[inline(always)]
+fn full_3x3(a: &mut [i32; 4], x: &[i8], c: usize, rs: usize, gw: &GroupWeights) {
+    let x = &x[..2 * rs + 2 * c + 4];
+    for ky in 0..3 {
+        for kx in 0..3 {
+            let (xs, t) = (&x[ky * rs + kx * c..][..4], &gw[ky * 3 + kx]);
+            for k in 0..4 {
+                a[k] = a[k].wrapping_add((xs[k] as i32).wrapping_mul(t[k]));
             }
         }
     }

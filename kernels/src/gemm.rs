@@ -133,10 +133,11 @@ pub(crate) fn dot_block(words: &[u32], patch: usize, row: &[i8], bias: i32) -> [
 }
 
 /// The block's outputs: for each output channel, [`dot_block`] then requantization, for
-/// the first `valid` pixels, written at `out[p · out_c + oc]`.
+/// the first `valid` pixels, written at `out[p · out_c + oc]`. `FULL_RANGE` says the
+/// clamp is `-128..=127`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn run_block(
+pub(crate) fn run_block<const FULL_RANGE: bool>(
     words: &[u32],
     patch: usize,
     weights: &[i8],
@@ -147,9 +148,33 @@ pub(crate) fn run_block(
     valid: usize,
 ) {
     let out_c = bias.len();
-    for (oc, row) in weights.chunks_exact(patch).take(out_c).enumerate() {
-        let a = dot_block(words, patch, row, bias[oc]);
-        let q = Requant::new(multipliers[oc], shifts[oc]);
+    // `FULL_RANGE`: no activation clamp, so the clamp is LLVM's `SSAT`.
+    let (lo, hi) = if FULL_RANGE { (-128, 127) } else { (lo, hi) };
+    let chans = weights
+        .chunks_exact(patch)
+        .zip(bias)
+        .zip(multipliers)
+        .zip(shifts);
+    if valid == PIX {
+        // A full block: the four pixels' output rows as iterators, so the loop has no
+        // per-output bounds or `valid` tests (they were ~6 instructions an output).
+        let (o0, rest) = out.split_at_mut(out_c);
+        let (o1, rest) = rest.split_at_mut(out_c);
+        let (o2, o3) = rest.split_at_mut(out_c);
+        let outs = o0.iter_mut().zip(o1.iter_mut()).zip(o2.iter_mut()).zip(o3);
+        for ((((row, &b), &m), &s), (((y0, y1), y2), y3)) in chans.zip(outs) {
+            let a = dot_block(words, patch, row, b);
+            let q = Requant::new(m, s);
+            *y0 = q.requantize(a[0], offset, lo, hi);
+            *y1 = q.requantize(a[1], offset, lo, hi);
+            *y2 = q.requantize(a[2], offset, lo, hi);
+            *y3 = q.requantize(a[3], offset, lo, hi);
+        }
+        return;
+    }
+    for (oc, (((row, &b), &m), &s)) in chans.enumerate() {
+        let a = dot_block(words, patch, row, b);
+        let q = Requant::new(m, s);
         for (p, &acc) in a.iter().enumerate().take(valid) {
             out[p * out_c + oc] = q.requantize(acc, offset, lo, hi);
         }

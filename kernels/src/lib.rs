@@ -53,6 +53,7 @@ pub mod graph_ops;
 pub mod mac;
 pub mod mean;
 pub mod pool;
+pub mod pool_opt;
 pub mod quant;
 mod requant;
 pub mod reshape;

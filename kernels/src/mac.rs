@@ -95,15 +95,39 @@ pub(crate) mod dsp {
         r
     }
 
+    /// One group of [`gemm4_groups`]: a weight word, its two unpacks, four `LDRD`s of
+    /// the block, eight `SMLAD`s (15 instructions, 16 MACs).
+    macro_rules! gemm4_group {
+        () => {
+            concat!(
+                "ldr {w}, [{row}], #4\n",
+                "ldrd {x0}, {x1}, [{blk}], #32\n",
+                "sxtb16 {wb}, {w}, ror #8\n",
+                "sxtb16 {w}, {w}\n",
+                "smlad {a0}, {x0}, {w}, {a0}\n",
+                "smlad {a0}, {x1}, {wb}, {a0}\n",
+                "ldrd {x0}, {x1}, [{blk}, #-24]\n",
+                "smlad {a1}, {x0}, {w}, {a1}\n",
+                "smlad {a1}, {x1}, {wb}, {a1}\n",
+                "ldrd {x0}, {x1}, [{blk}, #-16]\n",
+                "smlad {a2}, {x0}, {w}, {a2}\n",
+                "smlad {a2}, {x1}, {wb}, {a2}\n",
+                "ldrd {x0}, {x1}, [{blk}, #-8]\n",
+                "smlad {a3}, {x0}, {w}, {a3}\n",
+                "smlad {a3}, {x1}, {wb}, {a3}",
+            )
+        };
+    }
+
     /// `a[p] += Σ_g blk[8g + 2p]·sxtb16(row_g) + blk[8g + 2p + 1]·sxtb16_ror8(row_g)` over
     /// `groups` groups: the conv2d block engine's inner loop ([`crate::gemm`]).
     ///
     /// In asm because LLVM, given the same loop in Rust, spilled the eight block words
     /// and the accumulators to the stack (measured on the emulated M4: 2.88 instructions
-    /// per MAC on kws_pw, ~30 instructions per group). Here a group is 17 instructions
-    /// for 16 MACs: one weight load and two unpacks, four `LDRD`s at constant offsets from
-    /// one post-incremented pointer, eight `SMLAD`s, and the loop branch. Eleven
-    /// registers, which the allocator has.
+    /// per MAC on kws_pw, ~30 instructions per group). Here a group is 15 instructions
+    /// for 16 MACs (one weight load and two unpacks, four `LDRD`s at constant offsets from
+    /// one post-incremented pointer, eight `SMLAD`s), and the loop runs two groups per
+    /// branch (an odd group first): 16 a group. Eleven registers, which the allocator has.
     #[inline(always)]
     pub fn gemm4_groups(blk: &[u32], row: &[i8], groups: usize, a: &mut [i32; 4]) {
         if groups == 0 {
@@ -115,24 +139,18 @@ pub(crate) mod dsp {
         // both bounds-checked above; it writes only registers and flags.
         unsafe {
             asm!(
+                "tst {n}, #1",
+                "beq 3f",
+                gemm4_group!(),
+                "3:",
+                "lsrs {n}, {n}, #1",
+                "beq 4f",
                 "2:",
-                "ldr {w}, [{row}], #4",
-                "ldrd {x0}, {x1}, [{blk}], #32",
-                "sxtb16 {wb}, {w}, ror #8",
-                "sxtb16 {w}, {w}",
-                "smlad {a0}, {x0}, {w}, {a0}",
-                "smlad {a0}, {x1}, {wb}, {a0}",
-                "ldrd {x0}, {x1}, [{blk}, #-24]",
-                "smlad {a1}, {x0}, {w}, {a1}",
-                "smlad {a1}, {x1}, {wb}, {a1}",
-                "ldrd {x0}, {x1}, [{blk}, #-16]",
-                "smlad {a2}, {x0}, {w}, {a2}",
-                "smlad {a2}, {x1}, {wb}, {a2}",
-                "ldrd {x0}, {x1}, [{blk}, #-8]",
-                "smlad {a3}, {x0}, {w}, {a3}",
-                "smlad {a3}, {x1}, {wb}, {a3}",
+                gemm4_group!(),
+                gemm4_group!(),
                 "subs {n}, {n}, #1",
                 "bne 2b",
+                "4:",
                 row = inout(reg) row.as_ptr() => _,
                 blk = inout(reg) blk.as_ptr() => _,
                 n = inout(reg) groups => _,
@@ -203,6 +221,173 @@ pub(crate) mod dsp {
                 options(nostack, readonly, preserves_flags),
             );
         }
+    }
+
+    /// Two horizontally adjacent depthwise taps of four channels (a window clipped at a
+    /// left or right edge): `x` holds the taps at byte offsets `0` and `c`; otherwise as
+    /// [`dw_taps3`] (and in asm for its reason).
+    #[inline(always)]
+    pub fn dw_taps2(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        let x = &x[..c + 4];
+        let w = &w[..2];
+        // SAFETY: reads `x[0..4]`, `x[c..c+4]` (inside the checked slice; unaligned
+        // `LDR` is allowed) and `w[..2]` (word-aligned, for `LDRD`).
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #8]",
+                "sxtab16 {xb}, {off}, {x}, ror #8",
+                "sxtab16 {x}, {off}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                xp = in(reg) x.as_ptr(),
+                wp = in(reg) w.as_ptr(),
+                c = in(reg) c,
+                off = in(reg) off,
+                x = out(reg) _,
+                xb = out(reg) _,
+                wa = out(reg) _,
+                wb = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
+    /// A whole 3×3 depthwise window of four channels, without the input offset (the
+    /// caller folded `offset · Σ w` into the accumulators' start): `x` holds tap
+    /// `(ky, kx)` at byte `ky·rs + kx·c` (four channels each), `w` the nine taps'
+    /// unpacked weights (`[sxtb16, sxtb16_ror8]` per tap).
+    ///
+    /// One asm block for the window (75 instructions for 36 MACs: per tap one `LDR`, one
+    /// `LDRD`, two unpacks, four multiply-adds) because the loop around [`dw_taps3`] in
+    /// Rust cost about as much again in address arithmetic and spills (kws_dw 11.95 per
+    /// MAC). Dropping the offset frees the register that holds the row stride. Twelve
+    /// registers.
+    #[inline(always)]
+    pub fn dw_3x3(x: &[i8], c: usize, rs: usize, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        let x = &x[..2 * rs + 2 * c + 4];
+        let w = &w[..9];
+        // SAFETY: reads `x[ky·rs + kx·c..][..4]` for ky, kx < 3 (inside the checked
+        // slice; unaligned `LDR` is allowed) and `w[..9]` (word-aligned, for `LDRD`).
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}, #0]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #8]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #16]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "add {xp}, {xp}, {rs}",
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}, #24]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #32]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #40]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "add {xp}, {xp}, {rs}",
+                "ldr {x}, [{xp}]",
+                "ldrd {wa}, {wb}, [{wp}, #48]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}]",
+                "ldrd {wa}, {wb}, [{wp}, #56]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                "ldr {x}, [{xp}, {c}, lsl #1]",
+                "ldrd {wa}, {wb}, [{wp}, #64]",
+                "sxtb16 {xb}, {x}, ror #8",
+                "sxtb16 {x}, {x}",
+                "smlabb {a0}, {x}, {wa}, {a0}",
+                "smlatt {a2}, {x}, {wa}, {a2}",
+                "smlabb {a1}, {xb}, {wb}, {a1}",
+                "smlatt {a3}, {xb}, {wb}, {a3}",
+                xp = inout(reg) x.as_ptr() => _,
+                wp = in(reg) w.as_ptr(),
+                c = in(reg) c,
+                rs = in(reg) rs,
+                x = out(reg) _,
+                xb = out(reg) _,
+                wa = out(reg) _,
+                wb = out(reg) _,
+                a0 = inout(reg) a[0],
+                a1 = inout(reg) a[1],
+                a2 = inout(reg) a[2],
+                a3 = inout(reg) a[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
+    /// Bytewise signed maximum of `a` and `b` (`SSUB8` sets a GE bit per byte where
+    /// `a ≥ b`, `SEL` picks those bytes of `a`): four int8 channels per instruction pair.
+    #[inline(always)]
+    pub fn max8(a: u32, b: u32) -> u32 {
+        let r: u32;
+        // SAFETY: register-only instructions; they write the APSR.GE bits, which no
+        // Rust code reads (no `preserves_flags`).
+        unsafe {
+            asm!("ssub8 {r}, {a}, {b}", "sel {r}, {a}, {b}", r = out(reg) r,
+                 a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack));
+        }
+        r
     }
 
     /// `acc + a.lo·b.lo` (signed halfwords), wrapping.
@@ -276,6 +461,16 @@ pub(crate) mod dsp {
             }
         }
     }
+    pub fn dw_taps2(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        for (t, wt) in w[..2].iter().enumerate() {
+            let v = word8_ldr(&x[t * c..]);
+            let (xa, xb) = (sxtab16(off, v), sxtab16_ror8(off, v));
+            a[0] = smlabb(xa, wt[0], a[0]);
+            a[2] = smlatt(xa, wt[0], a[2]);
+            a[1] = smlabb(xb, wt[1], a[1]);
+            a[3] = smlatt(xb, wt[1], a[3]);
+        }
+    }
     pub fn dw_taps3(x: &[i8], c: usize, off: u32, w: &[[u32; 2]], a: &mut [i32; 4]) {
         for (t, wt) in w[..3].iter().enumerate() {
             let v = word8_ldr(&x[t * c..]);
@@ -285,6 +480,20 @@ pub(crate) mod dsp {
             a[1] = smlabb(xb, wt[1], a[1]);
             a[3] = smlatt(xb, wt[1], a[3]);
         }
+    }
+    pub fn dw_3x3(x: &[i8], c: usize, rs: usize, w: &[[u32; 2]], a: &mut [i32; 4]) {
+        for (t, wt) in w[..9].iter().enumerate() {
+            let v = word8_ldr(&x[(t / 3) * rs + (t % 3) * c..]);
+            let (xa, xb) = (sxtb16(v), sxtb16_ror8(v));
+            a[0] = smlabb(xa, wt[0], a[0]);
+            a[2] = smlatt(xa, wt[0], a[2]);
+            a[1] = smlabb(xb, wt[1], a[1]);
+            a[3] = smlatt(xb, wt[1], a[3]);
+        }
+    }
+    pub fn max8(a: u32, b: u32) -> u32 {
+        let (a, b) = (a.to_le_bytes(), b.to_le_bytes());
+        u32::from_le_bytes(core::array::from_fn(|k| (a[k] as i8).max(b[k] as i8) as u8))
     }
     pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
         acc.wrapping_add(lo(a) * lo(b))

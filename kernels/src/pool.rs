@@ -36,7 +36,7 @@ impl PoolShape {
     pub fn macs(&self) -> u64 {
         self.window.out_pixels() as u64 * self.channels as u64 * self.window.taps() as u64
     }
-    fn check(&self, input: usize, output: usize) -> Result<(), KernelError> {
+    pub(crate) fn check(&self, input: usize, output: usize) -> Result<(), KernelError> {
         self.window.check()?;
         if self.channels == 0 || self.window.dil_h != 1 || self.window.dil_w != 1 {
             return Err(KernelError::BadShape);

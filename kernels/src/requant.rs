@@ -52,9 +52,16 @@ impl Requant {
     pub(crate) fn new(mult: i32, shift: i32) -> Requant {
         debug_assert!(Requant::fits(mult, shift));
         let r = (-shift) as u32;
+        // `2^30 + 2^(30+r)` built from its two words: a 64-bit variable shift is a dozen
+        // branchy instructions on 32-bit cores, and kernels build one per channel.
+        let k = if r == 1 {
+            3i64 << 30
+        } else {
+            (((1u32 << (r - 2)) as i64) << 32) | (1i64 << 30)
+        };
         Requant {
             mult,
-            k: (1i64 << 30) + (1i64 << (30 + r)),
+            k,
             hi_shift: r - 1,
         }
     }

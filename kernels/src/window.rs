@@ -46,6 +46,33 @@ pub struct Window {
     pub out_w: usize,
 }
 
+/// Valid kernel index range `lo..hi` along one axis for output position `o`: the taps
+/// whose input coordinate `o·stride + k·dil − pad` falls inside `0..extent`.
+#[inline(always)]
+pub(crate) fn tap_range(
+    o: usize,
+    stride: usize,
+    dil: usize,
+    pad: usize,
+    k: usize,
+    extent: usize,
+) -> (usize, usize) {
+    let start = o * stride;
+    // First k with start + k·dil ≥ pad.
+    let lo = if start >= pad {
+        0
+    } else {
+        (pad - start).div_ceil(dil)
+    };
+    // Taps with start + k·dil − pad < extent.
+    let hi = if extent + pad > start {
+        (extent + pad - start).div_ceil(dil).min(k)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
 /// Output extent and leading padding of one dimension, as TFLite computes them.
 fn resolve(
     input: usize,

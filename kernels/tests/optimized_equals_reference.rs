@@ -260,3 +260,100 @@ fn depthwise_beyond_one_channel_block() {
         assert_eq!(r, o, "in_c {in_c}");
     }
 }
+
+/// SAME/VALID windows of `k_h × k_w` (dilation 1) over inputs of up to `max_in` a side.
+fn dense_window(k_h: usize, k_w: usize, max_in: usize) -> impl Strategy<Value = Window> {
+    (
+        1usize..max_in,
+        1usize..max_in,
+        1usize..4,
+        1usize..4,
+        any::<bool>(),
+    )
+        .prop_filter_map("window does not fit", move |(h, w, sh, sw, same)| {
+            let pad = if same { Padding::Same } else { Padding::Valid };
+            Window::new((h, w), (k_h, k_w), (sh, sw), (1, 1), pad).ok()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The 3×3 depthwise fast path (whole windows with the input offset folded into the
+    /// bias, edge pixels per tap), on ragged channel counts and every stride/padding.
+    #[test]
+    fn depthwise_3x3(w in dense_window(3, 3, 10), in_c in 1usize..20, in_zp in zp(),
+                     out_zp in zp(), (lo, hi) in act(), seed in any::<u32>(),
+                     sh in proptest::collection::vec(-31i32..=-1, 1..5)) {
+        let op = Op::DepthwiseConv2d {
+            shape: DepthwiseShape { window: w, in_c, depth_multiplier: 1 },
+            params: ConvParams { input_offset: -in_zp, output_offset: out_zp, act_min: lo, act_max: hi },
+            output_shift: 0,
+        };
+        assert_same(&op, seed, &sh)?;
+    }
+
+    /// Average and max pooling: windows clipped at SAME edges, ragged channel counts.
+    #[test]
+    fn pooling(k in (1usize..6, 1usize..6), w_in in 1usize..12, channels in 1usize..20,
+               (lo, hi) in act(), seed in any::<u32>(), same in any::<bool>(),
+               stride in (1usize..4, 1usize..4), avg in any::<bool>()) {
+        let pad = if same { Padding::Same } else { Padding::Valid };
+        let Ok(window) = Window::new((w_in, w_in + 1), k, stride, (1, 1), pad) else {
+            return Ok(());
+        };
+        let (shape, params) = (PoolShape { window, channels }, PoolParams { act_min: lo, act_max: hi });
+        let op = if avg { Op::AvgPool { shape, params } } else { Op::MaxPool { shape, params } };
+        assert_same(&op, seed, &[0])?;
+    }
+}
+
+/// Pooling windows of more than 256 taps (the DSP average's int16 pair sums would
+/// overflow; it must take the int32 path) and a global pool, as in the models.
+#[test]
+fn pooling_large_windows() {
+    for (h, w, k, channels) in [
+        (25, 5, (25, 5), 64),
+        (17, 16, (17, 16), 9),
+        (20, 20, (20, 20), 6),
+    ] {
+        let window = Window::new((h, w), k, (1, 1), (1, 1), Padding::Valid).unwrap();
+        let shape = PoolShape { window, channels };
+        let params = PoolParams {
+            act_min: -128,
+            act_max: 127,
+        };
+        for op in [Op::AvgPool { shape, params }, Op::MaxPool { shape, params }] {
+            for seed in [1, 2, 3] {
+                let r = output(&op, seed, Variant::Reference, &[0]).unwrap();
+                let o = output(&op, seed, Variant::Optimized, &[0]).unwrap();
+                assert_eq!(r, o, "{op:?} seed {seed}");
+            }
+        }
+    }
+}
+
+/// Constant extreme inputs: sums of −128 or 127 over 255–400 taps, at and beyond what
+/// int16 pair sums hold.
+#[test]
+fn average_pool_extreme_sums() {
+    use tinybench_kernels::{pool::avg_pool, pool_opt::avg_pool_optimized};
+    for (h, w) in [(15, 17), (16, 16), (16, 17), (20, 20)] {
+        let window = Window::new((h, w), (h, w), (1, 1), (1, 1), Padding::Valid).unwrap();
+        let shape = PoolShape {
+            window,
+            channels: 8,
+        };
+        let p = PoolParams {
+            act_min: -128,
+            act_max: 127,
+        };
+        for v in [-128i8, 127] {
+            let input = vec![v; h * w * 8];
+            let (mut r, mut o) = (vec![0i8; 8], vec![1i8; 8]);
+            avg_pool(&p, &shape, &input, &mut r).unwrap();
+            avg_pool_optimized(&p, &shape, &input, &mut o).unwrap();
+            assert_eq!((r.clone(), o), (vec![v; 8], r), "{h}x{w} of {v}");
+        }
+    }
+}
