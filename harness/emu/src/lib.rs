@@ -26,6 +26,7 @@
 //! region whose callback finds the reading instruction in the current block (`ppb`). Faulting PCs come from unicorn's synced PC.
 //!
 //! Licence: unicorn-engine is GPL-2.0, so a binary linking this crate is GPL-2.0.
+#![warn(missing_docs)]
 
 mod arch;
 mod hooks;

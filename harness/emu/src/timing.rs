@@ -23,9 +23,17 @@ pub enum InsnClass {
     /// Single store.
     Store,
     /// Load multiple / POP of `n` registers; `pc` when it also loads the PC.
-    LoadMulti { n: u8, pc: bool },
+    LoadMulti {
+        /// Registers loaded.
+        n: u8,
+        /// The PC is one of them (a branch).
+        pc: bool,
+    },
     /// Store multiple / PUSH of `n` registers.
-    StoreMulti { n: u8 },
+    StoreMulti {
+        /// Registers stored.
+        n: u8,
+    },
     /// 32×32→32 multiply.
     Mul,
     /// Multiply-accumulate 32-bit (MLA/MLS).

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-/// Why a dataset directory cannot be used.
+/// Why a dataset directory cannot be used. Each variant's `#[error]` message says what it
+/// means and names its fields.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     #[error("{}: no such file; a dataset directory needs one (see docs/models.md, \"Dataset directory format\")", .path.display())]
