@@ -16,6 +16,7 @@ pub const MAX_DIMS: usize = 6;
 
 /// The output's dimensions and each input's element strides along them (0: broadcast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BroadcastShape {
     /// Output dimensions, outermost first.
     pub dims: [u32; MAX_DIMS],
@@ -48,6 +49,7 @@ impl BroadcastShape {
 
 /// Which op, with its quantization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum BinaryKind {
     /// `ADD`.
     AddOp(AddParams),

@@ -19,6 +19,7 @@ use crate::{conv, depthwise, elementwise, fc, pool, pool_opt, softmax, KernelErr
 
 /// Which implementation of an op runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Variant {
     /// The portable reference loop nest.
     Reference,
@@ -41,6 +42,7 @@ impl Variant {
 /// generated from the seed (uniform in `[2^30, 2^31)`), with the shift the suite's
 /// `requant_scale` gives: channel scales spread over one octave as in trained models.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Op {
     /// Fully connected.
     FullyConnected {

@@ -10,6 +10,7 @@ use crate::KernelError;
 
 /// Quantization parameters shared by every output channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConvParams {
     /// `-input_zero_point`.
     pub input_offset: i32,
@@ -23,6 +24,7 @@ pub struct ConvParams {
 
 /// Shape of a convolution: the window over the input, input and output channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConvShape {
     /// Spatial geometry.
     pub window: Window,

@@ -13,6 +13,7 @@ pub const COPY_DIMS: usize = 6;
 /// One strided copy: for every index `i` over `dims`,
 /// `dst[dst_start + Σ i·dst_strides] = src[src_start + Σ i·src_strides]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CopyShape {
     /// Extent of each dimension, outermost first.
     pub dims: [u32; COPY_DIMS],

@@ -7,6 +7,7 @@ use crate::KernelError;
 /// TFLite's add parameters: both inputs are brought to a common scale (twice the larger
 /// input scale) with `2^left_shift` headroom, summed, and requantized to the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AddParams {
     /// `-input1_zero_point`.
     pub input1_offset: i32,
@@ -67,6 +68,7 @@ impl AddParams {
 
 /// TFLite's mul parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MulParams {
     /// `-input1_zero_point`.
     pub input1_offset: i32,

@@ -15,6 +15,7 @@ use crate::KernelError;
 /// Quantization parameters of one fully-connected layer, in TFLite's kernel form:
 /// offsets are the *negated* input/weight zero points and the output zero point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FcParams {
     /// `-input_zero_point`.
     pub input_offset: i32,
@@ -36,6 +37,7 @@ pub struct FcParams {
 /// `out_features × in_features` (row-major, as TFLite stores them), `output` is
 /// `batches × out_features`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FcShape {
     /// Rows of the input.
     pub batches: usize,

@@ -12,6 +12,7 @@ use crate::KernelError;
 /// One graph op with its shape and quantization. The generated model source writes it
 /// with its `Debug` text, as [`crate::case::Op`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum GraphOp {
     /// Fully connected, per-channel requantization (multipliers and shifts in the blob).
     FcPerChannel {

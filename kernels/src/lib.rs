@@ -50,6 +50,8 @@ pub mod fc_channel;
 mod gemm;
 pub mod graph;
 pub mod graph_ops;
+#[cfg(feature = "serde")]
+pub mod image;
 pub mod mac;
 pub mod mean;
 pub mod pool;
