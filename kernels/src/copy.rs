@@ -186,7 +186,7 @@ mod tests {
             // The source's dimension order: natural, or the inner four reversed (a
             // transpose); either may leave gaps between rows.
             let mut order = [0, 1, 2, 3, 4, 5];
-            if rng.next_u32() % 2 == 0 {
+            if rng.next_u32().is_multiple_of(2) {
                 order[2..].reverse();
             }
             for k in (0..COPY_DIMS).rev() {
@@ -202,7 +202,7 @@ mod tests {
                 src_start: rng.next_u32() % 3,
                 dst_strides,
                 dst_start: rng.next_u32() % 3,
-                fill: (rng.next_u32() % 2 == 0).then_some(-3),
+                fill: (rng.next_u32().is_multiple_of(2)).then_some(-3),
             };
             let (Some(ls), Some(ld)) = (
                 s.last(s.src_start, &s.src_strides),
