@@ -92,3 +92,45 @@ fn corpus_models_are_bit_exact_on_cortex_m0plus() {
 fn corpus_models_are_bit_exact_on_rv32imac() {
     check_all("sim-rv32imac", "optimized");
 }
+
+/// `build --model` writes the model into the model firmware's ELF: the image region starts
+/// with the image's magic, `TINYBENCH_META` carries the printed hash, and the same ELF
+/// refuses an image larger than its region; a suite's ELF has no region to write.
+#[test]
+fn build_model_writes_the_image_into_an_ordinary_elf() {
+    use tinybench::firmware::patch::{write_image, PatchError, IMAGE_SYMBOL};
+    use tinybench_device::FirmwareImage;
+    let model = root().join("suites/corpus/gap_cnn.tflite");
+    let out = tinybench(&[
+        "build",
+        "--target",
+        "sim-cortex-m4",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let path = text(&out.stdout).trim().to_string();
+    let hash = err.split("model hash ").nth(1).unwrap()[..8].to_string();
+    let bytes = std::fs::read(&path).unwrap();
+    let elf = FirmwareImage::parse(bytes.clone()).unwrap();
+    let region = elf.symbol(IMAGE_SYMBOL).unwrap();
+    assert_eq!(elf.read(region, 4), Some(&b"TBMI"[..]), "{path}");
+    assert_eq!(format!("{:08x}", elf.meta().unwrap().suite_hash), hash);
+    assert!(
+        err.contains("of which this model and the code use: flash"),
+        "{err}"
+    );
+    let huge = vec![0u8; 4 << 20];
+    assert!(matches!(
+        write_image(&bytes, &huge, 1),
+        Err(PatchError::TooLarge { .. })
+    ));
+    let out = tinybench(&["build", "--target", "sim-cortex-m4", "--suite", "smoke"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let suite_elf = std::fs::read(text(&out.stdout).trim()).unwrap();
+    assert_eq!(
+        write_image(&suite_elf, b"TBMI", 1),
+        Err(PatchError::Missing(IMAGE_SYMBOL))
+    );
+}
