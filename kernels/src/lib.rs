@@ -45,6 +45,7 @@ pub mod conv;
 pub mod copy;
 pub mod depthwise;
 pub mod elementwise;
+pub mod elementwise_opt;
 pub mod fc;
 pub mod fc_channel;
 mod gemm;

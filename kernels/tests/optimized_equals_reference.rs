@@ -357,3 +357,27 @@ fn average_pool_extreme_sums() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Same-shape add and mul: lengths on both sides of the add's table threshold, scales
+    /// that make either input the larger (the add's multipliers of exactly 2^30), output
+    /// multipliers with and without the folded form, every zero point and clamp.
+    #[test]
+    fn add_and_mul(len in prop_oneof![1usize..40, 250usize..700], zps in (zp(), zp(), zp()),
+                   scales in (0.001f64..0.2, 0.001f64..0.2, 0.001f64..0.4), (lo, hi) in act(),
+                   raw in ((1i32 << 29)..i32::MAX, -31i32..=4), seed in any::<u32>()) {
+        let (z1, z2, zo) = zps;
+        let (s1, s2, so) = scales;
+        let add = AddParams::new((s1, z1), (s2, z2), (so, zo), (lo, hi));
+        let (m, s) = tinybench_kernels::quant::quantize_multiplier(s1 * s2 / so);
+        let mul = MulParams { input1_offset: -z1, input2_offset: -z2, output_multiplier: m,
+                              output_shift: s, output_offset: zo, act_min: lo, act_max: hi };
+        let raw_mul = MulParams { output_multiplier: raw.0, output_shift: raw.1, ..mul };
+        for op in [Op::Add { len, params: add }, Op::Mul { len, params: mul },
+                   Op::Mul { len, params: raw_mul }] {
+            assert_same(&op, seed, &[0])?;
+        }
+    }
+}
