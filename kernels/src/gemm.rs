@@ -43,6 +43,11 @@ impl<'a> Packer<'a> {
         }
     }
 
+    /// The input offset the packer adds.
+    pub(crate) fn offset(&self) -> i32 {
+        self.offset
+    }
+
     /// Elements `e..e + run.len()` of pixel `p`: `run[k] + offset`.
     #[inline(always)]
     pub(crate) fn put_run(&mut self, p: usize, e: usize, run: &[i8]) {
