@@ -48,6 +48,7 @@ pub mod elementwise;
 pub mod elementwise_opt;
 pub mod fc;
 pub mod fc_channel;
+mod fc_dot;
 mod gemm;
 pub mod graph;
 pub mod graph_ops;
