@@ -381,3 +381,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// First layers (1–3 input channels, and other counts that are not a multiple of
+    /// four): the staged packing, patches on both sides of its 64-element limit and
+    /// shorter than one word, windows clipped at every edge, dilation.
+    #[test]
+    fn first_layer_conv(k in prop_oneof![Just((3usize, 3usize)), Just((10, 4)), Just((1, 1)),
+                                         Just((5, 5)), Just((2, 1))],
+                        hw in (1usize..20, 1usize..14), stride in (1usize..3, 1usize..3),
+                        dil in prop_oneof![Just((1usize, 1usize)), Just((2, 1)), Just((1, 2))],
+                        same in any::<bool>(), in_c in prop_oneof![1usize..4, 5usize..8],
+                        out_c in 1usize..12, in_zp in zp(), out_zp in zp(), (lo, hi) in act(),
+                        seed in any::<u32>(), sh in proptest::collection::vec(-31i32..=-1, 1..4)) {
+        let pad = if same { Padding::Same } else { Padding::Valid };
+        let Ok(window) = Window::new(hw, k, stride, dil, pad) else { return Ok(()); };
+        let op = Op::Conv2d {
+            shape: ConvShape { window, in_c, out_c },
+            params: ConvParams { input_offset: -in_zp, output_offset: out_zp, act_min: lo, act_max: hi },
+            output_shift: 0,
+        };
+        assert_same(&op, seed, &sh)?;
+    }
+}
