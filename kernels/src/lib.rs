@@ -50,6 +50,7 @@ pub mod fc_channel;
 mod gemm;
 pub mod graph;
 pub mod graph_ops;
+pub mod hard_swish;
 pub mod mac;
 pub mod mean;
 pub mod pool;
@@ -59,6 +60,7 @@ mod requant;
 pub mod reshape;
 pub mod rng;
 pub mod softmax;
+pub mod transpose_conv;
 pub mod window;
 
 /// Why a kernel refused its arguments. Kernels never panic on bad shapes: the firmware
