@@ -157,6 +157,23 @@ def mobilenet_v2():
     return keras.Model(x, base(x))
 
 
+def conv_autoencoder():
+    # Encoder: two stride-2 convolutions; decoder: TRANSPOSE_CONV with SAME padding (the
+    # odd total padding of kernel 3, stride 2, output 8) and fused RELU, then VALID
+    # (8 → 17), and a 2x2 convolution back to 16x16.
+    x = inp((16, 16, 2))
+    y = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    y = layers.Conv2D(12, 3, strides=2, padding="same", activation="relu")(y)
+    y = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(y)
+    y = layers.Conv2DTranspose(4, 3, strides=2, padding="valid")(y)
+    m = keras.Model(x, layers.Conv2D(2, 2)(y))
+    # Keras starts biases at zero, and the converter drops a zero TRANSPOSE_CONV bias.
+    for l in m.layers:
+        if getattr(l, "bias", None) is not None:
+            l.bias.assign(np.linspace(-0.3, 0.3, l.bias.shape[0]).astype(np.float32))
+    return m
+
+
 MODELS = {
     # name: (builder, description)
     "dense_classifier": (lambda: seq((32,), layers.Dense(16, activation="relu"),
@@ -219,6 +236,8 @@ MODELS = {
     "mobilenet_v3_small": (mobilenet_v3_small,
                            "Keras MobileNetV3Small, alpha 0.5, 96x96, 10 classes"),
     "mobilenet_v2": (mobilenet_v2, "Keras MobileNetV2, alpha 0.35, 96x96, 10 classes"),
+    "conv_autoencoder": (conv_autoencoder,
+                         "conv autoencoder: TRANSPOSE_CONV SAME with RELU, and VALID"),
 }
 
 
