@@ -4,9 +4,12 @@
 
 pub use crate::binary::{BinaryKind, BroadcastShape};
 use crate::case::Variant;
+use crate::conv::{ConvParams, PerChannel};
 pub use crate::copy::CopyShape;
 use crate::fc::{FcParams, FcShape};
+pub use crate::hard_swish::HardSwishParams;
 pub use crate::mean::MeanShape;
+pub use crate::transpose_conv::TransposeConvShape;
 use crate::KernelError;
 
 /// One graph op with its shape and quantization. The generated model source writes it
@@ -37,6 +40,22 @@ pub enum GraphOp {
     },
     /// Mean over contiguous dimensions.
     Mean(MeanShape),
+    /// Transpose convolution, per-channel requantization (weights, bias, multipliers and
+    /// shifts in the blob).
+    TransposeConv {
+        /// Geometry.
+        shape: TransposeConvShape,
+        /// Offsets and clamp.
+        params: ConvParams,
+    },
+    /// `HARD_SWISH` of `len` elements: TFLite's fixed-point arithmetic in the reference
+    /// variant, the table of it (the layer's weights) in the optimized one.
+    HardSwish {
+        /// Elements.
+        len: u32,
+        /// Quantization.
+        params: HardSwishParams,
+    },
     /// Copy `len` constant bytes (the weights) into the output: a constant operand of an
     /// op that reads activations.
     Load {
@@ -78,6 +97,8 @@ impl GraphOp {
             GraphOp::Strided(_) => "strided_copy",
             GraphOp::Lookup { .. } => "lookup",
             GraphOp::Mean(_) => "mean",
+            GraphOp::HardSwish { .. } => "hard_swish",
+            GraphOp::TransposeConv { .. } => "transpose_conv",
             GraphOp::Load { .. } => "load",
         }
     }
@@ -88,14 +109,15 @@ impl GraphOp {
             GraphOp::FcPerChannel { shape, .. } => shape.macs(),
             GraphOp::Binary { shape, .. } => shape.len() as u64,
             GraphOp::Strided(s) => s.len() as u64,
-            GraphOp::Lookup { len } => *len as u64,
+            GraphOp::Lookup { len } | GraphOp::HardSwish { len, .. } => *len as u64,
             GraphOp::Mean(m) => m.input_len() as u64,
             GraphOp::Load { .. } => 0,
+            GraphOp::TransposeConv { shape, .. } => shape.macs(),
         }
     }
 
-    /// Run it. Per-channel fully connected has an optimized variant; the others are one
-    /// implementation for both.
+    /// Run it. Per-channel fully connected, transpose convolution and hard swish have an optimized variant; the
+    /// others are one implementation for both.
     pub fn run(&self, variant: Variant, o: GraphOperands<'_>) -> Result<(), KernelError> {
         match self {
             GraphOp::FcPerChannel { shape, params } => {
@@ -125,6 +147,29 @@ impl GraphOp {
                 crate::copy::lookup(o.weights, x, o.output)
             }
             GraphOp::Mean(m) => crate::mean::mean(m, o.input, o.output),
+            GraphOp::TransposeConv { shape, params } => {
+                let f = if variant == Variant::Optimized {
+                    crate::transpose_conv::transpose_conv_optimized
+                } else {
+                    crate::transpose_conv::transpose_conv_reference
+                };
+                let q = PerChannel {
+                    multipliers: o.multipliers,
+                    shifts: o.shifts,
+                };
+                f(params, *shape, o.input, o.weights, o.bias, q, o.output)
+            }
+            GraphOp::HardSwish { len, params } => {
+                let x = o
+                    .input
+                    .get(..*len as usize)
+                    .ok_or(KernelError::BufferTooSmall)?;
+                if variant == Variant::Optimized {
+                    crate::copy::lookup(o.weights, x, o.output)
+                } else {
+                    crate::hard_swish::hard_swish_reference(params, x, o.output)
+                }
+            }
             GraphOp::Load { len } => {
                 let n = *len as usize;
                 let src = o.weights.get(..n).ok_or(KernelError::BufferTooSmall)?;

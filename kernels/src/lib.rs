@@ -52,6 +52,7 @@ mod fc_dot;
 mod gemm;
 pub mod graph;
 pub mod graph_ops;
+pub mod hard_swish;
 #[cfg(feature = "serde")]
 pub mod image;
 pub mod mac;
@@ -63,6 +64,7 @@ mod requant;
 pub mod reshape;
 pub mod rng;
 pub mod softmax;
+pub mod transpose_conv;
 pub mod window;
 
 /// Why a kernel refused its arguments. Kernels never panic on bad shapes: the firmware

@@ -120,6 +120,60 @@ def const_ops():
     return keras.Model(x, y)
 
 
+def calibrate_batch_norms(model, seed):
+    """Set every BatchNormalization's moving mean and variance to the statistics of its
+    input on a random batch, layer after layer, as training would have. With
+    weights=None they are 0 and 1, and the activations of a deep random network shrink
+    layer by layer (MobileNetV3Small's last ones had scales near 1e-8, where LiteRT's
+    reference kernels abort); calibrated, every layer sees values of order one, as in a
+    trained model."""
+    x = np.random.default_rng(seed).normal(0, 1, (16,) + tuple(model.input.shape[1:]))
+    for bn in [l for l in model.layers if isinstance(l, layers.BatchNormalization)]:
+        a = keras.Model(model.input, bn.input)(x.astype(np.float32), training=False)
+        a = np.asarray(a).reshape(-1, a.shape[-1])
+        bn.moving_mean.assign(a.mean(axis=0))
+        bn.moving_variance.assign(a.var(axis=0) + 1e-3)
+    return model
+
+
+def mobilenet_v3_small():
+    # alpha 0.5 keeps the weights near 280 K (0.75 has 580 K without the classifier);
+    # the 1024-wide classifier head is left out for the same reason: the backbone
+    # (hard-swish, squeeze-excite, its last 1x1 conv) then a 10-class Dense head.
+    # No preprocessing layer: the converter's int8 input takes its place.
+    base = keras.applications.MobileNetV3Small(
+        input_shape=(96, 96, 3), alpha=0.5, include_top=False, weights=None,
+        include_preprocessing=False, pooling="avg")
+    calibrate_batch_norms(base, 7)
+    x = inp((96, 96, 3))
+    return keras.Model(x, layers.Dense(10, activation="softmax")(base(x)))
+
+
+def mobilenet_v2():
+    base = keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3), alpha=0.35, include_top=True, weights=None, classes=10)
+    calibrate_batch_norms(base, 8)
+    x = inp((96, 96, 3))
+    return keras.Model(x, base(x))
+
+
+def conv_autoencoder():
+    # Encoder: two stride-2 convolutions; decoder: TRANSPOSE_CONV with SAME padding (the
+    # odd total padding of kernel 3, stride 2, output 8) and fused RELU, then VALID
+    # (8 → 17), and a 2x2 convolution back to 16x16.
+    x = inp((16, 16, 2))
+    y = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    y = layers.Conv2D(12, 3, strides=2, padding="same", activation="relu")(y)
+    y = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(y)
+    y = layers.Conv2DTranspose(4, 3, strides=2, padding="valid")(y)
+    m = keras.Model(x, layers.Conv2D(2, 2)(y))
+    # Keras starts biases at zero, and the converter drops a zero TRANSPOSE_CONV bias.
+    for l in m.layers:
+        if getattr(l, "bias", None) is not None:
+            l.bias.assign(np.linspace(-0.3, 0.3, l.bias.shape[0]).astype(np.float32))
+    return m
+
+
 MODELS = {
     # name: (builder, description)
     "dense_classifier": (lambda: seq((32,), layers.Dense(16, activation="relu"),
@@ -177,6 +231,13 @@ MODELS = {
     "residual_cnn": (residual, "residual CNN with ADD and a broadcast ADD"),
     "squeezenet_fire": (fire, "SqueezeNet-style fire module (CONCATENATION)"),
     "tiny_mobilenet": (tiny_mobilenet, "MobileNet-style depthwise-separable CNN"),
+    # Added after the first 31: appended so the seeds (by position) of those stay put.
+    "hard_swish": (lambda: seq((256,), layers.Activation("hard_swish")), "HARD_SWISH"),
+    "mobilenet_v3_small": (mobilenet_v3_small,
+                           "Keras MobileNetV3Small, alpha 0.5, 96x96, 10 classes"),
+    "mobilenet_v2": (mobilenet_v2, "Keras MobileNetV2, alpha 0.35, 96x96, 10 classes"),
+    "conv_autoencoder": (conv_autoencoder,
+                         "conv autoencoder: TRANSPOSE_CONV SAME with RELU, and VALID"),
 }
 
 

@@ -42,6 +42,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "RELU_N1_TO_1",
     "LEAKY_RELU",
     "QUANTIZE",
+    "HARD_SWISH",
+    "TRANSPOSE_CONV",
 ];
 
 /// The TFLite name of operator `op`'s code (`CONV_2D`).

@@ -189,6 +189,8 @@ pub(crate) fn lower(
             let opt = options(ctx, op.builtin_options_as_leaky_relu_options())?;
             return unary(&|x, y| Ok(crate::unary::leaky_relu(x, y, opt.alpha())));
         }
+        "HARD_SWISH" => return one(crate::lower_nn::hard_swish(ctx, ins, out)),
+        "TRANSPOSE_CONV" => return one(crate::lower_nn::transpose_conv(ctx, op, ins, out)),
         "QUANTIZE" => return unary(&|x, y| Ok(crate::unary::requantize(x, y))),
         "LOGISTIC" | "TANH" => {
             return unary(&|x, y| {

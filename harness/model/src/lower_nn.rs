@@ -1,0 +1,156 @@
+//! Lowering of the ops the real architectures of the corpus need beyond the MLPerf Tiny
+//! set: `HARD_SWISH` (MobileNetV3), `TRANSPOSE_CONV` (conv autoencoders) and
+//! `BATCH_MATMUL`. Each prepares its quantization as TFLite's `Prepare` does.
+
+use crate::ctx::Ctx;
+use crate::ir::{Consts, Node};
+use crate::ImportError;
+use tinybench_kernels::graph::LayerOp;
+use tinybench_kernels::graph_ops::GraphOp;
+use tinybench_kernels::hard_swish::{hard_swish_table, HardSwishParams};
+
+fn node(ctx: &Ctx<'_>, op: GraphOp, inputs: &[usize], output: usize, consts: Consts) -> Node {
+    Node {
+        index: ctx.index,
+        op_name: ctx.op_name.clone(),
+        op: LayerOp::Graph(op),
+        inputs: inputs.to_vec(),
+        output,
+        consts,
+    }
+}
+
+/// HARD_SWISH: the reference variant computes TFLite's fixed-point arithmetic, the
+/// optimized one looks up its table (the layer's weights, 256 bytes).
+pub(crate) fn hard_swish(ctx: &Ctx<'_>, ins: &[i32], out: i32) -> Result<Node, ImportError> {
+    let [input] = ins[..] else {
+        return Err(ctx.err(format!("{} inputs; expected 1", ins.len())));
+    };
+    let (x, y) = (ctx.activation(input)?, ctx.activation(out)?);
+    if x.len() != y.len() {
+        return Err(ctx.err(format!("'{}' and '{}' differ in size", x.name, y.name)));
+    }
+    let params = HardSwishParams::new((x.scale, x.zero_point), (y.scale, y.zero_point))
+        .ok_or_else(|| {
+            ctx.err(format!(
+                "output scale {} of '{}' is below input scale / 128 ({}); TFLite refuses it too",
+                y.scale,
+                y.name,
+                x.scale / 128.0
+            ))
+        })?;
+    let len = u32::try_from(x.len()).map_err(|_| ctx.err("tensor too large"))?;
+    Ok(node(
+        ctx,
+        GraphOp::HardSwish { len, params },
+        &[input as usize],
+        out as usize,
+        Consts {
+            weights: hard_swish_table(&params).to_vec(),
+            ..Consts::default()
+        },
+    ))
+}
+
+/// TFLite's padding of a transpose convolution: the padding a convolution with the same
+/// kernel and stride would need over the transpose convolution's output
+/// (`ComputePaddingHeightWidth` with the output size as the input size; the odd extra
+/// row, `offset`, is not used by the reference kernel).
+fn transpose_padding(out: usize, k: usize, stride: usize, same: bool) -> usize {
+    let conv_out = if same {
+        out.div_ceil(stride)
+    } else {
+        (out + stride).saturating_sub(k) / stride
+    };
+    ((conv_out.saturating_sub(1)) * stride + k).saturating_sub(out) / 2
+}
+
+/// TRANSPOSE_CONV: inputs (output shape, weights OHWI, input, optional bias).
+pub(crate) fn transpose_conv(
+    ctx: &Ctx<'_>,
+    op: &tract_tflite::tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+) -> Result<Node, ImportError> {
+    use tinybench_kernels::activation::activation_range;
+    use tinybench_kernels::graph_ops::TransposeConvShape;
+    if !(3..=4).contains(&ins.len()) {
+        return Err(ctx.err(format!("{} inputs; expected 3 or 4", ins.len())));
+    }
+    let o = op
+        .builtin_options_as_transpose_conv_options()
+        .ok_or_else(|| ctx.err("operator options are missing"))?;
+    let (x, y) = (ctx.activation(ins[2])?, ctx.activation(out)?);
+    let [xn, in_h, in_w, in_c] = crate::ctx::nhwc(ctx, &x)?;
+    let [yn, out_h, out_w, out_c] = crate::ctx::nhwc(ctx, &y)?;
+    if xn != 1 || yn != 1 {
+        return Err(ctx.err("only batch 1 is supported"));
+    }
+    let declared = ctx.ints(ins[0])?;
+    if declared != [1, out_h as i64, out_w as i64, out_c as i64] {
+        return Err(ctx.err(format!(
+            "output_shape {declared:?} differs from output '{}' {:?}",
+            y.name, y.shape
+        )));
+    }
+    let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
+    if wzps.iter().any(|&z| z != 0) {
+        return Err(ctx.err("weights with a non-zero zero point are not supported"));
+    }
+    let [wo, k_h, k_w, wi] = wshape[..] else {
+        return Err(ctx.err(format!("filter has shape {wshape:?}, expected OHWI")));
+    };
+    if wo != out_c || wi != in_c || (wscales.len() != 1 && wscales.len() != out_c) {
+        return Err(ctx.err(format!(
+            "filter {wshape:?} with {} scales does not map {in_c} to {out_c} channels",
+            wscales.len()
+        )));
+    }
+    let pos = |v: i32| usize::try_from(v).ok().filter(|&v| v > 0);
+    let (Some(stride_h), Some(stride_w)) = (pos(o.stride_h()), pos(o.stride_w())) else {
+        return Err(ctx.err("strides must be positive"));
+    };
+    let same = o.padding() != tract_tflite::tflite::Padding::VALID;
+    let shape = TransposeConvShape {
+        in_h,
+        in_w,
+        in_c,
+        out_h,
+        out_w,
+        out_c,
+        k_h,
+        k_w,
+        stride_h,
+        stride_w,
+        pad_h: transpose_padding(out_h, k_h, stride_h, same),
+        pad_w: transpose_padding(out_w, k_w, stride_w, same),
+    };
+    let act = ctx.activation_fn(o.fused_activation_function())?;
+    let (act_min, act_max) = activation_range(act, y.scale as f64, y.zero_point);
+    let params = tinybench_kernels::case::ConvParams {
+        input_offset: -x.zero_point,
+        output_offset: y.zero_point,
+        act_min,
+        act_max,
+    };
+    // Per-channel requantization as for CONV_2D (`PopulateConvolutionQuantizationParams`).
+    let (multipliers, shifts) = (0..out_c)
+        .map(|c| {
+            let fs = wscales[if wscales.len() == 1 { 0 } else { c }] as f64;
+            tinybench_kernels::quant::quantize_multiplier(x.scale as f64 * fs / y.scale as f64)
+        })
+        .unzip();
+    let consts = Consts {
+        weights: w,
+        bias: ctx.bias(ins.get(3).copied(), out_c)?,
+        multipliers,
+        shifts,
+    };
+    Ok(node(
+        ctx,
+        GraphOp::TransposeConv { shape, params },
+        &[ins[2] as usize],
+        out as usize,
+        consts,
+    ))
+}
