@@ -35,8 +35,13 @@ pub fn add_optimized(
     output: &mut [i8],
 ) -> Result<(), KernelError> {
     check_add(p, n, a, b, output)?;
-    if n < TABLE_MIN || !Requant::fits(p.output_multiplier, p.output_shift) {
+    if n < TABLE_MIN {
         return add(p, n, a, b, output);
+    }
+    if !Requant::fits(p.output_multiplier, p.output_shift) {
+        // An output multiplier of exactly 2^30 (output scale = the larger input's, as
+        // in residual adds): the tables with the reference output requantization.
+        return crate::binary_opt::add_tables_exact(p, n, a, b, output);
     }
     let q = Requant::new(p.output_multiplier, p.output_shift);
     if (p.act_min, p.act_max) == (i8::MIN, i8::MAX) {

@@ -138,7 +138,12 @@ impl GraphOp {
                 )
             }
             GraphOp::Binary { kind, shape } => {
-                crate::binary::binary(kind, shape, o.input, o.input2, o.output)
+                let f = if variant == Variant::Optimized {
+                    crate::binary_opt::binary_optimized
+                } else {
+                    crate::binary::binary
+                };
+                f(kind, shape, o.input, o.input2, o.output)
             }
             GraphOp::Strided(s) => crate::copy::strided_copy(s, o.input, o.output),
             GraphOp::Lookup { len } => {

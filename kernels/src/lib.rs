@@ -39,6 +39,7 @@
 
 pub mod activation;
 pub mod binary;
+pub mod binary_opt;
 pub mod case;
 pub mod checksum;
 pub mod conv;
