@@ -11,7 +11,7 @@ use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
 use tinybench_results::CountKind;
-use unicorn_engine::unicorn_const::{uc_error, HookType, MemType, Prot};
+use unicorn_engine::unicorn_const::{uc_error, HookType, MemType, Prot, TlbEntry, TlbType};
 use unicorn_engine::{RegisterARM, Unicorn};
 
 /// A memory region of the emulated target.
@@ -214,6 +214,8 @@ impl Device for Emulator {
         uc.ctl_set_cpu_model(model).map_err(uc_err)?;
         self.map_memory(&mut uc, l)?;
         add_hooks(&mut uc, core, l, self.config.profile.is_some())?;
+        add_invalid_access_hooks(&mut uc, &self.config.regions)?;
+        identity_tlb(&mut uc, &self.config.regions)?;
         let begin = match l.reset {
             Reset::VectorTable(vt) => {
                 let mut word = [0u8; 4];
@@ -283,7 +285,8 @@ impl Emulator {
             interval: self.config.drain_interval.max(1),
             deadline: Instant::now().checked_add(limits.wall_timeout),
             wall: limits.wall_timeout,
-            clock_countdown: 1,
+            clock_at: 0,
+            fast_until: 0,
             stop: None,
             bad_access: None,
             rtt: run_channels(l.rtt),
@@ -358,19 +361,6 @@ fn add_hooks(
         uc.add_code_hook(1, 0, |uc, addr, _| hooks::on_profiled_insn(uc, addr))
             .map_err(uc_err)?;
     }
-    uc.add_mem_hook(HookType::MEM_INVALID, 1, 0, |uc, kind, addr, size, _| {
-        let what = match kind {
-            MemType::READ_UNMAPPED => "invalid memory read",
-            MemType::WRITE_UNMAPPED => "invalid memory write",
-            MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
-            MemType::WRITE_PROT => "write to read-only memory",
-            MemType::FETCH_PROT => "instruction fetch from non-executable memory",
-            _ => "invalid memory access",
-        };
-        uc.get_data_mut().bad_access = Some(format!("{what} of {size} bytes at {addr:#010x}"));
-        false
-    })
-    .map_err(uc_err)?;
     if core.requires_alignment() {
         uc.add_mem_hook(
             HookType::MEM_READ | HookType::MEM_WRITE,
@@ -415,6 +405,86 @@ fn add_hooks(
     })
     .map_err(uc_err)?;
     Ok(())
+}
+
+/// The hook that names a bad memory access, over every address outside RAM. Not over
+/// RAM: unicorn never marks a page dirty while any memory hook covers it, so every store
+/// to it would take the slow path (`notdirty_write`, ~13 % of the run time). Inside RAM
+/// (mapped read/write, not executable) the only bad access is an instruction fetch, which
+/// `describe_uc_error` names from unicorn's error.
+fn add_invalid_access_hooks(uc: &mut Uc<'_, '_>, regions: &[MemRegion]) -> Result<(), DeviceError> {
+    for (begin, end) in outside_ram(regions) {
+        uc.add_mem_hook(
+            HookType::MEM_INVALID,
+            begin,
+            end,
+            |uc, kind, addr, size, _| {
+                let what = match kind {
+                    MemType::READ_UNMAPPED => "invalid memory read",
+                    MemType::WRITE_UNMAPPED => "invalid memory write",
+                    MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
+                    MemType::WRITE_PROT => "write to read-only memory",
+                    MemType::FETCH_PROT => "instruction fetch from non-executable memory",
+                    _ => "invalid memory access",
+                };
+                uc.get_data_mut().bad_access =
+                    Some(format!("{what} of {size} bytes at {addr:#010x}"));
+                false
+            },
+        )
+        .map_err(uc_err)?;
+    }
+    Ok(())
+}
+
+/// Address translation by unicorn's virtual TLB, the identity map, with RAM pages
+/// readable and writable but not executable. With the core's own MMU (UC_TLB_CPU) a
+/// Cortex-M's default memory map (and RISC-V's machine mode) makes RAM executable, and
+/// unicorn never clears a store's slow-path flag on a page whose TLB entry allows code
+/// (`notdirty_write`), so every store to RAM left the fast path. No firmware here uses an
+/// MPU or PMP, whose checks this leaves out. A fetch always gets every permission:
+/// unicorn's own check of the mapping then names a fetch from RAM, as before.
+fn identity_tlb(uc: &mut Uc<'_, '_>, regions: &[MemRegion]) -> Result<(), DeviceError> {
+    let ram: Vec<(u64, u64)> = regions
+        .iter()
+        .filter(|r| r.writable)
+        .map(|r| (r.origin, r.origin + round_up(r.size)))
+        .collect();
+    uc.ctl_set_tlb_type(TlbType::VIRTUAL).map_err(uc_err)?;
+    uc.add_tlb_hook(1, 0, move |_, addr, kind| {
+        let data_only = kind != MemType::FETCH && ram.iter().any(|&(a, b)| addr >= a && addr < b);
+        let perms = if data_only {
+            Prot::READ | Prot::WRITE
+        } else {
+            Prot::ALL
+        };
+        Some(TlbEntry { paddr: addr, perms })
+    })
+    .map_err(uc_err)?;
+    Ok(())
+}
+
+/// The address ranges (inclusive) of the 64-bit address space outside the writable
+/// regions (mapped as whole pages).
+fn outside_ram(regions: &[MemRegion]) -> Vec<(u64, u64)> {
+    let mut ram: Vec<(u64, u64)> = regions
+        .iter()
+        .filter(|r| r.writable && r.size > 0)
+        .map(|r| (r.origin, r.origin + round_up(r.size)))
+        .collect();
+    ram.sort_unstable();
+    let mut out = Vec::new();
+    let mut from = 0u64;
+    for (start, end) in ram {
+        if start > from {
+            out.push((from, start - 1));
+        }
+        from = from.max(end);
+    }
+    if from < u64::MAX {
+        out.push((from, u64::MAX));
+    }
+    out
 }
 
 /// The instruction that raised an exception. unicorn leaves the ARM PC on it, but
@@ -462,6 +532,9 @@ fn describe_uc_error(e: uc_error) -> String {
         uc_error::READ_UNALIGNED | uc_error::WRITE_UNALIGNED => "unaligned memory access".into(),
         uc_error::FETCH_UNALIGNED => "unaligned instruction fetch".into(),
         uc_error::EXCEPTION => "unhandled CPU exception".into(),
+        // RAM has no invalid-access hook (see `add_invalid_access_hooks`): the PC beside
+        // this message is the address fetched from.
+        uc_error::FETCH_PROT => "instruction fetch from non-executable memory (RAM)".into(),
         other => format!("unicorn error {other:?}"),
     }
 }

@@ -29,18 +29,35 @@ pub(crate) struct Insn {
     pub decoded: Decoded,
 }
 
-/// One translated block.
+/// One translated block: its instructions, for the positions inside it.
 #[derive(Debug)]
 pub(crate) struct Block {
-    size: u32,
     pub insns: Vec<Insn>,
+}
+
+/// What one execution of a block adds, packed into 32 bytes (aligned: one cache line)
+/// because [`CycleModel::enter_cached`] reads it for every block executed; the
+/// instructions themselves (`Block`) are only read inside a block (counter reads,
+/// stops, profiling).
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct Summary {
+    /// The block's size in bytes (a block at the same address may be translated again
+    /// with another size).
+    size: u32,
+    /// Instructions, those an IT block skips included.
+    insns: u32,
+    /// Modeled cycles from the entry through the last instruction (its `cum`).
+    cycles: u32,
+    undecoded: u32,
+    /// The last instruction is a branch: its fall-through address and taken penalty
+    /// (`penalty` 0 otherwise).
+    fallthrough: u64,
+    penalty: u32,
     /// Cycles to add to every `cum` when the previous block ended with a single
     /// load/store and the first instruction is one too (negative: they pipeline).
-    entry_adjust: i64,
+    entry_adjust: i16,
     last_ldst: bool,
-    /// The last instruction is a branch: (fall-through address, taken penalty).
-    branch: Option<(u64, u32)>,
-    undecoded: u32,
 }
 
 /// Running count and cycle model of one emulated run.
@@ -49,6 +66,8 @@ pub(crate) struct CycleModel {
     cs: Capstone,
     arm: bool,
     blocks: Vec<Block>,
+    /// `blocks`' summaries, by the same index.
+    summaries: Vec<Summary>,
     /// Block index + 1 by `(addr - base) / 2` over the code region; elsewhere a map.
     base: u64,
     flat: Vec<u32>,
@@ -58,7 +77,9 @@ pub(crate) struct CycleModel {
     /// Modeled cycles, through the end of the current block.
     pub cycles: u64,
     prev_ldst: bool,
-    pending: Option<(u64, u32)>,
+    /// The previous block's branch: its fall-through address and taken penalty (0: no
+    /// branch).
+    pending: (u64, u32),
     /// Instructions capstone could not decode (counted as 1 cycle each).
     pub undecoded: u64,
     /// The current block, and the count and cycles before its first instruction.
@@ -97,13 +118,14 @@ impl CycleModel {
             cs,
             arm: core.is_arm(),
             blocks: Vec::new(),
+            summaries: Vec::new(),
             base,
             flat: vec![0; (size / 2) as usize],
             other: HashMap::new(),
             count: 0,
             cycles: 0,
             prev_ldst: false,
-            pending: None,
+            pending: (0, 0),
             undecoded: 0,
             cur: usize::MAX,
             cur_count: 0,
@@ -116,12 +138,31 @@ impl CycleModel {
         self.table.name
     }
 
-    /// The decoded block at `addr` of `size` bytes, if seen before.
+    /// The hot path: enter the block at `addr` of `size` bytes if it is in the code
+    /// region's table and the count after it stays below `limit`; false (nothing done)
+    /// otherwise.
     #[inline]
+    pub fn enter_cached(&mut self, addr: u64, size: u32, limit: u64) -> bool {
+        let idx = (addr.wrapping_sub(self.base) / 2) as usize;
+        let Some(&i) = self.flat.get(idx) else {
+            return false;
+        };
+        let Some(s) = self.summaries.get((i as usize).wrapping_sub(1)) else {
+            return false;
+        };
+        if s.size != size || self.count + s.insns as u64 >= limit {
+            return false;
+        }
+        let s = *s;
+        self.enter_summary(i as usize - 1, &s, addr);
+        true
+    }
+
+    /// The decoded block at `addr` of `size` bytes, if seen before.
     pub fn lookup(&self, addr: u64, size: u32) -> Option<usize> {
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
         let i = match self.flat.get(idx) {
-            Some(&i) if i != 0 && self.blocks[i as usize - 1].size == size => i,
+            Some(&i) if i != 0 && self.summaries[i as usize - 1].size == size => i,
             _ => *self.other.get(&(addr, size))?,
         };
         Some(i as usize - 1)
@@ -129,8 +170,9 @@ impl CycleModel {
 
     /// Decode the block at `addr` from its `bytes` and remember it.
     pub fn insert(&mut self, addr: u64, bytes: &[u8]) -> usize {
-        let block = self.decode_block(addr, bytes);
+        let (block, summary) = self.decode_block(addr, bytes);
         self.blocks.push(block);
+        self.summaries.push(summary);
         let i = self.blocks.len() as u32;
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
         match self.flat.get_mut(idx) {
@@ -154,23 +196,23 @@ impl CycleModel {
         Some((class, i.len() as u8))
     }
 
-    fn decode_block(&self, addr: u64, bytes: &[u8]) -> Block {
+    fn decode_block(&self, addr: u64, bytes: &[u8]) -> (Block, Summary) {
         let mut insns = Vec::new();
         let (mut off, mut cum, mut prev_ldst) = (0usize, 0u32, false);
         let mut undecoded = 0;
-        let mut entry_adjust = 0i64;
-        let mut branch = None;
+        let mut entry_adjust = 0i16;
+        let mut branch = (0, 0);
         // Dual issue: the previous instruction, while it may still take a partner.
         let mut open: Option<InsnClass> = None;
         while off < bytes.len() {
             let at = addr + off as u64;
             let decoded = self.decode(at, &bytes[off..]);
-            branch = None;
+            branch = (0, 0);
             match decoded {
                 Some((class, size)) => {
                     if off == 0 && is_ldst(class) {
-                        entry_adjust = self.table.cost(class, true) as i64
-                            - self.table.cost(class, false) as i64;
+                        entry_adjust = self.table.cost(class, true) as i16
+                            - self.table.cost(class, false) as i16;
                     }
                     if open.is_some_and(|first| self.table.pairs(first, class)) {
                         // Issues beside the previous instruction: no cycle of its own.
@@ -181,7 +223,7 @@ impl CycleModel {
                     }
                     prev_ldst = is_ldst(class);
                     if class.is_branch() {
-                        branch = Some((at + size as u64, self.table.taken(class)));
+                        branch = (at + size as u64, self.table.taken(class));
                     }
                     off += size as usize;
                 }
@@ -204,37 +246,43 @@ impl CycleModel {
                 decoded,
             });
         }
-        Block {
+        let summary = Summary {
             size: bytes.len() as u32,
-            insns,
+            insns: insns.len() as u32,
+            cycles: cum,
+            undecoded,
+            fallthrough: branch.0,
+            penalty: branch.1,
             entry_adjust,
             last_ldst: prev_ldst,
-            branch,
-            undecoded,
-        }
+        };
+        (Block { insns }, summary)
     }
 
     /// Enter block `i` (it starts at `addr`): count all its instructions and cycles.
-    #[inline]
     pub fn enter(&mut self, i: usize, addr: u64) {
-        let b = &self.blocks[i];
+        let s = self.summaries[i];
+        self.enter_summary(i, &s, addr);
+    }
+
+    #[inline]
+    fn enter_summary(&mut self, i: usize, s: &Summary, addr: u64) {
+        let (fallthrough, penalty) = self.pending;
         let mut base = self.cycles as i64;
-        if let Some((fallthrough, penalty)) = self.pending.take() {
-            if addr != fallthrough {
-                base += penalty as i64;
-            }
+        if addr != fallthrough {
+            base += penalty as i64;
         }
         if self.prev_ldst {
-            base += b.entry_adjust;
+            base += s.entry_adjust as i64;
         }
         self.cur = i;
         self.cur_count = self.count;
         self.cur_cycles = base;
-        self.count += b.insns.len() as u64;
-        self.cycles = (base + b.insns.last().map_or(0, |x| x.cum) as i64) as u64;
-        self.prev_ldst = b.last_ldst;
-        self.pending = b.branch;
-        self.undecoded += b.undecoded as u64;
+        self.count += s.insns as u64;
+        self.cycles = (base + s.cycles as i64) as u64;
+        self.prev_ldst = s.last_ldst;
+        self.pending = (s.fallthrough, s.penalty);
+        self.undecoded += s.undecoded as u64;
     }
 
     /// Control left the current block before its end (an exception was taken at its
@@ -278,7 +326,7 @@ impl CycleModel {
     /// Cycles of an exception entry and return the model adds (not instructions).
     pub fn add_cycles(&mut self, n: u32) {
         self.cycles += n as u64;
-        self.pending = None;
+        self.pending = (0, 0);
         self.prev_ldst = false;
     }
 
