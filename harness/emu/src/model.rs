@@ -35,12 +35,11 @@ pub(crate) struct Block {
     pub insns: Vec<Insn>,
 }
 
-/// What one execution of a block adds, packed into 32 bytes (aligned: one cache line)
-/// because [`CycleModel::enter_cached`] reads it for every block executed; the
-/// instructions themselves (`Block`) are only read inside a block (counter reads,
-/// stops, profiling).
-#[derive(Debug, Clone, Copy)]
-#[repr(C, align(32))]
+/// What one execution of a block adds. [`CycleModel::enter_cached`] reads it for every
+/// block executed, packed into the 32 bytes of its slot in the code region's table
+/// ([`Summary::pack`]), so a block costs one load of one cache line; the instructions
+/// themselves (`Block`) are only read inside a block (counter reads, stops, profiling).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Summary {
     /// The block's size in bytes (a block at the same address may be translated again
     /// with another size).
@@ -51,13 +50,46 @@ struct Summary {
     cycles: u32,
     undecoded: u32,
     /// The last instruction is a branch: its fall-through address and taken penalty
-    /// (`penalty` 0 otherwise).
-    fallthrough: u64,
-    penalty: u32,
+    /// (`penalty` 0 otherwise). Addresses are 32-bit on every emulated core.
+    fallthrough: u32,
+    penalty: u16,
     /// Cycles to add to every `cum` when the previous block ended with a single
     /// load/store and the first instruction is one too (negative: they pipeline).
     entry_adjust: i16,
     last_ldst: bool,
+    /// The block's index + 1 (0: an empty slot).
+    block: u32,
+}
+
+impl Summary {
+    /// Packed into four words; all zeros is an empty slot. Words rather than the struct
+    /// itself so the table can be a zeroed allocation (`vec![[0; 4]; n]`), which the
+    /// system commits page by page as blocks are found, with no `unsafe`.
+    fn pack(&self) -> [u64; 4] {
+        [
+            self.size as u64 | (self.insns as u64) << 32,
+            self.cycles as u64 | (self.undecoded as u64) << 32,
+            self.fallthrough as u64 | (self.block as u64) << 32,
+            self.penalty as u64
+                | (self.entry_adjust as u16 as u64) << 16
+                | (self.last_ldst as u64) << 32,
+        ]
+    }
+
+    #[inline]
+    fn unpack(w: &[u64; 4]) -> Self {
+        Self {
+            size: w[0] as u32,
+            insns: (w[0] >> 32) as u32,
+            cycles: w[1] as u32,
+            undecoded: (w[1] >> 32) as u32,
+            fallthrough: w[2] as u32,
+            block: (w[2] >> 32) as u32,
+            penalty: w[3] as u16,
+            entry_adjust: (w[3] >> 16) as u16 as i16,
+            last_ldst: (w[3] >> 32) & 1 != 0,
+        }
+    }
 }
 
 /// Running count and cycle model of one emulated run.
@@ -68,9 +100,10 @@ pub(crate) struct CycleModel {
     blocks: Vec<Block>,
     /// `blocks`' summaries, by the same index.
     summaries: Vec<Summary>,
-    /// Block index + 1 by `(addr - base) / 2` over the code region; elsewhere a map.
+    /// Each block's packed summary by `(addr - base) / 2` over the code region; elsewhere
+    /// (or a second size at one address) a map to the block index + 1.
     base: u64,
-    flat: Vec<u32>,
+    flat: Vec<[u64; 4]>,
     other: HashMap<(u64, u32), u32>,
     /// Instructions executed, through the end of the current block.
     pub count: u64,
@@ -79,7 +112,7 @@ pub(crate) struct CycleModel {
     prev_ldst: bool,
     /// The previous block's branch: its fall-through address and taken penalty (0: no
     /// branch).
-    pending: (u64, u32),
+    pending: (u32, u16),
     /// Instructions capstone could not decode (counted as 1 cycle each).
     pub undecoded: u64,
     /// The current block, and the count and cycles before its first instruction.
@@ -120,7 +153,7 @@ impl CycleModel {
             blocks: Vec::new(),
             summaries: Vec::new(),
             base,
-            flat: vec![0; (size / 2) as usize],
+            flat: vec![[0; 4]; (size / 2) as usize],
             other: HashMap::new(),
             count: 0,
             cycles: 0,
@@ -144,25 +177,22 @@ impl CycleModel {
     #[inline]
     pub fn enter_cached(&mut self, addr: u64, size: u32, limit: u64) -> bool {
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
-        let Some(&i) = self.flat.get(idx) else {
+        let Some(w) = self.flat.get(idx) else {
             return false;
         };
-        let Some(s) = self.summaries.get((i as usize).wrapping_sub(1)) else {
-            return false;
-        };
-        if s.size != size || self.count + s.insns as u64 >= limit {
+        let s = Summary::unpack(w);
+        if s.size != size || s.block == 0 || self.count + s.insns as u64 >= limit {
             return false;
         }
-        let s = *s;
-        self.enter_summary(i as usize - 1, &s, addr);
+        self.enter_summary(&s, addr);
         true
     }
 
     /// The decoded block at `addr` of `size` bytes, if seen before.
     pub fn lookup(&self, addr: u64, size: u32) -> Option<usize> {
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
-        let i = match self.flat.get(idx) {
-            Some(&i) if i != 0 && self.summaries[i as usize - 1].size == size => i,
+        let i = match self.flat.get(idx).map(Summary::unpack) {
+            Some(s) if s.block != 0 && s.size == size => s.block,
             _ => *self.other.get(&(addr, size))?,
         };
         Some(i as usize - 1)
@@ -170,13 +200,14 @@ impl CycleModel {
 
     /// Decode the block at `addr` from its `bytes` and remember it.
     pub fn insert(&mut self, addr: u64, bytes: &[u8]) -> usize {
-        let (block, summary) = self.decode_block(addr, bytes);
+        let (block, mut summary) = self.decode_block(addr, bytes);
+        let i = self.blocks.len() as u32 + 1;
+        summary.block = i;
         self.blocks.push(block);
         self.summaries.push(summary);
-        let i = self.blocks.len() as u32;
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
         match self.flat.get_mut(idx) {
-            Some(slot) if *slot == 0 => *slot = i,
+            Some(slot) if *slot == [0; 4] => *slot = summary.pack(),
             _ => {
                 self.other.insert((addr, bytes.len() as u32), i);
             }
@@ -251,10 +282,11 @@ impl CycleModel {
             insns: insns.len() as u32,
             cycles: cum,
             undecoded,
-            fallthrough: branch.0,
-            penalty: branch.1,
+            fallthrough: branch.0 as u32,
+            penalty: branch.1 as u16,
             entry_adjust,
             last_ldst: prev_ldst,
+            block: 0,
         };
         (Block { insns }, summary)
     }
@@ -262,20 +294,20 @@ impl CycleModel {
     /// Enter block `i` (it starts at `addr`): count all its instructions and cycles.
     pub fn enter(&mut self, i: usize, addr: u64) {
         let s = self.summaries[i];
-        self.enter_summary(i, &s, addr);
+        self.enter_summary(&s, addr);
     }
 
     #[inline]
-    fn enter_summary(&mut self, i: usize, s: &Summary, addr: u64) {
+    fn enter_summary(&mut self, s: &Summary, addr: u64) {
         let (fallthrough, penalty) = self.pending;
         let mut base = self.cycles as i64;
-        if addr != fallthrough {
+        if addr as u32 != fallthrough {
             base += penalty as i64;
         }
         if self.prev_ldst {
             base += s.entry_adjust as i64;
         }
-        self.cur = i;
+        self.cur = s.block as usize - 1;
         self.cur_count = self.count;
         self.cur_cycles = base;
         self.count += s.insns as u64;
@@ -341,5 +373,53 @@ fn thumb_len(b: &[u8]) -> usize {
     match b.get(1) {
         Some(hi) if (hi >> 3) >= 0b11101 => 4,
         _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_survives_packing() {
+        let s = Summary {
+            size: 0xFFFF_FFFE,
+            insns: 7,
+            cycles: 0x8000_0001,
+            undecoded: 3,
+            fallthrough: 0xFFFF_FFF0,
+            penalty: 2,
+            entry_adjust: -1,
+            last_ldst: true,
+            block: 42,
+        };
+        assert_eq!(Summary::unpack(&s.pack()), s);
+        assert_eq!(
+            Summary::default().pack(),
+            [0; 4],
+            "an empty slot is all zeros"
+        );
+    }
+
+    #[test]
+    fn a_block_is_found_by_address_and_size_and_counted() {
+        let mut m = CycleModel::new(EmuCore::CortexM4, 0, 0x100).unwrap();
+        // adds r0, #1; ldr r1, [r2]; bne.n (taken or not, decided at run time)
+        let code = [0x01, 0x30, 0x11, 0x68, 0xfb, 0xd1];
+        assert!(!m.enter_cached(0x10, 6, u64::MAX), "not decoded yet");
+        let i = m.insert(0x10, &code);
+        assert_eq!(m.lookup(0x10, 6), Some(i));
+        assert_eq!(m.lookup(0x10, 4), None, "another size is another block");
+        assert!(
+            !m.enter_cached(0x10, 6, 3),
+            "the count would reach the limit"
+        );
+        assert!(m.enter_cached(0x10, 6, 4));
+        assert_eq!((m.count, m.cur_count), (3, 0));
+        // ALU 1 + load 2 + branch 1; entering 0x10 again, not the fall-through 0x16,
+        // adds the M4's taken penalty 2.
+        assert_eq!(m.cycles, 4);
+        assert!(m.enter_cached(0x10, 6, u64::MAX));
+        assert_eq!((m.count, m.cycles), (6, 10));
     }
 }
