@@ -29,8 +29,10 @@
 #![warn(missing_docs)]
 
 mod arch;
+mod block_hook;
 mod hooks;
 mod machine;
+mod memory;
 mod model;
 mod ppb;
 mod profile;

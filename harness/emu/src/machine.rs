@@ -1,5 +1,7 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
+use crate::block_hook;
 use crate::hooks::{self, HookState, Uc};
+use crate::memory::{add_invalid_access_hooks, identity_tlb};
 use crate::model::CycleModel;
 use crate::ppb::{Ppb, PPB_BASE, PPB_SIZE};
 use crate::profile::{ProfileRequest, Profiler, RawProfile};
@@ -11,7 +13,7 @@ use tinybench_device::{
     Device, DeviceError, DeviceInfo, DeviceStop, Fault, FirmwareImage, RunLimits,
 };
 use tinybench_results::CountKind;
-use unicorn_engine::unicorn_const::{uc_error, HookType, MemType, Prot, TlbEntry, TlbType};
+use unicorn_engine::unicorn_const::{uc_error, HookType, MemType, Prot};
 use unicorn_engine::{RegisterARM, Unicorn};
 
 /// A memory region of the emulated target.
@@ -121,7 +123,7 @@ impl Emulator {
     }
 }
 
-fn round_up(v: u64) -> u64 {
+pub(crate) fn round_up(v: u64) -> u64 {
     v.div_ceil(PAGE) * PAGE
 }
 
@@ -213,6 +215,8 @@ impl Device for Emulator {
         let mut uc = Unicorn::new_with_data(arch, mode, state).map_err(uc_err)?;
         uc.ctl_set_cpu_model(model).map_err(uc_err)?;
         self.map_memory(&mut uc, l)?;
+        // Dropped after the run, before the engine.
+        let _block_hook = block_hook::add(&mut uc).map_err(uc_err)?;
         add_hooks(&mut uc, core, l, self.config.profile.is_some())?;
         add_invalid_access_hooks(&mut uc, &self.config.regions)?;
         identity_tlb(&mut uc, &self.config.regions)?;
@@ -348,7 +352,6 @@ fn add_hooks(
     l: &Loaded,
     profile: bool,
 ) -> Result<(), DeviceError> {
-    uc.add_block_hook(1, 0, hooks::on_block).map_err(uc_err)?;
     for (marker, done) in [(l.done, true), (l.fault, false)] {
         uc.add_code_hook(marker, marker, move |uc, _, _| hooks::on_marker(uc, done))
             .map_err(uc_err)?;
@@ -407,86 +410,6 @@ fn add_hooks(
     Ok(())
 }
 
-/// The hook that names a bad memory access, over every address outside RAM. Not over
-/// RAM: unicorn never marks a page dirty while any memory hook covers it, so every store
-/// to it would take the slow path (`notdirty_write`, ~13 % of the run time). Inside RAM
-/// (mapped read/write, not executable) the only bad access is an instruction fetch, which
-/// `describe_uc_error` names from unicorn's error.
-fn add_invalid_access_hooks(uc: &mut Uc<'_, '_>, regions: &[MemRegion]) -> Result<(), DeviceError> {
-    for (begin, end) in outside_ram(regions) {
-        uc.add_mem_hook(
-            HookType::MEM_INVALID,
-            begin,
-            end,
-            |uc, kind, addr, size, _| {
-                let what = match kind {
-                    MemType::READ_UNMAPPED => "invalid memory read",
-                    MemType::WRITE_UNMAPPED => "invalid memory write",
-                    MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
-                    MemType::WRITE_PROT => "write to read-only memory",
-                    MemType::FETCH_PROT => "instruction fetch from non-executable memory",
-                    _ => "invalid memory access",
-                };
-                uc.get_data_mut().bad_access =
-                    Some(format!("{what} of {size} bytes at {addr:#010x}"));
-                false
-            },
-        )
-        .map_err(uc_err)?;
-    }
-    Ok(())
-}
-
-/// Address translation by unicorn's virtual TLB, the identity map, with RAM pages
-/// readable and writable but not executable. With the core's own MMU (UC_TLB_CPU) a
-/// Cortex-M's default memory map (and RISC-V's machine mode) makes RAM executable, and
-/// unicorn never clears a store's slow-path flag on a page whose TLB entry allows code
-/// (`notdirty_write`), so every store to RAM left the fast path. No firmware here uses an
-/// MPU or PMP, whose checks this leaves out. A fetch always gets every permission:
-/// unicorn's own check of the mapping then names a fetch from RAM, as before.
-fn identity_tlb(uc: &mut Uc<'_, '_>, regions: &[MemRegion]) -> Result<(), DeviceError> {
-    let ram: Vec<(u64, u64)> = regions
-        .iter()
-        .filter(|r| r.writable)
-        .map(|r| (r.origin, r.origin + round_up(r.size)))
-        .collect();
-    uc.ctl_set_tlb_type(TlbType::VIRTUAL).map_err(uc_err)?;
-    uc.add_tlb_hook(1, 0, move |_, addr, kind| {
-        let data_only = kind != MemType::FETCH && ram.iter().any(|&(a, b)| addr >= a && addr < b);
-        let perms = if data_only {
-            Prot::READ | Prot::WRITE
-        } else {
-            Prot::ALL
-        };
-        Some(TlbEntry { paddr: addr, perms })
-    })
-    .map_err(uc_err)?;
-    Ok(())
-}
-
-/// The address ranges (inclusive) of the 64-bit address space outside the writable
-/// regions (mapped as whole pages).
-fn outside_ram(regions: &[MemRegion]) -> Vec<(u64, u64)> {
-    let mut ram: Vec<(u64, u64)> = regions
-        .iter()
-        .filter(|r| r.writable && r.size > 0)
-        .map(|r| (r.origin, r.origin + round_up(r.size)))
-        .collect();
-    ram.sort_unstable();
-    let mut out = Vec::new();
-    let mut from = 0u64;
-    for (start, end) in ram {
-        if start > from {
-            out.push((from, start - 1));
-        }
-        from = from.max(end);
-    }
-    if from < u64::MAX {
-        out.push((from, u64::MAX));
-    }
-    out
-}
-
 /// The instruction that raised an exception. unicorn leaves the ARM PC on it, but
 /// advances the RISC-V PC by 4 before the interrupt hook: step back to the instruction
 /// of the current block that ends there (2 or 4 bytes long).
@@ -522,7 +445,7 @@ fn counter_ret(image: &FirmwareImage, f: u64) -> Result<u64, DeviceError> {
     }
 }
 
-fn uc_err(e: uc_error) -> DeviceError {
+pub(crate) fn uc_err(e: uc_error) -> DeviceError {
     backend_err(describe_uc_error(e))
 }
 
