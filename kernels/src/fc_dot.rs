@@ -6,8 +6,9 @@
 //! `LDR`, two `SXTB16` and two `SMLAD`: 13 instructions for 8 MACs, two groups per loop
 //! branch. In asm because LLVM, given the same loop through the `mac::dsp` wrappers,
 //! kept about four more instructions a group of pointer and counter updates (fc_256x64
-//! 2.07–3.04 instructions per MAC on the emulated M4, the small heads worst). Elsewhere
-//! it is [`crate::mac`]'s portable loop.
+//! 2.07–3.04 instructions per MAC on the emulated M4, the small heads worst). On ARM
+//! cores without DSP (Cortex-M0+, M3) it is another asm loop (`fc2_thumb`: 9 instructions
+//! an input for 2 MACs); elsewhere (RISC-V, the host) [`crate::mac`]'s portable loop.
 
 /// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` over `x.len()` inputs, wrapping (any order:
 /// the sum is modulo 2^32).
@@ -33,10 +34,98 @@ pub(crate) fn dot_2rows(x: &[i8], offset: i32, w0: &[i8], w1: &[i8]) -> [i32; 2]
         }
         a
     }
-    #[cfg(not(tinybench_dsp))]
+    #[cfg(all(target_arch = "arm", not(tinybench_dsp)))]
+    {
+        let n = x.len();
+        let full = n - n % 4;
+        let (w0, w1) = (&w0[..n], &w1[..n]);
+        let mut a = [0i32; 2];
+        fc2_thumb(&x[..full], offset, &w0[..full], &w1[..full], &mut a);
+        for i in full..n {
+            let xv = x[i] as i32 + offset;
+            a[0] = a[0].wrapping_add(xv * w0[i] as i32);
+            a[1] = a[1].wrapping_add(xv * w1[i] as i32);
+        }
+        a
+    }
+    #[cfg(all(not(target_arch = "arm"), not(tinybench_dsp)))]
     {
         crate::mac::dot_i8_2rows(x, offset, w0, w1)
     }
+}
+
+/// One input against two weight rows on Thumb without DSP (Cortex-M0+/M3): `r3` is a
+/// negative index from the rows' ends, so one register-offset `LDRSB` per operand and one
+/// `ADDS` per input step all three rows.
+#[cfg(all(target_arch = "arm", not(tinybench_dsp)))]
+macro_rules! fc2_thumb_step {
+    () => {
+        concat!(
+            "ldrsb r4, [r0, r3]\n",
+            "add r4, r10\n",
+            "ldrsb r5, [r1, r3]\n",
+            "muls r5, r4, r5\n",
+            "add r8, r5\n",
+            "ldrsb r5, [r2, r3]\n",
+            "muls r5, r4, r5\n",
+            "add r11, r5\n",
+            "adds r3, #1\n",
+        )
+    };
+}
+
+/// `a[r] += Σ (x + offset)·w_r` over `x.len()` inputs, a multiple of four, on ARMv6-M and
+/// ARMv7-M without DSP: 9 instructions an input for 2 MACs, four inputs per branch.
+///
+/// In asm because LLVM unrolled the portable loop by eight and spilled each `x + offset`
+/// and each index constant to the stack (the Cortex-M0+'s `LDRSB` has only a
+/// register-offset form and the core 8 low registers; measured: FC 7.7–10.2 instructions
+/// per MAC on the emulated M0+). Here the six operands of the low-register-only
+/// instructions are `r0`–`r5` and the accumulators and offset live in high registers
+/// (`ADD` reaches them; Thumb-1 asm may name those only as clobbers, so the offset comes
+/// in `r4` and the sums go out in `r4`/`r5`), all named because the `reg` class may hand
+/// out high registers.
+#[cfg(all(target_arch = "arm", not(tinybench_dsp)))]
+#[allow(unsafe_code)]
+#[inline(always)]
+fn fc2_thumb(x: &[i8], offset: i32, w0: &[i8], w1: &[i8], a: &mut [i32; 2]) {
+    let n = x.len();
+    if n == 0 {
+        return;
+    }
+    let (w0, w1) = (&w0[..n], &w1[..n]);
+    let (a0, a1): (i32, i32);
+    // SAFETY: with `r3` running from `−n` to 0, the loop reads exactly `x[..n]`,
+    // `w0[..n]` and `w1[..n]` (bounds-checked above; `n` is a multiple of four, so the
+    // loop ends exactly at 0) and writes only registers and flags.
+    unsafe {
+        core::arch::asm!(
+            "mov r10, r4",
+            "movs r4, #0",
+            "mov r8, r4",
+            "mov r11, r4",
+            "2:",
+            fc2_thumb_step!(),
+            fc2_thumb_step!(),
+            fc2_thumb_step!(),
+            fc2_thumb_step!(),
+            "bne 2b",
+            "mov r4, r8",
+            "mov r5, r11",
+            inout("r0") x.as_ptr().wrapping_add(n) => _,
+            inout("r1") w0.as_ptr().wrapping_add(n) => _,
+            inout("r2") w1.as_ptr().wrapping_add(n) => _,
+            inout("r3") n.wrapping_neg() => _,
+            inout("r4") offset => a0,
+            out("r5") a1,
+            out("r8") _,
+            out("r10") _,
+            out("r11") _,
+            options(nostack, readonly),
+        );
+    }
+    a[0] = a[0].wrapping_add(a0);
+    a[1] = a[1].wrapping_add(a1);
 }
 
 /// One group of [`fc2_groups`]: four inputs against two weight rows.
