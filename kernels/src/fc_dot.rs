@@ -5,10 +5,13 @@
 //! two `SXTAB16` (the input offset added to two inputs at once), per weight row one
 //! `LDR`, two `SXTB16` and two `SMLAD`: 13 instructions for 8 MACs, two groups per loop
 //! branch. In asm because LLVM, given the same loop through the `mac::dsp` wrappers,
-//! kept about four more instructions a group of pointer and counter updates (fc_256x64
-//! 2.07–3.04 instructions per MAC on the emulated M4, the small heads worst). On ARM
-//! cores without DSP (Cortex-M0+, M3) it is another asm loop (`fc2_thumb`: 9 instructions
-//! an input for 2 MACs); elsewhere (RISC-V, the host) [`crate::mac`]'s portable loop.
+//! kept about four more instructions a group of pointer and counter updates (the kernels
+//! suite's FC rows 2.07–3.04 instructions per MAC on the emulated M4, the small heads
+//! worst). On ARMv6-M
+//! (Cortex-M0+; `tinybench_thumb1`) it is another asm loop (`fc2_thumb`: 9 instructions
+//! an input for 2 MACs); elsewhere (M3, RISC-V, the host) [`crate::mac`]'s portable loop,
+//! which LLVM compiles better where it has Thumb-2's registers and `MLA` (measured on the
+//! emulated M3: FC 4.30–5.36 per MAC portable, 4.70–5.73 with `fc2_thumb`).
 
 /// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` over `x.len()` inputs, wrapping (any order:
 /// the sum is modulo 2^32).
@@ -34,7 +37,7 @@ pub(crate) fn dot_2rows(x: &[i8], offset: i32, w0: &[i8], w1: &[i8]) -> [i32; 2]
         }
         a
     }
-    #[cfg(all(target_arch = "arm", not(tinybench_dsp)))]
+    #[cfg(tinybench_thumb1)]
     {
         let n = x.len();
         let full = n - n % 4;
@@ -48,16 +51,16 @@ pub(crate) fn dot_2rows(x: &[i8], offset: i32, w0: &[i8], w1: &[i8]) -> [i32; 2]
         }
         a
     }
-    #[cfg(all(not(target_arch = "arm"), not(tinybench_dsp)))]
+    #[cfg(all(not(tinybench_thumb1), not(tinybench_dsp)))]
     {
         crate::mac::dot_i8_2rows(x, offset, w0, w1)
     }
 }
 
-/// One input against two weight rows on Thumb without DSP (Cortex-M0+/M3): `r3` is a
+/// One input against two weight rows on ARMv6-M: `r3` is a
 /// negative index from the rows' ends, so one register-offset `LDRSB` per operand and one
 /// `ADDS` per input step all three rows.
-#[cfg(all(target_arch = "arm", not(tinybench_dsp)))]
+#[cfg(tinybench_thumb1)]
 macro_rules! fc2_thumb_step {
     () => {
         concat!(
@@ -74,8 +77,8 @@ macro_rules! fc2_thumb_step {
     };
 }
 
-/// `a[r] += Σ (x + offset)·w_r` over `x.len()` inputs, a multiple of four, on ARMv6-M and
-/// ARMv7-M without DSP: 9 instructions an input for 2 MACs, four inputs per branch.
+/// `a[r] += Σ (x + offset)·w_r` over `x.len()` inputs, a multiple of four, on ARMv6-M:
+/// 9 instructions an input for 2 MACs, four inputs per branch.
 ///
 /// In asm because LLVM unrolled the portable loop by eight and spilled each `x + offset`
 /// and each index constant to the stack (the Cortex-M0+'s `LDRSB` has only a
@@ -85,7 +88,7 @@ macro_rules! fc2_thumb_step {
 /// (`ADD` reaches them; Thumb-1 asm may name those only as clobbers, so the offset comes
 /// in `r4` and the sums go out in `r4`/`r5`), all named because the `reg` class may hand
 /// out high registers.
-#[cfg(all(target_arch = "arm", not(tinybench_dsp)))]
+#[cfg(tinybench_thumb1)]
 #[allow(unsafe_code)]
 #[inline(always)]
 fn fc2_thumb(x: &[i8], offset: i32, w0: &[i8], w1: &[i8], a: &mut [i32; 2]) {
