@@ -253,6 +253,181 @@ impl FcRequant {
     }
 }
 
+/// One group of [`fc_pairs`]: [`fc2_group`] with the unpacked low input pair written over
+/// the loaded word (one register fewer).
+#[cfg(all(tinybench_dsp, target_arch = "arm"))]
+macro_rules! fc2_group_x {
+    () => {
+        concat!(
+            "ldr {x}, [{xp}], #4\n",
+            "sxtab16 {xb}, {off}, {x}, ror #8\n",
+            "sxtab16 {x}, {off}, {x}\n",
+            "ldr {w}, [{p0}], #4\n",
+            "sxtb16 {wb}, {w}, ror #8\n",
+            "sxtb16 {w}, {w}\n",
+            "smlad {a0}, {x}, {w}, {a0}\n",
+            "smlad {a0}, {xb}, {wb}, {a0}\n",
+            "ldr {w}, [{p1}], #4\n",
+            "sxtb16 {wb}, {w}, ror #8\n",
+            "sxtb16 {w}, {w}\n",
+            "smlad {a1}, {x}, {w}, {a1}\n",
+            "smlad {a1}, {xb}, {wb}, {a1}",
+        )
+    };
+}
+
+/// The output side of [`fc_pairs`]: requantization (a [`FcRequant`]), output offset and
+/// activation clamp.
+#[cfg(tinybench_dsp)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FcOut {
+    pub(crate) q: FcRequant,
+    pub(crate) offset: i32,
+    pub(crate) lo: i32,
+    pub(crate) hi: i32,
+}
+
+#[cfg(all(tinybench_dsp, not(target_arch = "arm")))]
+impl FcOut {
+    fn apply(&self, acc: i32) -> i8 {
+        self.q
+            .apply(acc)
+            .wrapping_add(self.offset)
+            .clamp(self.lo, self.hi) as i8
+    }
+}
+
+/// `y[j] = out(bias[j] + Σ (x + offset)·w[j·n..][..n])` for the first `2·(y.len() / 2)`
+/// rows, two at a time (`n = x.len()` a non-zero multiple of four; an odd last row is the
+/// caller's).
+///
+/// The whole pass over the row pairs, requantization and stores included, is one asm
+/// block: [`dot_2rows`] called per pair from Rust cost about 77 instructions a pair
+/// around its loop (228 for 64 inputs) — the loop state and the requantization's
+/// constants spilled to the stack and reloaded for every pair (resnet_fc 2.80 per MAC).
+/// Here the state lives in a control block (`ctl`) the asm loads from and updates, about
+/// 45 instructions a pair. Twelve registers.
+#[cfg(all(tinybench_dsp, target_arch = "arm"))]
+#[allow(unsafe_code)]
+pub(crate) fn fc_pairs(x: &[i8], offset: i32, w: &[i8], bias: &[i32], y: &mut [i8], out: FcOut) {
+    let n = x.len();
+    let groups = n / 4;
+    let pairs = y.len() / 2;
+    assert!(groups > 0 && n.is_multiple_of(4));
+    if pairs == 0 {
+        return;
+    }
+    let (w, bias) = (&w[..2 * pairs * n], &bias[..2 * pairs]);
+    let y = &mut y[..2 * pairs];
+    let ctl: [u32; 12] = [
+        x.as_ptr() as u32,
+        groups as u32,
+        pairs as u32,
+        bias.as_ptr() as u32,
+        y.as_mut_ptr() as u32,
+        out.q.mult as u32,
+        out.q.round as u32,
+        (out.q.round >> 32) as u32,
+        out.q.hi_shift,
+        out.offset as u32,
+        out.lo as u32,
+        out.hi as u32,
+    ];
+    let mut ctl = ctl;
+    // SAFETY: per pair `k < pairs` the loop reads `x[..n]`, rows `2k`, `2k + 1` of
+    // `w[..2·pairs·n]` (`p0`/`p1` walk them; after a pair `p1` is the next pair's first
+    // row), `bias[2k..2k + 2]` and `ctl`, and writes `y[2k..2k + 2]` and `ctl` (all
+    // bounds-checked above; `bias` and `ctl` word-aligned for `LDRD`; unaligned `LDR` of
+    // `x`/`w` is allowed). No stack, nothing else.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldr {x}, [{ctl}, #12]",
+            "ldrd {a0}, {a1}, [{x}], #8",
+            "str {x}, [{ctl}, #12]",
+            "ldrd {xp}, {n}, [{ctl}]",
+            "tst {n}, #1",
+            "beq 3f",
+            fc2_group_x!(),
+            "3:",
+            "lsrs {n}, {n}, #1",
+            "beq 4f",
+            "5:",
+            fc2_group_x!(),
+            fc2_group_x!(),
+            "subs {n}, {n}, #1",
+            "bne 5b",
+            "4:",
+            "ldr {x}, [{ctl}, #4]",
+            "mov {p0}, {p1}",
+            "add {p1}, {p1}, {x}, lsl #2",
+            // (round + acc·mult) >> 32 >> hi_shift, for both sums.
+            "ldr {n}, [{ctl}, #20]",
+            "ldrd {w}, {x}, [{ctl}, #24]",
+            "smlal {w}, {x}, {a0}, {n}",
+            "ldrd {w}, {wb}, [{ctl}, #24]",
+            "smlal {w}, {wb}, {a1}, {n}",
+            "ldrd {n}, {w}, [{ctl}, #32]",
+            "asr {x}, {x}, {n}",
+            "asr {wb}, {wb}, {n}",
+            "add {x}, {x}, {w}",
+            "add {wb}, {wb}, {w}",
+            "ldrd {n}, {xp}, [{ctl}, #40]",
+            "cmp {x}, {n}",
+            "it lt",
+            "movlt {x}, {n}",
+            "cmp {x}, {xp}",
+            "it gt",
+            "movgt {x}, {xp}",
+            "cmp {wb}, {n}",
+            "it lt",
+            "movlt {wb}, {n}",
+            "cmp {wb}, {xp}",
+            "it gt",
+            "movgt {wb}, {xp}",
+            "ldr {n}, [{ctl}, #16]",
+            "strb {x}, [{n}], #1",
+            "strb {wb}, [{n}], #1",
+            "str {n}, [{ctl}, #16]",
+            "ldr {x}, [{ctl}, #8]",
+            "subs {x}, {x}, #1",
+            "str {x}, [{ctl}, #8]",
+            "bne 2b",
+            ctl = in(reg) ctl.as_mut_ptr(),
+            xp = out(reg) _,
+            p0 = inout(reg) w.as_ptr() => _,
+            p1 = inout(reg) w[n..].as_ptr() => _,
+            n = out(reg) _,
+            off = in(reg) crate::mac::dup16(offset),
+            x = out(reg) _,
+            xb = out(reg) _,
+            w = out(reg) _,
+            wb = out(reg) _,
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// [`fc_pairs`] through the host's model of the DSP instructions.
+#[cfg(all(tinybench_dsp, not(target_arch = "arm")))]
+pub(crate) fn fc_pairs(x: &[i8], offset: i32, w: &[i8], bias: &[i32], y: &mut [i8], out: FcOut) {
+    let n = x.len();
+    assert!(n > 0 && n.is_multiple_of(4));
+    let off = crate::mac::dup16(offset);
+    for ((rows, b), y) in w
+        .chunks_exact(2 * n)
+        .zip(bias.chunks_exact(2))
+        .zip(y.chunks_exact_mut(2))
+    {
+        let mut a = [b[0], b[1]];
+        fc2_groups(x, off, &rows[..n], &rows[n..], &mut a);
+        y[0] = out.apply(a[0]);
+        y[1] = out.apply(a[1]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
