@@ -124,9 +124,10 @@ pub fn fully_connected_scratch_size(_shape: &FcShape) -> usize {
 pub use fully_connected as fully_connected_reference;
 
 /// The optimized fully connected: two output rows per pass sharing each input load, four
-/// inputs per step ([`crate::mac`]: `SXTAB16` adds the input offset to two inputs at once
-/// and `SMLAD` does two MACs per instruction on DSP cores). Exactly
-/// [`fully_connected`]'s bytes. A non-zero `weights_offset` (never produced by TFLite's
+/// inputs per step ([`crate::fc_dot`]: on DSP cores `SXTAB16` adds the input offset to two
+/// inputs at once and `SMLAD` does two MACs per instruction, and for rows of a multiple of
+/// four inputs the whole pass over the row pairs is one asm block, requantization
+/// included; on the Cortex-M0+ a Thumb-1 asm loop). Exactly [`fully_connected`]'s bytes. A non-zero `weights_offset` (never produced by TFLite's
 /// int8 scheme) falls back to the reference loop.
 #[inline(never)]
 pub fn fully_connected_optimized(
