@@ -124,7 +124,7 @@ pub fn fully_connected_scratch_size(_shape: &FcShape) -> usize {
 pub use fully_connected as fully_connected_reference;
 
 /// The optimized fully connected: two output rows per pass sharing each input load, four
-/// inputs per step ([`crate::fc_dot`]: on DSP cores `SXTAB16` adds the input offset to two
+/// inputs per step (`fc_dot`: on DSP cores `SXTAB16` adds the input offset to two
 /// inputs at once and `SMLAD` does two MACs per instruction, and for rows of a multiple of
 /// four inputs the whole pass over the row pairs is one asm block, requantization
 /// included; on the Cortex-M0+ a Thumb-1 asm loop). Exactly [`fully_connected`]'s bytes. A non-zero `weights_offset` (never produced by TFLite's
