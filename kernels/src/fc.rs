@@ -126,9 +126,10 @@ pub fn fully_connected_scratch_size(_shape: &FcShape) -> usize {
 pub use fully_connected as fully_connected_reference;
 
 /// The optimized fully connected: two output rows per pass sharing each input load, four
-/// inputs per step ([`crate::mac`]: `SXTAB16` adds the input offset to two inputs at once
-/// and `SMLAD` does two MACs per instruction on DSP cores). Exactly
-/// [`fully_connected`]'s bytes. A non-zero `weights_offset` (never produced by TFLite's
+/// inputs per step (`fc_dot`: on DSP cores `SXTAB16` adds the input offset to two
+/// inputs at once and `SMLAD` does two MACs per instruction, and for rows of a multiple of
+/// four inputs the whole pass over the row pairs is one asm block, requantization
+/// included; on the Cortex-M0+ a Thumb-1 asm loop). Exactly [`fully_connected`]'s bytes. A non-zero `weights_offset` (never produced by TFLite's
 /// int8 scheme) falls back to the reference loop.
 #[inline(never)]
 pub fn fully_connected_optimized(
@@ -147,7 +148,35 @@ pub fn fully_connected_optimized(
     let (lo, hi) = (p.act_min as i32, p.act_max as i32);
     let (m, s, off) = (p.output_multiplier, p.output_shift, p.output_offset);
     let finish = move |v: i32| v.wrapping_add(off).clamp(lo, hi) as i8;
-    match crate::fc_dot::FcRequant::new(m, s) {
+    let q = crate::fc_dot::FcRequant::new(m, s);
+    #[cfg(tinybench_dsp)]
+    if let Some(q) = q {
+        let n = shape.in_features;
+        if n.is_multiple_of(4) {
+            let out = crate::fc_dot::FcOut {
+                q,
+                offset: off,
+                lo,
+                hi,
+            };
+            let out_f = shape.out_features;
+            let even = out_f - out_f % 2;
+            for (x_row, y_row) in input
+                .chunks_exact(n)
+                .zip(output.chunks_exact_mut(out_f))
+                .take(shape.batches)
+            {
+                crate::fc_dot::fc_pairs(x_row, p.input_offset, weights, bias, y_row, out);
+                if even < out_f {
+                    let last = &weights[even * n..out_f * n];
+                    let a = crate::fc_dot::dot_2rows(x_row, p.input_offset, last, last);
+                    y_row[even] = finish(q.apply(a[0].wrapping_add(bias[even])));
+                }
+            }
+            return Ok(());
+        }
+    }
+    match q {
         Some(q) => fc_rows(p.input_offset, shape, input, weights, bias, output, |acc| {
             finish(q.apply(acc))
         }),

@@ -76,7 +76,7 @@ pub fn fully_connected_per_channel_reference(
 }
 
 /// Per-channel fully connected, two output rows per pass with the SIMD dot product of
-/// [`crate::fc_dot`] (the per-tensor kernel's asm loop on DSP cores); exactly the reference's bytes.
+/// `fc_dot` (the per-tensor kernel's asm loop on DSP cores); exactly the reference's bytes.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 pub fn fully_connected_per_channel_optimized(

@@ -103,41 +103,113 @@ impl<'a> Packer<'a> {
 /// Output channel `oc` of the block: `Σ block·w_row + bias` for the [`PIX`] pixels.
 #[inline(always)]
 pub(crate) fn dot_block(words: &[u32], patch: usize, row: &[i8], bias: i32) -> [i32; PIX] {
-    let groups = patch / 4;
     let row = &row[..patch];
-    let mut a = [bias; PIX];
-    #[cfg(tinybench_dsp)]
+    #[cfg(tinybench_thumb1)]
     {
-        use crate::mac::dsp;
-        let (body, tail) = words[..block_words(patch)].split_at(8 * groups);
-        dsp::gemm4_groups(body, row, groups, &mut a);
-        for (t, &wj) in tail.chunks_exact(PIX).zip(&row[4 * groups..]) {
-            let wj = wj as i32;
-            for p in 0..PIX {
-                a[p] = a[p].wrapping_add((t[p] as i32).wrapping_mul(wj));
-            }
-        }
+        block_dot_thumb(&words[..block_words(patch)], row, bias)
     }
-    #[cfg(not(tinybench_dsp))]
+    #[cfg(not(tinybench_thumb1))]
     {
-        let words = &words[..block_words(patch)];
-        let (body, tail) = words.split_at(16 * groups);
-        for (g, wv) in body.chunks_exact(16).zip(row.chunks_exact(4)) {
-            for k in 0..4 {
-                let w = wv[k] as i32;
+        let groups = patch / 4;
+        let mut a = [bias; PIX];
+        #[cfg(tinybench_dsp)]
+        {
+            use crate::mac::dsp;
+            let (body, tail) = words[..block_words(patch)].split_at(8 * groups);
+            dsp::gemm4_groups(body, row, groups, &mut a);
+            for (t, &wj) in tail.chunks_exact(PIX).zip(&row[4 * groups..]) {
+                let wj = wj as i32;
                 for p in 0..PIX {
-                    a[p] = a[p].wrapping_add((g[4 * k + p] as i32).wrapping_mul(w));
+                    a[p] = a[p].wrapping_add((t[p] as i32).wrapping_mul(wj));
                 }
             }
         }
-        for (t, &wj) in tail.chunks_exact(PIX).zip(&row[4 * groups..]) {
-            let wj = wj as i32;
-            for p in 0..PIX {
-                a[p] = a[p].wrapping_add((t[p] as i32).wrapping_mul(wj));
+        #[cfg(not(tinybench_dsp))]
+        {
+            let words = &words[..block_words(patch)];
+            let (body, tail) = words.split_at(16 * groups);
+            for (g, wv) in body.chunks_exact(16).zip(row.chunks_exact(4)) {
+                for k in 0..4 {
+                    let w = wv[k] as i32;
+                    for p in 0..PIX {
+                        a[p] = a[p].wrapping_add((g[4 * k + p] as i32).wrapping_mul(w));
+                    }
+                }
+            }
+            for (t, &wj) in tail.chunks_exact(PIX).zip(&row[4 * groups..]) {
+                let wj = wj as i32;
+                for p in 0..PIX {
+                    a[p] = a[p].wrapping_add((t[p] as i32).wrapping_mul(wj));
+                }
             }
         }
+        a
     }
-    a
+}
+
+/// [`dot_block`] on ARMv6-M (Cortex-M0+; `tinybench_thumb1`), in asm: per patch element one
+/// `LDRSB` of the weight (register offset, a negative index counting up to 0), two
+/// `LDM`s of the four pixels' words, four `MULS` and four `ADD`s into accumulators in
+/// high registers: 13 instructions for 4 MACs with the loop branch.
+///
+/// In asm because the portable loop needs more registers than the ARMv6-M's eight low
+/// ones and LLVM spilled (measured on the emulated M0+: 6.7–7.8 instructions per MAC on
+/// the kernels suite's 1×1 convs). Thumb-1 asm may name high registers only as
+/// clobbers, so the bias comes in `r4` and the sums go out in `r0`–`r3`; every operand is
+/// a named register because the `reg` class may hand out high ones. Not on the M3: with
+/// Thumb-2's registers and `MLA` LLVM's loop is shorter there (measured: kws_pw 3.62 per
+/// MAC, 3.83 with this loop).
+#[cfg(tinybench_thumb1)]
+#[allow(unsafe_code)]
+#[inline(always)]
+fn block_dot_thumb(words: &[u32], row: &[i8], bias: i32) -> [i32; PIX] {
+    let n = row.len();
+    let words = &words[..PIX * n];
+    if n == 0 {
+        return [bias; PIX];
+    }
+    let (a0, a1, a2, a3): (i32, i32, i32, i32);
+    // SAFETY: with `r1` running from `−n` to 0 the loop reads `row[..n]` and, through the
+    // post-incremented `r2`, exactly `words[..4n]` (both bounds-checked above; word
+    // aligned, as `LDM` needs); it writes only registers and flags.
+    unsafe {
+        core::arch::asm!(
+            "mov r8, r4",
+            "mov r10, r4",
+            "mov r11, r4",
+            "mov r12, r4",
+            "2:",
+            "ldrsb r3, [r0, r1]",
+            "ldm r2!, {{r4, r5}}",
+            "muls r4, r3, r4",
+            "add r8, r4",
+            "muls r5, r3, r5",
+            "add r10, r5",
+            "ldm r2!, {{r4, r5}}",
+            "muls r4, r3, r4",
+            "add r11, r4",
+            "muls r5, r3, r5",
+            "add r12, r5",
+            "adds r1, #1",
+            "bne 2b",
+            "mov r0, r8",
+            "mov r1, r10",
+            "mov r2, r11",
+            "mov r3, r12",
+            inout("r0") row.as_ptr().wrapping_add(n) => a0,
+            inout("r1") n.wrapping_neg() => a1,
+            inout("r2") words.as_ptr() => a2,
+            out("r3") a3,
+            inout("r4") bias => _,
+            out("r5") _,
+            out("r8") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            options(nostack, readonly),
+        );
+    }
+    [a0, a1, a2, a3]
 }
 
 /// The block's outputs: for each output channel, [`dot_block`] then requantization, for

@@ -521,9 +521,9 @@ pub(crate) fn dup16(v: i32) -> u32 {
 }
 
 /// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` straight from int8 input, wrapping. The
-/// fully-connected kernels call it through [`crate::fc_dot`], which has its own asm loop
-/// on DSP cores (so there this one is unused).
-#[cfg_attr(tinybench_dsp, allow(dead_code))]
+/// fully-connected kernels call it through [`crate::fc_dot`], which has its own asm loops
+/// on DSP and ARMv6-M cores (so there this one is unused).
+#[cfg_attr(any(tinybench_dsp, tinybench_thumb1), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn dot_i8_2rows(x: &[i8], offset: i32, w0: &[i8], w1: &[i8]) -> [i32; 2] {
     let n = x.len();
