@@ -137,3 +137,24 @@ fn kernels_suite_runs_on_the_emulated_cortex_m7() {
         "no case models fewer cycles than instructions: dual issue is not modeled"
     );
 }
+
+/// Issue 18: on ARMv6-M the conv block engine and the FC inner loop are Thumb-1 asm
+/// (`tinybench_thumb1`), which no host model checks: the whole kernels suite on
+/// sim-cortex-m0plus, both variants, must give the host's checksums.
+#[test]
+fn kernels_suite_is_bit_exact_on_the_emulated_cortex_m0plus() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tinybench"))
+        .args(["run", "--target", "sim-cortex-m0plus", "--suite", "kernels"])
+        .args(["--format", "json", "--no-save", "--project-dir"])
+        .arg(root())
+        .output()
+        .expect("tinybench runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let run = parse_run(&String::from_utf8_lossy(&out.stdout)).expect("JSON result");
+    assert!(run.cases.len() >= 40, "{} cases", run.cases.len());
+    for c in &run.cases {
+        assert_eq!(c.status, CaseStatus::Ok, "{}: {:?}", c.name, c.status);
+        assert_eq!(c.device_checksum, Some(c.host_checksum), "{}", c.name);
+    }
+}
