@@ -174,6 +174,15 @@ def conv_autoencoder():
     return m
 
 
+def attention_matmul():
+    # Two BATCH_MATMULs of activations, as self-attention has: q·kᵀ (adj_y) over a batch
+    # of 2 heads, then a product with a single-batch operand (broadcast over the heads).
+    q, k = inp((2, 4, 6), name="in_a"), inp((2, 5, 6), name="in_b")
+    s = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))  # [1, 2, 4, 5]
+    v = layers.Dense(3)(k[:, 0])  # [1, 5, 3]
+    return keras.Model([q, k], ops.matmul(s, ops.expand_dims(v, 1)))
+
+
 MODELS = {
     # name: (builder, description)
     "dense_classifier": (lambda: seq((32,), layers.Dense(16, activation="relu"),
@@ -238,6 +247,8 @@ MODELS = {
     "mobilenet_v2": (mobilenet_v2, "Keras MobileNetV2, alpha 0.35, 96x96, 10 classes"),
     "conv_autoencoder": (conv_autoencoder,
                          "conv autoencoder: TRANSPOSE_CONV SAME with RELU, and VALID"),
+    "batch_matmul": (attention_matmul,
+                     "BATCH_MATMUL of two activations (q·kᵀ over two heads, then a broadcast)"),
 }
 
 

@@ -154,3 +154,95 @@ pub(crate) fn transpose_conv(
         consts,
     ))
 }
+
+/// BATCH_MATMUL of two int8 operands (a constant one is loaded into the arena by the
+/// importer). The adjoint flags become operand strides; batch dimensions must be equal
+/// or one side must have none (all 1).
+pub(crate) fn batch_matmul(
+    ctx: &Ctx<'_>,
+    op: &tract_tflite::tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+) -> Result<Node, ImportError> {
+    use tinybench_kernels::graph_ops::{BatchMatMulParams, BatchMatMulShape};
+    let [l, r] = ins[..] else {
+        return Err(ctx.err(format!("{} inputs; expected 2", ins.len())));
+    };
+    let o = op
+        .builtin_options_as_batch_mat_mul_options()
+        .ok_or_else(|| ctx.err("operator options are missing"))?;
+    let (a, b, y) = (ctx.activation(l)?, ctx.activation(r)?, ctx.activation(out)?);
+    let (Some(&[ar, ac]), Some(&[br, bc])) = (a.shape.last_chunk::<2>(), b.shape.last_chunk())
+    else {
+        return Err(ctx.err("both operands need at least two dimensions"));
+    };
+    // (rows, depth, row stride, depth stride) of the left operand; (depth, cols, depth
+    // stride, col stride) of the right.
+    let (rows, depth, lr, lk) = if o.adj_x() {
+        (ac, ar, 1, ac)
+    } else {
+        (ar, ac, ac, 1)
+    };
+    let (depth_r, cols, rk, rc) = if o.adj_y() {
+        (bc, br, 1, bc)
+    } else {
+        (br, bc, bc, 1)
+    };
+    if depth != depth_r {
+        return Err(ctx.err(format!(
+            "operands {:?} and {:?} do not multiply (depth {depth} and {depth_r})",
+            a.shape, b.shape
+        )));
+    }
+    let (la, lb) = (&a.shape[..a.shape.len() - 2], &b.shape[..b.shape.len() - 2]);
+    let (pa, pb) = (la.iter().product::<usize>(), lb.iter().product::<usize>());
+    let trim = |v: &[usize]| {
+        v.iter()
+            .skip_while(|&&d| d == 1)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let (batches, sa, sb) = if trim(la) == trim(lb) {
+        (pa, ar * ac, br * bc)
+    } else if pa == 1 {
+        (pb, 0, br * bc)
+    } else if pb == 1 {
+        (pa, ar * ac, 0)
+    } else {
+        return Err(ctx.err(format!(
+            "batch dimensions {la:?} and {lb:?} broadcast in part; tinybench runs equal batch dimensions, or one operand without any"
+        )));
+    };
+    if y.len() != batches * rows * cols || y.shape.last_chunk() != Some(&[rows, cols]) {
+        return Err(ctx.err(format!(
+            "output '{}' has shape {:?}; the product is {batches} x {rows} x {cols}",
+            y.name, y.shape
+        )));
+    }
+    let u = |v: usize| u32::try_from(v).map_err(|_| ctx.err("tensor too large"));
+    let shape = BatchMatMulShape {
+        batches: u(batches)?,
+        rows: u(rows)?,
+        depth: u(depth)?,
+        cols: u(cols)?,
+        lhs_strides: [u(sa)?, u(lr)?, u(lk)?],
+        rhs_strides: [u(sb)?, u(rk)?, u(rc)?],
+    };
+    // `GetQuantizedConvolutionMultipler`: the scales' product in float, then double.
+    let (multiplier, shift) =
+        tinybench_kernels::quant::quantize_multiplier((a.scale * b.scale) as f64 / y.scale as f64);
+    let params = BatchMatMulParams {
+        lhs_offset: -a.zero_point,
+        rhs_offset: -b.zero_point,
+        output_offset: y.zero_point,
+        multiplier,
+        shift,
+    };
+    Ok(node(
+        ctx,
+        GraphOp::BatchMatMul { shape, params },
+        &[l as usize, r as usize],
+        out as usize,
+        Consts::default(),
+    ))
+}
