@@ -65,6 +65,45 @@ fn transpose_padding(out: usize, k: usize, stride: usize, same: bool) -> usize {
     ((conv_out.saturating_sub(1)) * stride + k).saturating_sub(out) / 2
 }
 
+/// A transpose convolution's constants from inputs (output shape, weights OHWI, input,
+/// optional bias): weights, bias and the per-channel requantization as for CONV_2D
+/// (`PopulateConvolutionQuantizationParams`); also the kernel's height and width.
+fn transpose_filter(
+    ctx: &Ctx<'_>,
+    ins: &[i32],
+    x: &crate::ir::Tensor,
+    y: &crate::ir::Tensor,
+    in_c: usize,
+    out_c: usize,
+) -> Result<(Consts, usize, usize), ImportError> {
+    let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
+    if wzps.iter().any(|&z| z != 0) {
+        return Err(ctx.err("weights with a non-zero zero point are not supported"));
+    }
+    let [wo, k_h, k_w, wi] = wshape[..] else {
+        return Err(ctx.err(format!("filter has shape {wshape:?}, expected OHWI")));
+    };
+    if wo != out_c || wi != in_c || (wscales.len() != 1 && wscales.len() != out_c) {
+        return Err(ctx.err(format!(
+            "filter {wshape:?} with {} scales does not map {in_c} to {out_c} channels",
+            wscales.len()
+        )));
+    }
+    let (multipliers, shifts) = (0..out_c)
+        .map(|c| {
+            let fs = wscales[if wscales.len() == 1 { 0 } else { c }] as f64;
+            tinybench_kernels::quant::quantize_multiplier(x.scale as f64 * fs / y.scale as f64)
+        })
+        .unzip();
+    let consts = Consts {
+        weights: w,
+        bias: ctx.bias(ins.get(3).copied(), out_c)?,
+        multipliers,
+        shifts,
+    };
+    Ok((consts, k_h, k_w))
+}
+
 /// TRANSPOSE_CONV: inputs (output shape, weights OHWI, input, optional bias).
 pub(crate) fn transpose_conv(
     ctx: &Ctx<'_>,
@@ -93,19 +132,7 @@ pub(crate) fn transpose_conv(
             y.name, y.shape
         )));
     }
-    let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
-    if wzps.iter().any(|&z| z != 0) {
-        return Err(ctx.err("weights with a non-zero zero point are not supported"));
-    }
-    let [wo, k_h, k_w, wi] = wshape[..] else {
-        return Err(ctx.err(format!("filter has shape {wshape:?}, expected OHWI")));
-    };
-    if wo != out_c || wi != in_c || (wscales.len() != 1 && wscales.len() != out_c) {
-        return Err(ctx.err(format!(
-            "filter {wshape:?} with {} scales does not map {in_c} to {out_c} channels",
-            wscales.len()
-        )));
-    }
+    let (consts, k_h, k_w) = transpose_filter(ctx, ins, &x, &y, in_c, out_c)?;
     let pos = |v: i32| usize::try_from(v).ok().filter(|&v| v > 0);
     let (Some(stride_h), Some(stride_w)) = (pos(o.stride_h()), pos(o.stride_w())) else {
         return Err(ctx.err("strides must be positive"));
@@ -133,19 +160,6 @@ pub(crate) fn transpose_conv(
         act_min,
         act_max,
     };
-    // Per-channel requantization as for CONV_2D (`PopulateConvolutionQuantizationParams`).
-    let (multipliers, shifts) = (0..out_c)
-        .map(|c| {
-            let fs = wscales[if wscales.len() == 1 { 0 } else { c }] as f64;
-            tinybench_kernels::quant::quantize_multiplier(x.scale as f64 * fs / y.scale as f64)
-        })
-        .unzip();
-    let consts = Consts {
-        weights: w,
-        bias: ctx.bias(ins.get(3).copied(), out_c)?,
-        multipliers,
-        shifts,
-    };
     Ok(node(
         ctx,
         GraphOp::TransposeConv { shape, params },
@@ -153,6 +167,38 @@ pub(crate) fn transpose_conv(
         out as usize,
         consts,
     ))
+}
+
+/// (batches, left batch stride, right batch stride) of two operands' batch dimensions
+/// (all but the last two): equal, or one side without any (stride 0: broadcast).
+fn batch_strides(
+    ctx: &Ctx<'_>,
+    a: &[usize],
+    b: &[usize],
+) -> Result<(usize, usize, usize), ImportError> {
+    let (la, lb) = (&a[..a.len() - 2], &b[..b.len() - 2]);
+    let (ma, mb) = (
+        a[a.len() - 2..].iter().product(),
+        b[b.len() - 2..].iter().product(),
+    );
+    let (pa, pb) = (la.iter().product::<usize>(), lb.iter().product::<usize>());
+    let trim = |v: &[usize]| {
+        v.iter()
+            .skip_while(|&&d| d == 1)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    if trim(la) == trim(lb) {
+        Ok((pa, ma, mb))
+    } else if pa == 1 {
+        Ok((pb, 0, mb))
+    } else if pb == 1 {
+        Ok((pa, ma, 0))
+    } else {
+        Err(ctx.err(format!(
+            "batch dimensions {la:?} and {lb:?} broadcast in part; tinybench runs equal batch dimensions, or one operand without any"
+        )))
+    }
 }
 
 /// BATCH_MATMUL of two int8 operands (a constant one is loaded into the arena by the
@@ -194,25 +240,7 @@ pub(crate) fn batch_matmul(
             a.shape, b.shape
         )));
     }
-    let (la, lb) = (&a.shape[..a.shape.len() - 2], &b.shape[..b.shape.len() - 2]);
-    let (pa, pb) = (la.iter().product::<usize>(), lb.iter().product::<usize>());
-    let trim = |v: &[usize]| {
-        v.iter()
-            .skip_while(|&&d| d == 1)
-            .copied()
-            .collect::<Vec<_>>()
-    };
-    let (batches, sa, sb) = if trim(la) == trim(lb) {
-        (pa, ar * ac, br * bc)
-    } else if pa == 1 {
-        (pb, 0, br * bc)
-    } else if pb == 1 {
-        (pa, ar * ac, 0)
-    } else {
-        return Err(ctx.err(format!(
-            "batch dimensions {la:?} and {lb:?} broadcast in part; tinybench runs equal batch dimensions, or one operand without any"
-        )));
-    };
+    let (batches, sa, sb) = batch_strides(ctx, &a.shape, &b.shape)?;
     if y.len() != batches * rows * cols || y.shape.last_chunk() != Some(&[rows, cols]) {
         return Err(ctx.err(format!(
             "output '{}' has shape {:?}; the product is {batches} x {rows} x {cols}",
