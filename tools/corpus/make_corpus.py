@@ -124,9 +124,9 @@ def calibrate_batch_norms(model, seed):
     """Set every BatchNormalization's moving mean and variance to the statistics of its
     input on a random batch, layer after layer, as training would have. With
     weights=None they are 0 and 1, and the activations of a deep random network shrink
-    layer by layer (MobileNetV3Small's last ones had scales near 1e-8, where LiteRT's
-    reference kernels abort); calibrated, every layer sees values of order one, as in a
-    trained model."""
+    layer by layer (MobileNetV3Small's last ones had scales near 1e-8, and LiteRT's
+    reference interpreter aborted on that model); calibrated, every layer sees values of
+    order one, as in a trained model."""
     x = np.random.default_rng(seed).normal(0, 1, (16,) + tuple(model.input.shape[1:]))
     for bn in [l for l in model.layers if isinstance(l, layers.BatchNormalization)]:
         a = keras.Model(model.input, bn.input)(x.astype(np.float32), training=False)
