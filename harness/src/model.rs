@@ -47,6 +47,21 @@ pub fn load(path: &Path, variant: Variant) -> anyhow::Result<(Model, Compiled)> 
     let model = tinybench_model::import(&path.display().to_string(), &bytes)?;
     let plan = tinybench_model::plan(&model);
     let compiled = tinybench_model::compile(&model, &plan, variant);
+    // The firmware numbers cases (the inference, then each layer) and graph inputs and
+    // outputs with 16 bits; the model image counts them in 16 bits too.
+    let counts = [
+        ("layers", compiled.layers.len(), u16::MAX as usize - 1),
+        ("graph inputs", compiled.inputs.len(), u16::MAX as usize),
+        ("graph outputs", compiled.outputs.len(), u16::MAX as usize),
+    ];
+    for (what, n, max) in counts {
+        if n > max {
+            anyhow::bail!(
+                "model {} has {n} {what}; tinybench runs at most {max} (its frames number them with 16 bits)",
+                path.display()
+            );
+        }
+    }
     Ok((model, compiled))
 }
 

@@ -71,7 +71,7 @@ pub fn fill(meta: &mut RunMeta, project_root: &Path, toolchain: Option<String>, 
 /// high-water mark (`TB stack`), and the target's sizes. `None` when the ELF's sections
 /// cannot be read (the run itself does not depend on it).
 pub fn memory(image: &FirmwareImage, target: &Target, events: &[Event]) -> Option<MemoryFootprint> {
-    let f = image.footprint().ok()?;
+    let f = crate::firmware::patch::footprint(image).ok()?;
     let stack_used = events.iter().find_map(|e| match *e {
         Event::Stack { used, .. } => Some(u64::from(used)),
         _ => None,

@@ -211,7 +211,7 @@ fn a_model_that_does_not_fit_is_refused_with_the_numbers_before_building() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("bytes of RAM (68612 for the tensor arena and scratch"),
+        err.contains("bytes of RAM (74580 for the tensor arena, scratch and layer table"),
         "{err}"
     );
     assert!(err.contains("sim-small has 32768"), "{err}");

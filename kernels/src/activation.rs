@@ -3,6 +3,7 @@
 
 /// A fused activation function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Activation {
     /// No clamp beyond the int8 range.
     None,

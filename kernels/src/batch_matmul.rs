@@ -13,6 +13,7 @@ use crate::KernelError;
 /// Geometry: `batches` products of a `rows`×`depth` and a `depth`×`cols` matrix, each
 /// operand addressed through element strides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BatchMatMulShape {
     /// Products.
     pub batches: u32,
@@ -31,6 +32,7 @@ pub struct BatchMatMulShape {
 
 /// Quantization: both input offsets, the output's, one multiplier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BatchMatMulParams {
     /// `-lhs_zero_point`.
     pub lhs_offset: i32,

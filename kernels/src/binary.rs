@@ -16,6 +16,7 @@ pub const MAX_DIMS: usize = 6;
 
 /// The output's dimensions and each input's element strides along them (0: broadcast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BroadcastShape {
     /// Output dimensions, outermost first.
     pub dims: [u32; MAX_DIMS],
@@ -48,6 +49,7 @@ impl BroadcastShape {
 
 /// Which op, with its quantization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum BinaryKind {
     /// `ADD`.
     AddOp(AddParams),
@@ -77,7 +79,7 @@ fn finish_add(p: &AddParams, raw: i32) -> i8 {
 }
 
 #[inline(always)]
-fn one(kind: &BinaryKind, x1: i8, x2: i8) -> i8 {
+pub(crate) fn one(kind: &BinaryKind, x1: i8, x2: i8) -> i8 {
     match kind {
         BinaryKind::AddOp(p) => {
             let (s1, s2) = scaled(p, x1, x2);
@@ -127,15 +129,14 @@ fn run(kind: &BinaryKind, a: &[i8], b: &[i8], out: &mut [i8]) -> Result<(), Kern
     }
 }
 
-/// `output = a ∘ b` over the broadcast shape.
-#[inline(never)]
-pub fn binary(
+/// Check the operands of a broadcast op; the output's element count.
+pub(crate) fn checked(
     kind: &BinaryKind,
     shape: &BroadcastShape,
     a: &[i8],
     b: &[i8],
-    output: &mut [i8],
-) -> Result<(), KernelError> {
+    output: &[i8],
+) -> Result<usize, KernelError> {
     let n = shape.len();
     let (Some(na), Some(nb)) = (shape.need(&shape.a_strides), shape.need(&shape.b_strides)) else {
         return Err(KernelError::BadShape);
@@ -147,35 +148,67 @@ pub fn binary(
         return Err(KernelError::BufferTooSmall);
     }
     check_params(kind)?;
+    Ok(n)
+}
+
+/// Call `f(row, a_offset, b_offset)` for every innermost row of the output, in order.
+/// Along a row the inputs advance by their innermost strides.
+pub(crate) fn for_each_row(
+    shape: &BroadcastShape,
+    output: &mut [i8],
+    mut f: impl FnMut(&mut [i8], usize, usize) -> Result<(), KernelError>,
+) -> Result<(), KernelError> {
     let d = shape.dims.map(|v| v as usize);
     let (sa, sb) = (
         shape.a_strides.map(|v| v as usize),
         shape.b_strides.map(|v| v as usize),
     );
-    let inner = d[MAX_DIMS - 1];
-    let contiguous = sa[MAX_DIMS - 1] == 1 && sb[MAX_DIMS - 1] == 1;
     let mut idx = [0usize; MAX_DIMS - 1];
-    for row in output[..n].chunks_exact_mut(inner) {
-        let ao: usize = idx.iter().zip(&sa).map(|(i, s)| i * s).sum();
-        let bo: usize = idx.iter().zip(&sb).map(|(i, s)| i * s).sum();
-        if contiguous {
-            run(kind, &a[ao..ao + inner], &b[bo..bo + inner], row)?;
-        } else {
-            let (ia, ib) = (sa[MAX_DIMS - 1], sb[MAX_DIMS - 1]);
-            for (k, y) in row.iter_mut().enumerate() {
-                *y = one(kind, a[ao + k * ia], b[bo + k * ib]);
-            }
-        }
+    // Row offsets are stepped, not recomputed: one add per row, a subtract per wrap.
+    let (mut ao, mut bo) = (0usize, 0usize);
+    for row in output[..shape.len()].chunks_exact_mut(d[MAX_DIMS - 1]) {
+        f(row, ao, bo)?;
         // Next outer index, odometer style.
         for k in (0..MAX_DIMS - 1).rev() {
             idx[k] += 1;
+            ao += sa[k];
+            bo += sb[k];
             if idx[k] < d[k] {
                 break;
             }
+            ao -= d[k] * sa[k];
+            bo -= d[k] * sb[k];
             idx[k] = 0;
         }
     }
     Ok(())
+}
+
+/// `output = a ∘ b` over the broadcast shape.
+#[inline(never)]
+pub fn binary(
+    kind: &BinaryKind,
+    shape: &BroadcastShape,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    checked(kind, shape, a, b, output)?;
+    let (ia, ib) = (
+        shape.a_strides[MAX_DIMS - 1] as usize,
+        shape.b_strides[MAX_DIMS - 1] as usize,
+    );
+    for_each_row(shape, output, |row, ao, bo| {
+        let inner = row.len();
+        if ia == 1 && ib == 1 {
+            run(kind, &a[ao..ao + inner], &b[bo..bo + inner], row)
+        } else {
+            for (k, y) in row.iter_mut().enumerate() {
+                *y = one(kind, a[ao + k * ia], b[bo + k * ib]);
+            }
+            Ok(())
+        }
+    })
 }
 
 #[cfg(test)]

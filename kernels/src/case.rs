@@ -15,10 +15,13 @@ pub use crate::pool::{PoolParams, PoolShape};
 pub use crate::softmax::{SoftmaxParams, SoftmaxShape};
 pub use crate::window::{Padding, Window};
 
-use crate::{conv, depthwise, elementwise, fc, pool, pool_opt, softmax, KernelError};
+use crate::{
+    conv, depthwise, elementwise, elementwise_opt, fc, pool, pool_opt, softmax, KernelError,
+};
 
 /// Which implementation of an op runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Variant {
     /// The portable reference loop nest.
     Reference,
@@ -41,6 +44,7 @@ impl Variant {
 /// generated from the seed (uniform in `[2^30, 2^31)`), with the shift the suite's
 /// `requant_scale` gives: channel scales spread over one octave as in trained models.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Op {
     /// Fully connected.
     FullyConnected {
@@ -188,6 +192,8 @@ impl Op {
                 | Op::DepthwiseConv2d { .. }
                 | Op::AvgPool { .. }
                 | Op::MaxPool { .. }
+                | Op::Add { .. }
+                | Op::Mul { .. }
         )
     }
 
@@ -384,8 +390,22 @@ pub fn run_on(op: &Op, variant: Variant, o: Operands<'_>) -> Result<(), KernelEr
             f(params, shape, o.input, o.output)
         }
         Op::Softmax { shape, params } => softmax::softmax(params, shape, o.input, o.output),
-        Op::Add { len, params } => elementwise::add(params, *len, o.input, o.weights, o.output),
-        Op::Mul { len, params } => elementwise::mul(params, *len, o.input, o.weights, o.output),
+        Op::Add { len, params } => {
+            let f = if opt {
+                elementwise_opt::add_optimized
+            } else {
+                elementwise::add
+            };
+            f(params, *len, o.input, o.weights, o.output)
+        }
+        Op::Mul { len, params } => {
+            let f = if opt {
+                elementwise_opt::mul_optimized
+            } else {
+                elementwise::mul
+            };
+            f(params, *len, o.input, o.weights, o.output)
+        }
     }
 }
 

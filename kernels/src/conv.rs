@@ -10,6 +10,7 @@ use crate::KernelError;
 
 /// Quantization parameters shared by every output channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConvParams {
     /// `-input_zero_point`.
     pub input_offset: i32,
@@ -23,6 +24,7 @@ pub struct ConvParams {
 
 /// Shape of a convolution: the window over the input, input and output channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConvShape {
     /// Spatial geometry.
     pub window: Window,
@@ -181,6 +183,65 @@ fn pack_block(shape: &ConvShape, input: &[i8], pix0: usize, pk: &mut gemm::Packe
     }
 }
 
+/// Longest patch the staged packing ([`pack_block_staged`]) handles: first layers
+/// (DS-CNN 10×4×1 = 40, MobileNet and ResNet 3×3×3 = 27) fit.
+const STAGE: usize = 64;
+
+/// Whether a layer packs through the byte staging buffer: channel counts that are not
+/// a multiple of four (first layers: 1–3 channels) make [`gemm::Packer::put_run`] pack
+/// element by element, with a read-modify-write of half a word each (vww_conv1 spent
+/// about 9.5 instructions a MAC, most of them packing, for only 8 output channels).
+fn staged(shape: &ConvShape) -> bool {
+    !shape.in_c.is_multiple_of(4) && shape.window.taps() * shape.in_c <= STAGE
+}
+
+/// One output pixel's receptive field as bytes, in patch order; taps outside the input
+/// hold `fill` (`−input_offset`, which packs to 0, TFLite's padding).
+fn stage_pixel(shape: &ConvShape, input: &[i8], (oy, ox): (usize, usize), fill: i8, st: &mut [i8]) {
+    let w = &shape.window;
+    let in_c = shape.in_c;
+    let row = w.k_w * in_c;
+    for (ky, dst) in st.chunks_exact_mut(row).take(w.k_h).enumerate() {
+        let Some(iy) = w.in_y(oy, ky) else {
+            dst.fill(fill);
+            continue;
+        };
+        let base = iy * w.in_w;
+        // A kernel row wholly inside the input, without dilation, is one contiguous run.
+        if w.dil_w == 1 {
+            if let (Some(x0), Some(_)) = (w.in_x(ox, 0), w.in_x(ox, w.k_w - 1)) {
+                dst.copy_from_slice(&input[(base + x0) * in_c..][..row]);
+                continue;
+            }
+        }
+        for (kx, d) in dst.chunks_exact_mut(in_c).enumerate() {
+            match w.in_x(ox, kx) {
+                Some(ix) => d.copy_from_slice(&input[(base + ix) * in_c..][..in_c]),
+                None => d.fill(fill),
+            }
+        }
+    }
+}
+
+/// [`pack_block`] for [`staged`] layers: each pixel's patch is first copied into a byte
+/// buffer (whole kernel rows at a time), then packed four elements per word load
+/// (`SXTAB16` on DSP cores); only the patch's last `patch % 4` elements go one by one.
+fn pack_block_staged(shape: &ConvShape, input: &[i8], pix0: usize, pk: &mut gemm::Packer<'_>) {
+    let w = &shape.window;
+    let patch = w.taps() * shape.in_c;
+    let last = w.out_pixels() - 1;
+    let fill = (-pk.offset()) as i8;
+    let full = patch - patch % 4;
+    let mut st = [0i8; STAGE];
+    let st = &mut st[..patch];
+    for p in 0..gemm::PIX {
+        let pix = (pix0 + p).min(last);
+        stage_pixel(shape, input, (pix / w.out_w, pix % w.out_w), fill, st);
+        pk.put_run(p, 0, &st[..full]);
+        pk.put_run(p, full, &st[full..]);
+    }
+}
+
 /// The optimized conv2d: output pixels in blocks of four, each block's receptive fields
 /// packed once into scratch as int16 pairs with the input offset added (int32 on cores
 /// without `SMLAD`), then per output channel one pass over the patch computing the four
@@ -226,14 +287,15 @@ pub fn conv2d_optimized(
     let quant = (&q.multipliers[..out_c], &q.shifts[..out_c]);
     let clamp = (p.output_offset, p.act_min as i32, p.act_max as i32);
     let full_range = (p.act_min, p.act_max) == (i8::MIN, i8::MAX);
+    let stage = staged(shape);
     let mut pix = 0;
     while pix < pixels {
-        pack_block(
-            shape,
-            input,
-            pix,
-            &mut gemm::Packer::new(words, patch, p.input_offset),
-        );
+        let mut pk = gemm::Packer::new(words, patch, p.input_offset);
+        if stage {
+            pack_block_staged(shape, input, pix, &mut pk);
+        } else {
+            pack_block(shape, input, pix, &mut pk);
+        }
         let valid = gemm::PIX.min(pixels - pix);
         let out = &mut output[pix * out_c..(pix + valid) * out_c];
         let bias = &bias[..out_c];

@@ -12,6 +12,7 @@ pub use crate::conv::ConvParams as DepthwiseParams;
 
 /// Shape of a depthwise convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DepthwiseShape {
     /// Spatial geometry.
     pub window: Window,

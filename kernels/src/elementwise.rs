@@ -7,6 +7,7 @@ use crate::KernelError;
 /// TFLite's add parameters: both inputs are brought to a common scale (twice the larger
 /// input scale) with `2^left_shift` headroom, summed, and requantized to the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AddParams {
     /// `-input1_zero_point`.
     pub input1_offset: i32,
@@ -67,6 +68,7 @@ impl AddParams {
 
 /// TFLite's mul parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MulParams {
     /// `-input1_zero_point`.
     pub input1_offset: i32,
@@ -94,14 +96,14 @@ fn check(a: usize, b: usize, out: usize, n: usize) -> Result<(), KernelError> {
     Ok(())
 }
 
-/// Elementwise int8 add of `n` elements.
-#[inline(never)]
-pub fn add(
+/// What [`add`] (and the optimized add) refuse: short buffers, `n = 0`, offsets that are
+/// not negated int8 zero points, and a preparation TFLite would not make.
+pub(crate) fn check_add(
     p: &AddParams,
     n: usize,
     a: &[i8],
     b: &[i8],
-    output: &mut [i8],
+    output: &[i8],
 ) -> Result<(), KernelError> {
     check(a.len(), b.len(), output.len(), n)?;
     crate::check_input_offset(p.input1_offset)?;
@@ -111,6 +113,32 @@ pub fn add(
     if !(0..=22).contains(&p.left_shift) || p.input1_shift > 0 || p.input2_shift > 0 {
         return Err(KernelError::BadParams);
     }
+    Ok(())
+}
+
+/// What [`mul`] (and the optimized mul) refuse.
+pub(crate) fn check_mul(
+    p: &MulParams,
+    n: usize,
+    a: &[i8],
+    b: &[i8],
+    output: &[i8],
+) -> Result<(), KernelError> {
+    check(a.len(), b.len(), output.len(), n)?;
+    crate::check_input_offset(p.input1_offset)?;
+    crate::check_input_offset(p.input2_offset)
+}
+
+/// Elementwise int8 add of `n` elements.
+#[inline(never)]
+pub fn add(
+    p: &AddParams,
+    n: usize,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    check_add(p, n, a, b, output)?;
     for ((&x1, &x2), y) in a[..n].iter().zip(&b[..n]).zip(&mut output[..n]) {
         let v1 = (x1 as i32 + p.input1_offset) << p.left_shift;
         let v2 = (x2 as i32 + p.input2_offset) << p.left_shift;
@@ -136,9 +164,7 @@ pub fn mul(
     b: &[i8],
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    check(a.len(), b.len(), output.len(), n)?;
-    crate::check_input_offset(p.input1_offset)?;
-    crate::check_input_offset(p.input2_offset)?;
+    check_mul(p, n, a, b, output)?;
     for ((&x1, &x2), y) in a[..n].iter().zip(&b[..n]).zip(&mut output[..n]) {
         let prod = (x1 as i32 + p.input1_offset) * (x2 as i32 + p.input2_offset);
         let raw = multiply_by_quantized_multiplier(prod, p.output_multiplier, p.output_shift)

@@ -15,6 +15,7 @@ use crate::KernelError;
 /// Quantization parameters of one fully-connected layer, in TFLite's kernel form:
 /// offsets are the *negated* input/weight zero points and the output zero point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FcParams {
     /// `-input_zero_point`.
     pub input_offset: i32,
@@ -36,6 +37,7 @@ pub struct FcParams {
 /// `out_features × in_features` (row-major, as TFLite stores them), `output` is
 /// `batches × out_features`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FcShape {
     /// Rows of the input.
     pub batches: usize,
@@ -142,39 +144,55 @@ pub fn fully_connected_optimized(
     if p.weights_offset != 0 {
         return fully_connected(p, shape, input, weights, bias, output);
     }
-    let n = shape.in_features;
-    let out_f = shape.out_features;
+    let (lo, hi) = (p.act_min as i32, p.act_max as i32);
+    let (m, s, off) = (p.output_multiplier, p.output_shift, p.output_offset);
+    let finish = move |v: i32| v.wrapping_add(off).clamp(lo, hi) as i8;
+    match crate::fc_dot::FcRequant::new(m, s) {
+        Some(q) => fc_rows(p.input_offset, shape, input, weights, bias, output, |acc| {
+            finish(q.apply(acc))
+        }),
+        None => fc_rows(p.input_offset, shape, input, weights, bias, output, |acc| {
+            finish(multiply_by_quantized_multiplier_single_rounding(acc, m, s))
+        }),
+    }
+    Ok(())
+}
+
+/// The optimized loop: two weight rows per pass ([`crate::fc_dot::dot_2rows`]), each
+/// output `requant(acc + bias)` (the requantization, offset and clamp).
+#[inline(always)]
+fn fc_rows(
+    offset: i32,
+    shape: FcShape,
+    input: &[i8],
+    weights: &[i8],
+    bias: &[i32],
+    output: &mut [i8],
+    requant: impl Fn(i32) -> i8,
+) {
+    let (n, out_f) = (shape.in_features, shape.out_features);
     let weights = &weights[..out_f * n];
-    let requant = |acc: i32, b: i32| {
-        multiply_by_quantized_multiplier_single_rounding(
-            acc.wrapping_add(b),
-            p.output_multiplier,
-            p.output_shift,
-        )
-        .wrapping_add(p.output_offset)
-        .clamp(p.act_min as i32, p.act_max as i32) as i8
-    };
+    let bias = &bias[..out_f];
     for (x_row, y_row) in input
         .chunks_exact(n)
         .zip(output.chunks_exact_mut(out_f))
         .take(shape.batches)
     {
         let mut pairs = weights.chunks_exact(2 * n);
-        let mut o = 0;
-        for pair in &mut pairs {
+        let mut ys = y_row.chunks_exact_mut(2);
+        let mut bs = bias.chunks_exact(2);
+        for ((pair, y), b) in (&mut pairs).zip(&mut ys).zip(&mut bs) {
             let (w0, w1) = pair.split_at(n);
-            let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, w0, w1);
-            y_row[o] = requant(a[0], bias[o]);
-            y_row[o + 1] = requant(a[1], bias[o + 1]);
-            o += 2;
+            let a = crate::fc_dot::dot_2rows(x_row, offset, w0, w1);
+            y[0] = requant(a[0].wrapping_add(b[0]));
+            y[1] = requant(a[1].wrapping_add(b[1]));
         }
         let last = pairs.remainder();
-        if !last.is_empty() {
-            let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, last, last);
-            y_row[o] = requant(a[0], bias[o]);
+        if let (Some(y), Some(&b)) = (ys.into_remainder().first_mut(), bs.remainder().first()) {
+            let a = crate::fc_dot::dot_2rows(x_row, offset, last, last);
+            *y = requant(a[0].wrapping_add(b));
         }
     }
-    Ok(())
 }
 
 /// Seed the inputs of a benchmark case: input, then weights, then bias (±`BIAS_RANGE`),

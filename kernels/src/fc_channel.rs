@@ -76,7 +76,7 @@ pub fn fully_connected_per_channel_reference(
 }
 
 /// Per-channel fully connected, two output rows per pass with the SIMD dot product of
-/// [`crate::mac`]; exactly the reference's bytes.
+/// [`crate::fc_dot`] (the per-tensor kernel's asm loop on DSP cores); exactly the reference's bytes.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 pub fn fully_connected_per_channel_optimized(
@@ -114,7 +114,7 @@ pub fn fully_connected_per_channel_optimized(
         let mut o = 0;
         for pair in &mut pairs {
             let (w0, w1) = pair.split_at(n);
-            let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, w0, w1);
+            let a = crate::fc_dot::dot_2rows(x_row, p.input_offset, w0, w1);
             for (k, &acc) in a.iter().enumerate() {
                 let c = o + k;
                 y_row[c] = finish(p, acc.wrapping_add(bias[c]), multipliers[c], shifts[c]);
@@ -123,7 +123,7 @@ pub fn fully_connected_per_channel_optimized(
         }
         let last = pairs.remainder();
         if !last.is_empty() {
-            let a = crate::mac::dot_i8_2rows(x_row, p.input_offset, last, last);
+            let a = crate::fc_dot::dot_2rows(x_row, p.input_offset, last, last);
             y_row[o] = finish(p, a[0].wrapping_add(bias[o]), multipliers[o], shifts[o]);
         }
     }

@@ -43,9 +43,17 @@ impl<'a> Packer<'a> {
         }
     }
 
+    /// The input offset the packer adds.
+    pub(crate) fn offset(&self) -> i32 {
+        self.offset
+    }
+
     /// Elements `e..e + run.len()` of pixel `p`: `run[k] + offset`.
     #[inline(always)]
     pub(crate) fn put_run(&mut self, p: usize, e: usize, run: &[i8]) {
+        if run.is_empty() {
+            return;
+        }
         #[cfg(tinybench_dsp)]
         if e.is_multiple_of(4) && run.len().is_multiple_of(4) && e + run.len() <= 4 * self.groups {
             let off = crate::mac::dup16(self.offset);

@@ -14,6 +14,7 @@ use crate::KernelError;
 /// A range of elements: in the arena (int8 elements) or in the data blob (elements of
 /// the constant's type, starting at byte `offset`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Span {
     /// First byte.
     pub offset: u32,
@@ -34,6 +35,7 @@ impl Span {
 
 /// What a layer does.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum LayerOp {
     /// One kernel call.
     Kernel(Op),
@@ -46,6 +48,7 @@ pub enum LayerOp {
 
 /// One planned layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Layer {
     /// The op.
     pub op: LayerOp,

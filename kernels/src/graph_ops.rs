@@ -16,6 +16,7 @@ use crate::KernelError;
 /// One graph op with its shape and quantization. The generated model source writes it
 /// with its `Debug` text, as [`crate::case::Op`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum GraphOp {
     /// Fully connected, per-channel requantization (multipliers and shifts in the blob).
     FcPerChannel {
@@ -147,7 +148,12 @@ impl GraphOp {
                 )
             }
             GraphOp::Binary { kind, shape } => {
-                crate::binary::binary(kind, shape, o.input, o.input2, o.output)
+                let f = if variant == Variant::Optimized {
+                    crate::binary_opt::binary_optimized
+                } else {
+                    crate::binary::binary
+                };
+                f(kind, shape, o.input, o.input2, o.output)
             }
             GraphOp::Strided(s) => crate::copy::strided_copy(s, o.input, o.output),
             GraphOp::Lookup { len } => {

@@ -15,6 +15,7 @@ use crate::KernelError;
 /// The prepared quantization of one `HARD_SWISH`: zero points and two 16-bit fixed-point
 /// multipliers with their power-of-two exponents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HardSwishParams {
     /// Input zero point.
     pub input_zero_point: i32,

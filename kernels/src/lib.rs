@@ -40,18 +40,23 @@
 pub mod activation;
 pub mod batch_matmul;
 pub mod binary;
+pub mod binary_opt;
 pub mod case;
 pub mod checksum;
 pub mod conv;
 pub mod copy;
 pub mod depthwise;
 pub mod elementwise;
+pub mod elementwise_opt;
 pub mod fc;
 pub mod fc_channel;
+mod fc_dot;
 mod gemm;
 pub mod graph;
 pub mod graph_ops;
 pub mod hard_swish;
+#[cfg(feature = "serde")]
+pub mod image;
 pub mod mac;
 pub mod mean;
 pub mod pool;

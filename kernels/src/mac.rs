@@ -520,7 +520,9 @@ pub(crate) fn dup16(v: i32) -> u32 {
     (v as u16 as u32) | ((v as u16 as u32) << 16)
 }
 
-/// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` straight from int8 input, wrapping.
+/// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` straight from int8 input, wrapping. The
+/// fully-connected kernels call it through [`crate::fc_dot`], which has its own asm loop
+/// on DSP cores; the transpose convolution calls it directly on every core.
 #[inline(always)]
 pub(crate) fn dot_i8_2rows(x: &[i8], offset: i32, w0: &[i8], w1: &[i8]) -> [i32; 2] {
     let n = x.len();

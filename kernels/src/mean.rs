@@ -8,6 +8,7 @@ use crate::KernelError;
 
 /// `input` is `outer × reduce × inner`; the output `outer × inner` averages the middle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MeanShape {
     /// Dimensions before the reduced ones, merged.
     pub outer: u32,

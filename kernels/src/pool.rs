@@ -7,6 +7,7 @@ use crate::KernelError;
 
 /// Shape of a pooling layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PoolShape {
     /// Spatial geometry (dilation is 1 for pooling).
     pub window: Window,
@@ -16,6 +17,7 @@ pub struct PoolShape {
 
 /// The activation clamp of a pooling layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PoolParams {
     /// Lower clamp.
     pub act_min: i8,

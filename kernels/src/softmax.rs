@@ -23,6 +23,7 @@ pub const MAX_DEPTH: usize = 256;
 
 /// TFLite's softmax operator data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SoftmaxParams {
     /// Q31 multiplier of `beta · input_scale · 2^26`.
     pub input_multiplier: i32,
@@ -55,6 +56,7 @@ impl SoftmaxParams {
 
 /// Shape: `rows` independent softmaxes over `depth` classes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SoftmaxShape {
     /// Independent rows.
     pub rows: usize,

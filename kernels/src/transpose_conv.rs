@@ -16,6 +16,7 @@ use crate::KernelError;
 
 /// Geometry of a transpose convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TransposeConvShape {
     /// Input height, width, channels.
     pub in_h: usize,

@@ -9,6 +9,7 @@ use crate::KernelError;
 
 /// TFLite padding mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Padding {
     /// Output extent `ceil(in / stride)`; the input is padded (with its zero point) so the
     /// window stays centred, the extra row/column going after.
@@ -19,6 +20,7 @@ pub enum Padding {
 
 /// A resolved 2-D window over an `in_h × in_w` input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Window {
     /// Input height.
     pub in_h: usize,

@@ -357,3 +357,55 @@ fn average_pool_extreme_sums() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Same-shape add and mul: lengths on both sides of the add's table threshold, scales
+    /// that make either input the larger (the add's multipliers of exactly 2^30), output
+    /// multipliers with and without the folded form, every zero point and clamp.
+    #[test]
+    fn add_and_mul(len in prop_oneof![1usize..40, 250usize..700], zps in (zp(), zp(), zp()),
+                   scales in (0.001f64..0.2, 0.001f64..0.2, 0.001f64..0.4), (lo, hi) in act(),
+                   raw in ((1i32 << 29)..i32::MAX, -31i32..=4), seed in any::<u32>()) {
+        let (z1, z2, zo) = zps;
+        let (s1, s2, so) = scales;
+        let add = AddParams::new((s1, z1), (s2, z2), (so, zo), (lo, hi));
+        let (m, s) = tinybench_kernels::quant::quantize_multiplier(s1 * s2 / so);
+        let mul = MulParams { input1_offset: -z1, input2_offset: -z2, output_multiplier: m,
+                              output_shift: s, output_offset: zo, act_min: lo, act_max: hi };
+        let raw_mul = MulParams { output_multiplier: raw.0, output_shift: raw.1, ..mul };
+        // The output scale equal to the larger input's: an output multiplier of exactly
+        // 2^30, which has no folded form (residual adds).
+        let add_pow2 = AddParams::new((s1, z1), (s2, z2), (s1.max(s2), zo), (lo, hi));
+        for op in [Op::Add { len, params: add }, Op::Add { len, params: add_pow2 },
+                   Op::Mul { len, params: mul }, Op::Mul { len, params: raw_mul }] {
+            assert_same(&op, seed, &[0])?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// First layers (1–3 input channels, and other counts that are not a multiple of
+    /// four): the staged packing, patches on both sides of its 64-element limit and
+    /// shorter than one word, windows clipped at every edge, dilation.
+    #[test]
+    fn first_layer_conv(k in prop_oneof![Just((3usize, 3usize)), Just((10, 4)), Just((1, 1)),
+                                         Just((5, 5)), Just((2, 1))],
+                        hw in (1usize..20, 1usize..14), stride in (1usize..3, 1usize..3),
+                        dil in prop_oneof![Just((1usize, 1usize)), Just((2, 1)), Just((1, 2))],
+                        same in any::<bool>(), in_c in prop_oneof![1usize..4, 5usize..8],
+                        out_c in 1usize..12, in_zp in zp(), out_zp in zp(), (lo, hi) in act(),
+                        seed in any::<u32>(), sh in proptest::collection::vec(-31i32..=-1, 1..4)) {
+        let pad = if same { Padding::Same } else { Padding::Valid };
+        let Ok(window) = Window::new(hw, k, stride, dil, pad) else { return Ok(()); };
+        let op = Op::Conv2d {
+            shape: ConvShape { window, in_c, out_c },
+            params: ConvParams { input_offset: -in_zp, output_offset: out_zp, act_min: lo, act_max: hi },
+            output_shift: 0,
+        };
+        assert_same(&op, seed, &sh)?;
+    }
+}

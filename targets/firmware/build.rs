@@ -1,5 +1,5 @@
 //! Pulls in what the harness generated for this build: `memory.x` (from the target's
-//! TOML) and `suite.rs` (the compiled-in suite). The harness points `TINYBENCH_GEN_DIR`
+//! TOML) and `suite.rs` (the compiled-in suite) or `image.rs` (a model build's sizes). The harness points `TINYBENCH_GEN_DIR`
 //! at a directory holding both.
 use std::{env, fs, path::PathBuf};
 
@@ -12,9 +12,10 @@ fn main() {
         );
     };
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
-    // memory.x, and suite.rs or (feature `model`) model.rs, model.bin and inputs.bin.
+    // memory.x, and suite.rs or (feature `model`) image.rs: the model image region's and
+    // pool's sizes and the kernel variant (the model itself is written into the ELF later).
     let files: &[&str] = if env::var_os("CARGO_FEATURE_MODEL").is_some() {
-        &["memory.x", "model.rs", "model.bin", "inputs.bin"]
+        &["memory.x", "image.rs"]
     } else {
         &["memory.x", "suite.rs"]
     };

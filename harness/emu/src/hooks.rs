@@ -18,8 +18,8 @@ use unicorn_engine::{RegisterRISCV, Unicorn};
 
 /// DWT cycle counter register, read by the firmware's timer.
 pub(crate) const DWT_CYCCNT: u64 = 0xE000_1004;
-/// Blocks between two looks at the wall clock.
-const CLOCK_EVERY: u32 = 1 << 12;
+/// Instructions between two looks at the wall clock (a few milliseconds).
+const CLOCK_EVERY: u64 = 1 << 22;
 
 /// State the hooks share, stored as unicorn's user data.
 pub(crate) struct HookState<'s> {
@@ -30,7 +30,12 @@ pub(crate) struct HookState<'s> {
     pub interval: u64,
     pub deadline: Option<Instant>,
     pub wall: Duration,
-    pub clock_countdown: u32,
+    /// The count at which to look at the wall clock next.
+    pub clock_at: u64,
+    /// Below this count after a block, nothing but counting happens at a block boundary
+    /// (no budget stop, drain, clock or SysTick due): the minimum of those, or 0 while
+    /// profiling. Set by [`on_block_slow`].
+    pub fast_until: u64,
     pub stop: Option<DeviceStop>,
     pub bad_access: Option<String>,
     /// Up channels 0 and 1 (the latter only if the firmware has it).
@@ -107,9 +112,31 @@ fn stop(uc: &mut Uc<'_, '_>, why: DeviceStop) {
     let _ = uc.emu_stop();
 }
 
-/// A translated block is about to run: take a due SysTick exception instead, or count
-/// the block, then check the budget, the RTT drain interval and the wall clock.
+/// A translated block is about to run: count it. Everything else a block boundary may
+/// have to do waits for a count (`fast_until`), so most blocks cost a table look-up and
+/// a few additions; the others, and blocks not decoded yet, take [`on_block_slow`].
+#[inline]
 pub(crate) fn on_block(uc: &mut Uc<'_, '_>, addr: u64, size: u32) {
+    let st = uc.get_data_mut();
+    if st.model.enter_cached(addr, size, st.fast_until) {
+        st.prof_next = 0;
+        return;
+    }
+    on_block_slow(uc, addr, size);
+    let st = uc.get_data_mut();
+    st.fast_until = if st.profiler.is_some() {
+        0
+    } else {
+        let due = st.systick.as_ref().map_or(u64::MAX, SysTick::next_due);
+        st.budget.min(st.next_drain).min(st.clock_at).min(due)
+    };
+}
+
+/// A block boundary that has more to do than counting: take a due SysTick exception
+/// instead, or decode and count the block, then check the budget, the RTT drain interval
+/// and the wall clock.
+#[inline(never)]
+fn on_block_slow(uc: &mut Uc<'_, '_>, addr: u64, size: u32) {
     if take_exception(uc, addr) {
         return;
     }
@@ -150,9 +177,8 @@ pub(crate) fn on_block(uc: &mut Uc<'_, '_>, addr: u64, size: u32) {
         drain(uc);
     }
     let st = uc.get_data_mut();
-    st.clock_countdown -= 1;
-    if st.clock_countdown == 0 {
-        st.clock_countdown = CLOCK_EVERY;
+    if st.model.count >= st.clock_at {
+        st.clock_at = st.model.count + CLOCK_EVERY;
         if st.deadline.is_some_and(|d| Instant::now() >= d) {
             let why = DeviceStop::Timeout {
                 limit: format!("wall-clock limit of {:?}", st.wall),

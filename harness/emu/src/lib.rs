@@ -23,14 +23,19 @@
 //! (unicorn's own timeout thread cost ~40 % of the run time). A per-instruction hook (a
 //! closure call per instruction) is used only when profiling; a memory-read hook sends
 //! every load through unicorn's slow path, so the Cortex-M counter registers are an MMIO
-//! region whose callback finds the reading instruction in the current block (`ppb`). Faulting PCs come from unicorn's synced PC.
+//! region whose callback finds the reading instruction in the current block (`ppb`).
+//! A store leaves unicorn's fast path while any memory hook covers its page or the
+//! page's translation allows instruction fetches, so no hook covers RAM and RAM is
+//! translated read/write only (`memory`). Faulting PCs come from unicorn's synced PC.
 //!
 //! Licence: unicorn-engine is GPL-2.0, so a binary linking this crate is GPL-2.0.
 #![warn(missing_docs)]
 
 mod arch;
+mod block_hook;
 mod hooks;
 mod machine;
+mod memory;
 mod model;
 mod ppb;
 mod profile;

@@ -1,5 +1,7 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
+use crate::block_hook;
 use crate::hooks::{self, HookState, Uc};
+use crate::memory::{add_invalid_access_hooks, identity_tlb};
 use crate::model::CycleModel;
 use crate::ppb::{Ppb, PPB_BASE, PPB_SIZE};
 use crate::profile::{ProfileRequest, Profiler, RawProfile};
@@ -121,7 +123,7 @@ impl Emulator {
     }
 }
 
-fn round_up(v: u64) -> u64 {
+pub(crate) fn round_up(v: u64) -> u64 {
     v.div_ceil(PAGE) * PAGE
 }
 
@@ -213,7 +215,11 @@ impl Device for Emulator {
         let mut uc = Unicorn::new_with_data(arch, mode, state).map_err(uc_err)?;
         uc.ctl_set_cpu_model(model).map_err(uc_err)?;
         self.map_memory(&mut uc, l)?;
+        // Dropped after the run, before the engine.
+        let _block_hook = block_hook::add(&mut uc).map_err(uc_err)?;
         add_hooks(&mut uc, core, l, self.config.profile.is_some())?;
+        add_invalid_access_hooks(&mut uc, &self.config.regions)?;
+        identity_tlb(&mut uc, &self.config.regions)?;
         let begin = match l.reset {
             Reset::VectorTable(vt) => {
                 let mut word = [0u8; 4];
@@ -283,7 +289,8 @@ impl Emulator {
             interval: self.config.drain_interval.max(1),
             deadline: Instant::now().checked_add(limits.wall_timeout),
             wall: limits.wall_timeout,
-            clock_countdown: 1,
+            clock_at: 0,
+            fast_until: 0,
             stop: None,
             bad_access: None,
             rtt: run_channels(l.rtt),
@@ -345,7 +352,6 @@ fn add_hooks(
     l: &Loaded,
     profile: bool,
 ) -> Result<(), DeviceError> {
-    uc.add_block_hook(1, 0, hooks::on_block).map_err(uc_err)?;
     for (marker, done) in [(l.done, true), (l.fault, false)] {
         uc.add_code_hook(marker, marker, move |uc, _, _| hooks::on_marker(uc, done))
             .map_err(uc_err)?;
@@ -358,19 +364,6 @@ fn add_hooks(
         uc.add_code_hook(1, 0, |uc, addr, _| hooks::on_profiled_insn(uc, addr))
             .map_err(uc_err)?;
     }
-    uc.add_mem_hook(HookType::MEM_INVALID, 1, 0, |uc, kind, addr, size, _| {
-        let what = match kind {
-            MemType::READ_UNMAPPED => "invalid memory read",
-            MemType::WRITE_UNMAPPED => "invalid memory write",
-            MemType::FETCH_UNMAPPED => "instruction fetch from unmapped memory",
-            MemType::WRITE_PROT => "write to read-only memory",
-            MemType::FETCH_PROT => "instruction fetch from non-executable memory",
-            _ => "invalid memory access",
-        };
-        uc.get_data_mut().bad_access = Some(format!("{what} of {size} bytes at {addr:#010x}"));
-        false
-    })
-    .map_err(uc_err)?;
     if core.requires_alignment() {
         uc.add_mem_hook(
             HookType::MEM_READ | HookType::MEM_WRITE,
@@ -452,7 +445,7 @@ fn counter_ret(image: &FirmwareImage, f: u64) -> Result<u64, DeviceError> {
     }
 }
 
-fn uc_err(e: uc_error) -> DeviceError {
+pub(crate) fn uc_err(e: uc_error) -> DeviceError {
     backend_err(describe_uc_error(e))
 }
 
@@ -462,6 +455,9 @@ fn describe_uc_error(e: uc_error) -> String {
         uc_error::READ_UNALIGNED | uc_error::WRITE_UNALIGNED => "unaligned memory access".into(),
         uc_error::FETCH_UNALIGNED => "unaligned instruction fetch".into(),
         uc_error::EXCEPTION => "unhandled CPU exception".into(),
+        // RAM has no invalid-access hook (see `add_invalid_access_hooks`): the PC beside
+        // this message is the address fetched from.
+        uc_error::FETCH_PROT => "instruction fetch from non-executable memory (RAM)".into(),
         other => format!("unicorn error {other:?}"),
     }
 }

@@ -29,18 +29,67 @@ pub(crate) struct Insn {
     pub decoded: Decoded,
 }
 
-/// One translated block.
+/// One translated block: its instructions, for the positions inside it.
 #[derive(Debug)]
 pub(crate) struct Block {
-    size: u32,
     pub insns: Vec<Insn>,
+}
+
+/// What one execution of a block adds. [`CycleModel::enter_cached`] reads it for every
+/// block executed, packed into the 32 bytes of its slot in the code region's table
+/// ([`Summary::pack`]), so a block costs one load of one cache line; the instructions
+/// themselves (`Block`) are only read inside a block (counter reads, stops, profiling).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Summary {
+    /// The block's size in bytes (a block at the same address may be translated again
+    /// with another size).
+    size: u32,
+    /// Instructions, those an IT block skips included.
+    insns: u32,
+    /// Modeled cycles from the entry through the last instruction (its `cum`).
+    cycles: u32,
+    undecoded: u32,
+    /// The last instruction is a branch: its fall-through address and taken penalty
+    /// (`penalty` 0 otherwise). Addresses are 32-bit on every emulated core.
+    fallthrough: u32,
+    penalty: u16,
     /// Cycles to add to every `cum` when the previous block ended with a single
     /// load/store and the first instruction is one too (negative: they pipeline).
-    entry_adjust: i64,
+    entry_adjust: i16,
     last_ldst: bool,
-    /// The last instruction is a branch: (fall-through address, taken penalty).
-    branch: Option<(u64, u32)>,
-    undecoded: u32,
+    /// The block's index + 1 (0: an empty slot).
+    block: u32,
+}
+
+impl Summary {
+    /// Packed into four words; all zeros is an empty slot. Words rather than the struct
+    /// itself so the table can be a zeroed allocation (`vec![[0; 4]; n]`), which the
+    /// system commits page by page as blocks are found, with no `unsafe`.
+    fn pack(&self) -> [u64; 4] {
+        [
+            self.size as u64 | (self.insns as u64) << 32,
+            self.cycles as u64 | (self.undecoded as u64) << 32,
+            self.fallthrough as u64 | (self.block as u64) << 32,
+            self.penalty as u64
+                | (self.entry_adjust as u16 as u64) << 16
+                | (self.last_ldst as u64) << 32,
+        ]
+    }
+
+    #[inline]
+    fn unpack(w: &[u64; 4]) -> Self {
+        Self {
+            size: w[0] as u32,
+            insns: (w[0] >> 32) as u32,
+            cycles: w[1] as u32,
+            undecoded: (w[1] >> 32) as u32,
+            fallthrough: w[2] as u32,
+            block: (w[2] >> 32) as u32,
+            penalty: w[3] as u16,
+            entry_adjust: (w[3] >> 16) as u16 as i16,
+            last_ldst: (w[3] >> 32) & 1 != 0,
+        }
+    }
 }
 
 /// Running count and cycle model of one emulated run.
@@ -49,16 +98,21 @@ pub(crate) struct CycleModel {
     cs: Capstone,
     arm: bool,
     blocks: Vec<Block>,
-    /// Block index + 1 by `(addr - base) / 2` over the code region; elsewhere a map.
+    /// `blocks`' summaries, by the same index.
+    summaries: Vec<Summary>,
+    /// Each block's packed summary by `(addr - base) / 2` over the code region; elsewhere
+    /// (or a second size at one address) a map to the block index + 1.
     base: u64,
-    flat: Vec<u32>,
+    flat: Vec<[u64; 4]>,
     other: HashMap<(u64, u32), u32>,
     /// Instructions executed, through the end of the current block.
     pub count: u64,
     /// Modeled cycles, through the end of the current block.
     pub cycles: u64,
     prev_ldst: bool,
-    pending: Option<(u64, u32)>,
+    /// The previous block's branch: its fall-through address and taken penalty (0: no
+    /// branch).
+    pending: (u32, u16),
     /// Instructions capstone could not decode (counted as 1 cycle each).
     pub undecoded: u64,
     /// The current block, and the count and cycles before its first instruction.
@@ -97,13 +151,14 @@ impl CycleModel {
             cs,
             arm: core.is_arm(),
             blocks: Vec::new(),
+            summaries: Vec::new(),
             base,
-            flat: vec![0; (size / 2) as usize],
+            flat: vec![[0; 4]; (size / 2) as usize],
             other: HashMap::new(),
             count: 0,
             cycles: 0,
             prev_ldst: false,
-            pending: None,
+            pending: (0, 0),
             undecoded: 0,
             cur: usize::MAX,
             cur_count: 0,
@@ -116,12 +171,28 @@ impl CycleModel {
         self.table.name
     }
 
-    /// The decoded block at `addr` of `size` bytes, if seen before.
+    /// The hot path: enter the block at `addr` of `size` bytes if it is in the code
+    /// region's table and the count after it stays below `limit`; false (nothing done)
+    /// otherwise.
     #[inline]
+    pub fn enter_cached(&mut self, addr: u64, size: u32, limit: u64) -> bool {
+        let idx = (addr.wrapping_sub(self.base) / 2) as usize;
+        let Some(w) = self.flat.get(idx) else {
+            return false;
+        };
+        let s = Summary::unpack(w);
+        if s.size != size || s.block == 0 || self.count + s.insns as u64 >= limit {
+            return false;
+        }
+        self.enter_summary(&s, addr);
+        true
+    }
+
+    /// The decoded block at `addr` of `size` bytes, if seen before.
     pub fn lookup(&self, addr: u64, size: u32) -> Option<usize> {
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
-        let i = match self.flat.get(idx) {
-            Some(&i) if i != 0 && self.blocks[i as usize - 1].size == size => i,
+        let i = match self.flat.get(idx).map(Summary::unpack) {
+            Some(s) if s.block != 0 && s.size == size => s.block,
             _ => *self.other.get(&(addr, size))?,
         };
         Some(i as usize - 1)
@@ -129,12 +200,14 @@ impl CycleModel {
 
     /// Decode the block at `addr` from its `bytes` and remember it.
     pub fn insert(&mut self, addr: u64, bytes: &[u8]) -> usize {
-        let block = self.decode_block(addr, bytes);
+        let (block, mut summary) = self.decode_block(addr, bytes);
+        let i = self.blocks.len() as u32 + 1;
+        summary.block = i;
         self.blocks.push(block);
-        let i = self.blocks.len() as u32;
+        self.summaries.push(summary);
         let idx = (addr.wrapping_sub(self.base) / 2) as usize;
         match self.flat.get_mut(idx) {
-            Some(slot) if *slot == 0 => *slot = i,
+            Some(slot) if *slot == [0; 4] => *slot = summary.pack(),
             _ => {
                 self.other.insert((addr, bytes.len() as u32), i);
             }
@@ -154,23 +227,23 @@ impl CycleModel {
         Some((class, i.len() as u8))
     }
 
-    fn decode_block(&self, addr: u64, bytes: &[u8]) -> Block {
+    fn decode_block(&self, addr: u64, bytes: &[u8]) -> (Block, Summary) {
         let mut insns = Vec::new();
         let (mut off, mut cum, mut prev_ldst) = (0usize, 0u32, false);
         let mut undecoded = 0;
-        let mut entry_adjust = 0i64;
-        let mut branch = None;
+        let mut entry_adjust = 0i16;
+        let mut branch = (0, 0);
         // Dual issue: the previous instruction, while it may still take a partner.
         let mut open: Option<InsnClass> = None;
         while off < bytes.len() {
             let at = addr + off as u64;
             let decoded = self.decode(at, &bytes[off..]);
-            branch = None;
+            branch = (0, 0);
             match decoded {
                 Some((class, size)) => {
                     if off == 0 && is_ldst(class) {
-                        entry_adjust = self.table.cost(class, true) as i64
-                            - self.table.cost(class, false) as i64;
+                        entry_adjust = self.table.cost(class, true) as i16
+                            - self.table.cost(class, false) as i16;
                     }
                     if open.is_some_and(|first| self.table.pairs(first, class)) {
                         // Issues beside the previous instruction: no cycle of its own.
@@ -181,7 +254,7 @@ impl CycleModel {
                     }
                     prev_ldst = is_ldst(class);
                     if class.is_branch() {
-                        branch = Some((at + size as u64, self.table.taken(class)));
+                        branch = (at + size as u64, self.table.taken(class));
                     }
                     off += size as usize;
                 }
@@ -204,37 +277,44 @@ impl CycleModel {
                 decoded,
             });
         }
-        Block {
+        let summary = Summary {
             size: bytes.len() as u32,
-            insns,
+            insns: insns.len() as u32,
+            cycles: cum,
+            undecoded,
+            fallthrough: branch.0 as u32,
+            penalty: branch.1 as u16,
             entry_adjust,
             last_ldst: prev_ldst,
-            branch,
-            undecoded,
-        }
+            block: 0,
+        };
+        (Block { insns }, summary)
     }
 
     /// Enter block `i` (it starts at `addr`): count all its instructions and cycles.
-    #[inline]
     pub fn enter(&mut self, i: usize, addr: u64) {
-        let b = &self.blocks[i];
+        let s = self.summaries[i];
+        self.enter_summary(&s, addr);
+    }
+
+    #[inline]
+    fn enter_summary(&mut self, s: &Summary, addr: u64) {
+        let (fallthrough, penalty) = self.pending;
         let mut base = self.cycles as i64;
-        if let Some((fallthrough, penalty)) = self.pending.take() {
-            if addr != fallthrough {
-                base += penalty as i64;
-            }
+        if addr as u32 != fallthrough {
+            base += penalty as i64;
         }
         if self.prev_ldst {
-            base += b.entry_adjust;
+            base += s.entry_adjust as i64;
         }
-        self.cur = i;
+        self.cur = s.block as usize - 1;
         self.cur_count = self.count;
         self.cur_cycles = base;
-        self.count += b.insns.len() as u64;
-        self.cycles = (base + b.insns.last().map_or(0, |x| x.cum) as i64) as u64;
-        self.prev_ldst = b.last_ldst;
-        self.pending = b.branch;
-        self.undecoded += b.undecoded as u64;
+        self.count += s.insns as u64;
+        self.cycles = (base + s.cycles as i64) as u64;
+        self.prev_ldst = s.last_ldst;
+        self.pending = (s.fallthrough, s.penalty);
+        self.undecoded += s.undecoded as u64;
     }
 
     /// Control left the current block before its end (an exception was taken at its
@@ -278,7 +358,7 @@ impl CycleModel {
     /// Cycles of an exception entry and return the model adds (not instructions).
     pub fn add_cycles(&mut self, n: u32) {
         self.cycles += n as u64;
-        self.pending = None;
+        self.pending = (0, 0);
         self.prev_ldst = false;
     }
 
@@ -293,5 +373,53 @@ fn thumb_len(b: &[u8]) -> usize {
     match b.get(1) {
         Some(hi) if (hi >> 3) >= 0b11101 => 4,
         _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_survives_packing() {
+        let s = Summary {
+            size: 0xFFFF_FFFE,
+            insns: 7,
+            cycles: 0x8000_0001,
+            undecoded: 3,
+            fallthrough: 0xFFFF_FFF0,
+            penalty: 2,
+            entry_adjust: -1,
+            last_ldst: true,
+            block: 42,
+        };
+        assert_eq!(Summary::unpack(&s.pack()), s);
+        assert_eq!(
+            Summary::default().pack(),
+            [0; 4],
+            "an empty slot is all zeros"
+        );
+    }
+
+    #[test]
+    fn a_block_is_found_by_address_and_size_and_counted() {
+        let mut m = CycleModel::new(EmuCore::CortexM4, 0, 0x100).unwrap();
+        // adds r0, #1; ldr r1, [r2]; bne.n (taken or not, decided at run time)
+        let code = [0x01, 0x30, 0x11, 0x68, 0xfb, 0xd1];
+        assert!(!m.enter_cached(0x10, 6, u64::MAX), "not decoded yet");
+        let i = m.insert(0x10, &code);
+        assert_eq!(m.lookup(0x10, 6), Some(i));
+        assert_eq!(m.lookup(0x10, 4), None, "another size is another block");
+        assert!(
+            !m.enter_cached(0x10, 6, 3),
+            "the count would reach the limit"
+        );
+        assert!(m.enter_cached(0x10, 6, 4));
+        assert_eq!((m.count, m.cur_count), (3, 0));
+        // ALU 1 + load 2 + branch 1; entering 0x10 again, not the fall-through 0x16,
+        // adds the M4's taken penalty 2.
+        assert_eq!(m.cycles, 4);
+        assert!(m.enter_cached(0x10, 6, u64::MAX));
+        assert_eq!((m.count, m.cycles), (6, 10));
     }
 }

@@ -314,7 +314,7 @@ fn batches(
     n: usize,
     per_build: Option<u32>,
 ) -> Vec<std::ops::Range<usize>> {
-    let reserve = crate::firmware::build::FLASH_RESERVE + blob;
+    let reserve = crate::firmware::build::MODEL_FLASH_RESERVE + blob;
     let fit = target.flash.size.saturating_sub(reserve) / input_len.max(1);
     let per = per_build.map_or(fit, u64::from).clamp(1, n.max(1) as u64) as usize;
     (0..n.max(1))
@@ -421,9 +421,9 @@ mod tests {
 
     #[test]
     fn inputs_are_split_by_what_fits_the_flash_or_by_the_option() {
-        // 64 KiB flash, 32 KiB reserved for code, 30000 bytes of weights: 2768 bytes
+        // 160 KiB flash, 128 KiB reserved for code, 30000 bytes of weights: 2768 bytes
         // left, room for 2 inputs of 1000 bytes.
-        let t = target(64);
+        let t = target(160);
         assert_eq!(batches(&t, 30_000, 1000, 5, None), vec![0..2, 2..4, 4..5]);
         // Everything fits: one firmware, as before.
         assert_eq!(batches(&t, 30_000, 100, 5, None), vec![0..5]);

@@ -17,6 +17,37 @@ const RAM_RESERVE: u64 = 8 * 1024;
 /// firmware is 20–40 KiB of code (kernels, defmt, runtime); checked again by the linker.
 pub const FLASH_RESERVE: u64 = 32 * 1024;
 
+/// RAM a model firmware keeps for stack, RTT and statics: everything else is its pool
+/// (layer table, tensor arena, scratch), the same size for every model it runs.
+pub const MODEL_RAM_RESERVE: u64 = 16 * 1024;
+
+/// Smallest image region a model firmware reserves: regions are powers of two from here
+/// (capped by the flash), so the small models share one build per target and variant.
+const MIN_IMAGE_REGION: u64 = 64 * 1024;
+
+/// Flash a model firmware's code takes besides its image region: the kernels of both
+/// variants' fallbacks, the image decoding, defmt and the runtime (62 KiB measured on
+/// thumbv7em, 2026-12-06), with headroom. Checked again by the linker.
+pub const MODEL_FLASH_RESERVE: u64 = 128 * 1024;
+
+/// The image region for an image of `len` bytes on `t`: the next power of two, at least
+/// [`MIN_IMAGE_REGION`], at most the flash the code leaves.
+fn image_region(t: &Target, len: u64) -> u64 {
+    let cap = t.flash.size.saturating_sub(MODEL_FLASH_RESERVE);
+    len.max(MIN_IMAGE_REGION).next_power_of_two().min(cap)
+}
+
+/// The model firmware's `image.rs`: its image region, pool and kernel variant.
+fn image_rs(t: &Target, image: &super::gen::ModelImage) -> String {
+    format!(
+        "pub const IMAGE_BYTES: usize = {};\npub const POOL_BYTES: usize = {};\n\
+         pub const VARIANT: tinybench_kernels::case::Variant = tinybench_kernels::case::Variant::{:?};\n",
+        image_region(t, image.bytes.len() as u64),
+        t.ram.size.saturating_sub(MODEL_RAM_RESERVE),
+        image.variant
+    )
+}
+
 /// What to build.
 pub struct BuildRequest<'a> {
     /// Project root (holds `targets/firmware` and `kernels`).
@@ -159,7 +190,12 @@ fn hash_tree(h: &mut Sha256, dir: &Path) -> Result<(), BuildError> {
 /// Refuse a payload that cannot fit the target's RAM or flash, with the numbers, before
 /// anything is built or flashed. The linker checks again, exactly.
 pub fn check_fit(t: &Target, p: &Payload) -> Result<(), BuildError> {
-    let ram = p.ram_bytes + RAM_RESERVE;
+    let reserve = if p.image.is_some() {
+        MODEL_RAM_RESERVE
+    } else {
+        RAM_RESERVE
+    };
+    let ram = p.ram_bytes + reserve;
     if ram > t.ram.size {
         return Err(BuildError::DoesNotFit {
             what: p.what.clone(),
@@ -167,20 +203,25 @@ pub fn check_fit(t: &Target, p: &Payload) -> Result<(), BuildError> {
             region: "RAM",
             needed: ram,
             detail: format!(
-                "{} for {} + {RAM_RESERVE} reserved for stack and RTT",
+                "{} for {} + {reserve} reserved for stack and RTT",
                 p.ram_bytes, p.ram_what
             ),
             available: t.ram.size,
         });
     }
-    if p.flash_bytes + FLASH_RESERVE > t.flash.size {
+    let code = if p.image.is_some() {
+        MODEL_FLASH_RESERVE
+    } else {
+        FLASH_RESERVE
+    };
+    if p.flash_bytes + code > t.flash.size {
         return Err(BuildError::DoesNotFit {
             what: p.what.clone(),
             target: t.name.clone(),
             region: "flash",
-            needed: p.flash_bytes + FLASH_RESERVE,
+            needed: p.flash_bytes + code,
             detail: format!(
-                "{} of weights and inputs + {FLASH_RESERVE} reserved for code",
+                "{} of weights and inputs + {code} reserved for code",
                 p.flash_bytes
             ),
             available: t.flash.size,
@@ -213,8 +254,15 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .unwrap_or_default();
 
     let fw = req.project.join("targets").join("firmware");
+    // A model build compiles no model in: its image.rs (sizes, variant) is all it
+    // generates, so every model of a size class shares one firmware.
+    let mut files = p.files.clone();
+    if let Some(image) = &p.image {
+        files.push(("image.rs", image_rs(t, image).into_bytes()));
+    }
+    let build_name = if p.image.is_some() { "model" } else { &p.name };
     let mut h = Sha256::new();
-    for (name, bytes) in &p.files {
+    for (name, bytes) in &files {
         h.update(name.as_bytes());
         h.update(bytes);
         h.update([0]);
@@ -245,16 +293,17 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
-    let cached = work.join(format!("{}-{key}.elf", p.name));
+    let cached = work.join(format!("{build_name}-{key}.elf"));
     if cached.is_file() {
         match super::cache::verify(&cached) {
             Ok(()) => {
+                let elf = with_image(&cached, p, &key)?;
                 return Ok(Built {
-                    elf: cached,
+                    elf,
                     suite_hash: p.hash,
                     cached: true,
                     elapsed: start.elapsed(),
-                })
+                });
             }
             Err(why) => {
                 eprintln!(
@@ -288,9 +337,9 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
     // The generated sources, under the lock and in a directory of their own content: two
     // builds of one payload name with different contents (two tests, two processes) once
     // shared `gen-<name>/`, and one firmware was cached under the other's key.
-    let gen_dir = work.join(format!("gen-{}-{key}", p.name));
+    let gen_dir = work.join(format!("gen-{build_name}-{key}"));
     std::fs::create_dir_all(&gen_dir).map_err(io("creating", &gen_dir))?;
-    for (name, bytes) in &p.files {
+    for (name, bytes) in &files {
         write_if_changed(&gen_dir.join(name), bytes)?;
     }
     write_if_changed(&gen_dir.join("memory.x"), memory_x.as_bytes())?;
@@ -351,12 +400,37 @@ pub fn build(req: &BuildRequest<'_>, on_status: &dyn Fn(&str)) -> Result<Built, 
             source: std::io::Error::other(format!("{why}: not a 32-bit ELF firmware")),
         });
     }
+    let elf = with_image(&cached, p, &key)?;
     Ok(Built {
-        elf: cached,
+        elf,
         suite_hash: p.hash,
         cached: false,
         elapsed: start.elapsed(),
     })
+}
+
+/// The ELF to run: `built` itself for a suite; for a model, `built` with the model's
+/// image written in, cached beside it under the image's hash.
+fn with_image(built: &Path, p: &Payload, key: &str) -> Result<PathBuf, BuildError> {
+    let Some(image) = &p.image else {
+        return Ok(built.to_path_buf());
+    };
+    let out = built.with_file_name(format!("{}-{:08x}-{key}.elf", p.name, p.hash));
+    if out.is_file() && super::cache::verify(&out).is_ok() {
+        return Ok(out);
+    }
+    let bytes = std::fs::read(built).map_err(io("reading", built))?;
+    let patched =
+        super::patch::write_image(&bytes, &image.bytes, p.hash).map_err(|e| BuildError::Io {
+            what: "writing the model image into",
+            path: built.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    let tmp = out.with_extension("elf.tmp");
+    std::fs::write(&tmp, &patched).map_err(io("writing", &tmp))?;
+    std::fs::rename(&tmp, &out).map_err(io("renaming", &tmp))?;
+    super::cache::seal(&out).map_err(io("sealing", &out))?;
+    Ok(out)
 }
 
 #[cfg(test)]

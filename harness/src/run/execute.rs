@@ -193,7 +193,7 @@ pub fn run_built(
     };
     let firmware_sha256 = hex(&Sha256::digest(&bytes));
     let image = FirmwareImage::parse(bytes).map_err(elf_error)?;
-    let footprint = image.footprint().ok();
+    let footprint = crate::firmware::patch::footprint(&image).ok();
     let names: Vec<String> = plan
         .payload
         .cases()

@@ -223,6 +223,7 @@ mod tests {
             ram_what: "arena",
             flash_bytes: 0,
             features: vec![],
+            image: None,
         };
         let payload = Payload::Model {
             name: "m".into(),

@@ -52,10 +52,15 @@ mod suite {
 #[cfg(not(feature = "model"))]
 mod payload {
     pub use crate::suite::{OVERHEAD_REPS, SUITE_HASH as HASH};
-    pub const CASES: u16 = crate::suite::CASES.len() as u16;
+    const CASES: u16 = crate::suite::CASES.len() as u16;
+    /// The hello frame: the compiled-in suite's hash and case count.
+    #[inline(always)]
+    pub fn hello() {
+        tinybench_target::frame::hello(HASH, CASES);
+    }
     /// Inlined so the case loop stays in `main`, the root of every profiled stack.
     #[inline(always)]
-    pub fn run() {
+    pub fn run(_: ()) {
         for (id, case) in crate::suite::CASES.iter().enumerate() {
             crate::cases::run(id as u16, case);
         }
@@ -63,7 +68,7 @@ mod payload {
 }
 #[cfg(feature = "model")]
 mod payload {
-    pub use crate::model::{run, CASES, HASH};
+    pub use crate::model::{hello, run, HASH};
     pub const OVERHEAD_REPS: u16 = 8;
 }
 
@@ -83,11 +88,11 @@ fn main() -> ! {
     power::init();
     #[cfg(feature = "power-marker")]
     marker::init();
-    frame::hello(payload::HASH, payload::CASES);
+    let opened = payload::hello();
     // Empty-region calibration: two back-to-back counter reads, the fixed cost the
     // host subtracts from every sample.
     frame::overhead(payload::OVERHEAD_REPS);
-    payload::run();
+    payload::run(opened);
     #[cfg(feature = "selftest-fault")]
     selftest_fault();
     #[cfg(feature = "selftest-hang")]
