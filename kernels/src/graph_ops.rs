@@ -2,6 +2,7 @@
 //! per-channel fully connected, broadcasting binary ops, strided copies (transpose,
 //! slices, concatenation, padding), table lookups (every int8 pointwise op) and mean.
 
+pub use crate::batch_matmul::{BatchMatMulParams, BatchMatMulShape};
 pub use crate::binary::{BinaryKind, BroadcastShape};
 use crate::case::Variant;
 use crate::conv::{ConvParams, PerChannel};
@@ -47,6 +48,13 @@ pub enum GraphOp {
         shape: TransposeConvShape,
         /// Offsets and clamp.
         params: ConvParams,
+    },
+    /// Batched matrix product of the two inputs.
+    BatchMatMul {
+        /// Geometry and operand strides.
+        shape: BatchMatMulShape,
+        /// Quantization.
+        params: BatchMatMulParams,
     },
     /// `HARD_SWISH` of `len` elements: TFLite's fixed-point arithmetic in the reference
     /// variant, the table of it (the layer's weights) in the optimized one.
@@ -99,6 +107,7 @@ impl GraphOp {
             GraphOp::Mean(_) => "mean",
             GraphOp::HardSwish { .. } => "hard_swish",
             GraphOp::TransposeConv { .. } => "transpose_conv",
+            GraphOp::BatchMatMul { .. } => "batch_matmul",
             GraphOp::Load { .. } => "load",
         }
     }
@@ -113,6 +122,7 @@ impl GraphOp {
             GraphOp::Mean(m) => m.input_len() as u64,
             GraphOp::Load { .. } => 0,
             GraphOp::TransposeConv { shape, .. } => shape.macs(),
+            GraphOp::BatchMatMul { shape, .. } => shape.macs(),
         }
     }
 
@@ -163,6 +173,9 @@ impl GraphOp {
                     shifts: o.shifts,
                 };
                 f(params, *shape, o.input, o.weights, o.bias, q, o.output)
+            }
+            GraphOp::BatchMatMul { shape, params } => {
+                crate::batch_matmul::batch_matmul(params, shape, o.input, o.input2, o.output)
             }
             GraphOp::HardSwish { len, params } => {
                 let x = o

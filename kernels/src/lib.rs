@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod batch_matmul;
 pub mod binary;
 pub mod binary_opt;
 pub mod case;

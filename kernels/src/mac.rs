@@ -522,8 +522,7 @@ pub(crate) fn dup16(v: i32) -> u32 {
 
 /// `[Σ (x + offset)·w0, Σ (x + offset)·w1]` straight from int8 input, wrapping. The
 /// fully-connected kernels call it through [`crate::fc_dot`], which has its own asm loops
-/// on DSP and ARMv6-M cores (so there this one is unused).
-#[cfg_attr(any(tinybench_dsp, tinybench_thumb1), allow(dead_code))]
+/// on DSP and ARMv6-M cores; the transpose convolution calls it directly on every core.
 #[inline(always)]
 pub(crate) fn dot_i8_2rows(x: &[i8], offset: i32, w0: &[i8], w1: &[i8]) -> [i32; 2] {
     let n = x.len();

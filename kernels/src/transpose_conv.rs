@@ -118,21 +118,41 @@ impl TransposeConvShape {
     }
 }
 
+/// Calls `f(tap, input index)` for every tap of output index `o` (one dimension) that
+/// lands on an input element: the taps `t ≡ o + pad (mod stride)`, the input index
+/// falling by one per tap. One division per output index, none per tap.
+#[inline(always)]
+fn taps_1d(
+    o: usize,
+    pad: usize,
+    k: usize,
+    stride: usize,
+    inp: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    let n = o + pad;
+    let (mut t, mut i) = (n % stride, n / stride);
+    while t < k {
+        if i < inp {
+            f(t, i);
+        }
+        if i == 0 {
+            break;
+        }
+        t += stride;
+        i -= 1;
+    }
+}
+
 /// Calls `f(input pixel, tap)` for every tap of output pixel (`oy`, `ox`) that lands
 /// on an input pixel: the element offsets of the input row and of the tap in a filter.
 #[inline(always)]
 fn for_taps(s: &TransposeConvShape, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
-    for ky in 0..s.k_h {
-        let Some(iy) = s.source(oy, ky, s.stride_h, s.pad_h, s.in_h) else {
-            continue;
-        };
-        for kx in 0..s.k_w {
-            let Some(ix) = s.source(ox, kx, s.stride_w, s.pad_w, s.in_w) else {
-                continue;
-            };
+    taps_1d(oy, s.pad_h, s.k_h, s.stride_h, s.in_h, |ky, iy| {
+        taps_1d(ox, s.pad_w, s.k_w, s.stride_w, s.in_w, |kx, ix| {
             f((iy * s.in_w + ix) * s.in_c, (ky * s.k_w + kx) * s.in_c);
-        }
-    }
+        });
+    });
 }
 
 /// Transpose convolution, one output element at a time (the semantics).

@@ -124,9 +124,9 @@ def calibrate_batch_norms(model, seed):
     """Set every BatchNormalization's moving mean and variance to the statistics of its
     input on a random batch, layer after layer, as training would have. With
     weights=None they are 0 and 1, and the activations of a deep random network shrink
-    layer by layer (MobileNetV3Small's last ones had scales near 1e-8, where LiteRT's
-    reference kernels abort); calibrated, every layer sees values of order one, as in a
-    trained model."""
+    layer by layer (MobileNetV3Small's last ones had scales near 1e-8, and LiteRT's
+    reference interpreter aborted on that model); calibrated, every layer sees values of
+    order one, as in a trained model."""
     x = np.random.default_rng(seed).normal(0, 1, (16,) + tuple(model.input.shape[1:]))
     for bn in [l for l in model.layers if isinstance(l, layers.BatchNormalization)]:
         a = keras.Model(model.input, bn.input)(x.astype(np.float32), training=False)
@@ -172,6 +172,15 @@ def conv_autoencoder():
         if getattr(l, "bias", None) is not None:
             l.bias.assign(np.linspace(-0.3, 0.3, l.bias.shape[0]).astype(np.float32))
     return m
+
+
+def attention_matmul():
+    # Two BATCH_MATMULs of activations, as self-attention has: q·kᵀ (adj_y) over a batch
+    # of 2 heads, then a product with a single-batch operand (broadcast over the heads).
+    q, k = inp((2, 4, 6), name="in_a"), inp((2, 5, 6), name="in_b")
+    s = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))  # [1, 2, 4, 5]
+    v = layers.Dense(3)(k[:, 0])  # [1, 5, 3]
+    return keras.Model([q, k], ops.matmul(s, ops.expand_dims(v, 1)))
 
 
 MODELS = {
@@ -238,6 +247,8 @@ MODELS = {
     "mobilenet_v2": (mobilenet_v2, "Keras MobileNetV2, alpha 0.35, 96x96, 10 classes"),
     "conv_autoencoder": (conv_autoencoder,
                          "conv autoencoder: TRANSPOSE_CONV SAME with RELU, and VALID"),
+    "batch_matmul": (attention_matmul,
+                     "BATCH_MATMUL of two activations (q·kᵀ over two heads, then a broadcast)"),
 }
 
 

@@ -44,6 +44,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "QUANTIZE",
     "HARD_SWISH",
     "TRANSPOSE_CONV",
+    "BATCH_MATMUL",
 ];
 
 /// The TFLite name of operator `op`'s code (`CONV_2D`).

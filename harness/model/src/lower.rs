@@ -191,6 +191,7 @@ pub(crate) fn lower(
         }
         "HARD_SWISH" => return one(crate::lower_nn::hard_swish(ctx, ins, out)),
         "TRANSPOSE_CONV" => return one(crate::lower_nn::transpose_conv(ctx, op, ins, out)),
+        "BATCH_MATMUL" => return one(crate::lower_nn::batch_matmul(ctx, op, ins, out)),
         "QUANTIZE" => return unary(&|x, y| Ok(crate::unary::requantize(x, y))),
         "LOGISTIC" | "TANH" => {
             return unary(&|x, y| {

@@ -65,6 +65,45 @@ fn transpose_padding(out: usize, k: usize, stride: usize, same: bool) -> usize {
     ((conv_out.saturating_sub(1)) * stride + k).saturating_sub(out) / 2
 }
 
+/// A transpose convolution's constants from inputs (output shape, weights OHWI, input,
+/// optional bias): weights, bias and the per-channel requantization as for CONV_2D
+/// (`PopulateConvolutionQuantizationParams`); also the kernel's height and width.
+fn transpose_filter(
+    ctx: &Ctx<'_>,
+    ins: &[i32],
+    x: &crate::ir::Tensor,
+    y: &crate::ir::Tensor,
+    in_c: usize,
+    out_c: usize,
+) -> Result<(Consts, usize, usize), ImportError> {
+    let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
+    if wzps.iter().any(|&z| z != 0) {
+        return Err(ctx.err("weights with a non-zero zero point are not supported"));
+    }
+    let [wo, k_h, k_w, wi] = wshape[..] else {
+        return Err(ctx.err(format!("filter has shape {wshape:?}, expected OHWI")));
+    };
+    if wo != out_c || wi != in_c || (wscales.len() != 1 && wscales.len() != out_c) {
+        return Err(ctx.err(format!(
+            "filter {wshape:?} with {} scales does not map {in_c} to {out_c} channels",
+            wscales.len()
+        )));
+    }
+    let (multipliers, shifts) = (0..out_c)
+        .map(|c| {
+            let fs = wscales[if wscales.len() == 1 { 0 } else { c }] as f64;
+            tinybench_kernels::quant::quantize_multiplier(x.scale as f64 * fs / y.scale as f64)
+        })
+        .unzip();
+    let consts = Consts {
+        weights: w,
+        bias: ctx.bias(ins.get(3).copied(), out_c)?,
+        multipliers,
+        shifts,
+    };
+    Ok((consts, k_h, k_w))
+}
+
 /// TRANSPOSE_CONV: inputs (output shape, weights OHWI, input, optional bias).
 pub(crate) fn transpose_conv(
     ctx: &Ctx<'_>,
@@ -93,19 +132,7 @@ pub(crate) fn transpose_conv(
             y.name, y.shape
         )));
     }
-    let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
-    if wzps.iter().any(|&z| z != 0) {
-        return Err(ctx.err("weights with a non-zero zero point are not supported"));
-    }
-    let [wo, k_h, k_w, wi] = wshape[..] else {
-        return Err(ctx.err(format!("filter has shape {wshape:?}, expected OHWI")));
-    };
-    if wo != out_c || wi != in_c || (wscales.len() != 1 && wscales.len() != out_c) {
-        return Err(ctx.err(format!(
-            "filter {wshape:?} with {} scales does not map {in_c} to {out_c} channels",
-            wscales.len()
-        )));
-    }
+    let (consts, k_h, k_w) = transpose_filter(ctx, ins, &x, &y, in_c, out_c)?;
     let pos = |v: i32| usize::try_from(v).ok().filter(|&v| v > 0);
     let (Some(stride_h), Some(stride_w)) = (pos(o.stride_h()), pos(o.stride_w())) else {
         return Err(ctx.err("strides must be positive"));
@@ -133,24 +160,117 @@ pub(crate) fn transpose_conv(
         act_min,
         act_max,
     };
-    // Per-channel requantization as for CONV_2D (`PopulateConvolutionQuantizationParams`).
-    let (multipliers, shifts) = (0..out_c)
-        .map(|c| {
-            let fs = wscales[if wscales.len() == 1 { 0 } else { c }] as f64;
-            tinybench_kernels::quant::quantize_multiplier(x.scale as f64 * fs / y.scale as f64)
-        })
-        .unzip();
-    let consts = Consts {
-        weights: w,
-        bias: ctx.bias(ins.get(3).copied(), out_c)?,
-        multipliers,
-        shifts,
-    };
     Ok(node(
         ctx,
         GraphOp::TransposeConv { shape, params },
         &[ins[2] as usize],
         out as usize,
         consts,
+    ))
+}
+
+/// (batches, left batch stride, right batch stride) of two operands' batch dimensions
+/// (all but the last two): equal, or one side without any (stride 0: broadcast).
+fn batch_strides(
+    ctx: &Ctx<'_>,
+    a: &[usize],
+    b: &[usize],
+) -> Result<(usize, usize, usize), ImportError> {
+    let (la, lb) = (&a[..a.len() - 2], &b[..b.len() - 2]);
+    let (ma, mb) = (
+        a[a.len() - 2..].iter().product(),
+        b[b.len() - 2..].iter().product(),
+    );
+    let (pa, pb) = (la.iter().product::<usize>(), lb.iter().product::<usize>());
+    let trim = |v: &[usize]| {
+        v.iter()
+            .skip_while(|&&d| d == 1)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    if trim(la) == trim(lb) {
+        Ok((pa, ma, mb))
+    } else if pa == 1 {
+        Ok((pb, 0, mb))
+    } else if pb == 1 {
+        Ok((pa, ma, 0))
+    } else {
+        Err(ctx.err(format!(
+            "batch dimensions {la:?} and {lb:?} broadcast in part; tinybench runs equal batch dimensions, or one operand without any"
+        )))
+    }
+}
+
+/// BATCH_MATMUL of two int8 operands (a constant one is loaded into the arena by the
+/// importer). The adjoint flags become operand strides; batch dimensions must be equal
+/// or one side must have none (all 1).
+pub(crate) fn batch_matmul(
+    ctx: &Ctx<'_>,
+    op: &tract_tflite::tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+) -> Result<Node, ImportError> {
+    use tinybench_kernels::graph_ops::{BatchMatMulParams, BatchMatMulShape};
+    let [l, r] = ins[..] else {
+        return Err(ctx.err(format!("{} inputs; expected 2", ins.len())));
+    };
+    let o = op
+        .builtin_options_as_batch_mat_mul_options()
+        .ok_or_else(|| ctx.err("operator options are missing"))?;
+    let (a, b, y) = (ctx.activation(l)?, ctx.activation(r)?, ctx.activation(out)?);
+    let (Some(&[ar, ac]), Some(&[br, bc])) = (a.shape.last_chunk::<2>(), b.shape.last_chunk())
+    else {
+        return Err(ctx.err("both operands need at least two dimensions"));
+    };
+    // (rows, depth, row stride, depth stride) of the left operand; (depth, cols, depth
+    // stride, col stride) of the right.
+    let (rows, depth, lr, lk) = if o.adj_x() {
+        (ac, ar, 1, ac)
+    } else {
+        (ar, ac, ac, 1)
+    };
+    let (depth_r, cols, rk, rc) = if o.adj_y() {
+        (bc, br, 1, bc)
+    } else {
+        (br, bc, bc, 1)
+    };
+    if depth != depth_r {
+        return Err(ctx.err(format!(
+            "operands {:?} and {:?} do not multiply (depth {depth} and {depth_r})",
+            a.shape, b.shape
+        )));
+    }
+    let (batches, sa, sb) = batch_strides(ctx, &a.shape, &b.shape)?;
+    if y.len() != batches * rows * cols || y.shape.last_chunk() != Some(&[rows, cols]) {
+        return Err(ctx.err(format!(
+            "output '{}' has shape {:?}; the product is {batches} x {rows} x {cols}",
+            y.name, y.shape
+        )));
+    }
+    let u = |v: usize| u32::try_from(v).map_err(|_| ctx.err("tensor too large"));
+    let shape = BatchMatMulShape {
+        batches: u(batches)?,
+        rows: u(rows)?,
+        depth: u(depth)?,
+        cols: u(cols)?,
+        lhs_strides: [u(sa)?, u(lr)?, u(lk)?],
+        rhs_strides: [u(sb)?, u(rk)?, u(rc)?],
+    };
+    // `GetQuantizedConvolutionMultipler`: the scales' product in float, then double.
+    let (multiplier, shift) =
+        tinybench_kernels::quant::quantize_multiplier((a.scale * b.scale) as f64 / y.scale as f64);
+    let params = BatchMatMulParams {
+        lhs_offset: -a.zero_point,
+        rhs_offset: -b.zero_point,
+        output_offset: y.zero_point,
+        multiplier,
+        shift,
+    };
+    Ok(node(
+        ctx,
+        GraphOp::BatchMatMul { shape, params },
+        &[l as usize, r as usize],
+        out as usize,
+        Consts::default(),
     ))
 }
