@@ -13,24 +13,10 @@
 
 use crate::binary::{binary, checked, for_each_row, one, BinaryKind, BroadcastShape, MAX_DIMS};
 use crate::elementwise::AddParams;
-use crate::elementwise_opt::{mul_optimized, TABLE_MIN};
+use crate::elementwise_opt::{mul_optimized, rescale_table, TABLE_MIN};
 use crate::quant::multiply_by_quantized_multiplier;
 use crate::requant::Requant;
 use crate::KernelError;
-
-/// One input's rescaled value for every int8 `x`, indexed by `x as u8` (negated for the
-/// subtrahend).
-fn rescale_table(offset: i32, p: &AddParams, multiplier: i32, shift: i32, neg: bool) -> [i32; 256] {
-    core::array::from_fn(|i| {
-        let v = (i as u8 as i8 as i32 + offset) << p.left_shift;
-        let r = multiply_by_quantized_multiplier(v, multiplier, shift);
-        if neg {
-            r.wrapping_neg()
-        } else {
-            r
-        }
-    })
-}
 
 /// `output = a ∘ b` over the broadcast shape, the same bytes as [`binary`].
 #[inline(never)]
@@ -103,14 +89,15 @@ fn add_by_tables<const EXACT: bool>(
     (b, ib): (&[i8], usize),
     output: &mut [i8],
 ) -> Result<(), KernelError> {
-    let t1 = rescale_table(
-        p.input1_offset,
-        p,
-        p.input1_multiplier,
-        p.input1_shift,
-        false,
-    );
-    let t2 = rescale_table(p.input2_offset, p, p.input2_multiplier, p.input2_shift, sub);
+    let (o1, o2, ls) = (p.input1_offset, p.input2_offset, p.left_shift);
+    let t1 = rescale_table(o1, ls, p.input1_multiplier, p.input1_shift);
+    let mut t2 = rescale_table(o2, ls, p.input2_multiplier, p.input2_shift);
+    if sub {
+        // The subtrahend's table negated: `s1 − s2 = s1 + (−s2)`, wrapping as the
+        // reference wraps.
+        // In place: `map` would put a third 1 KiB table on the stack.
+        t2.iter_mut().for_each(|v| *v = v.wrapping_neg());
+    }
     let (m, sh) = (p.output_multiplier, p.output_shift);
     let q = if EXACT {
         Requant::default()

@@ -52,8 +52,14 @@ pub fn add_optimized(
     Ok(())
 }
 
-/// One input's rescaled value for every int8 `x`, indexed by `x as u8`.
-fn rescale_table(offset: i32, left_shift: i32, multiplier: i32, shift: i32) -> [i32; 256] {
+/// One input's rescaled value for every int8 `x`, indexed by `x as u8` (also the
+/// broadcasting add's, `binary_opt`).
+pub(crate) fn rescale_table(
+    offset: i32,
+    left_shift: i32,
+    multiplier: i32,
+    shift: i32,
+) -> [i32; 256] {
     core::array::from_fn(|i| {
         let v = (i as u8 as i8 as i32 + offset) << left_shift;
         multiply_by_quantized_multiplier(v, multiplier, shift)

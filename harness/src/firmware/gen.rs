@@ -84,8 +84,9 @@ fn layer_table_bytes(c: &Compiled) -> u64 {
 }
 
 /// The model image: the planned layers as postcard after the fixed words, then the
-/// constant blob and every input sample (layout in `tinybench_kernels::image`).
-pub fn model_image(c: &Compiled, inputs: &[Vec<i8>], timing: ModelTiming) -> Vec<u8> {
+/// constant blob and every input sample (layout in `tinybench_kernels::image`); and the
+/// hash its head carries.
+pub fn model_image(c: &Compiled, inputs: &[Vec<i8>], timing: ModelTiming) -> (Vec<u8>, u32) {
     let blob = c.data_bytes();
     let samples: Vec<u8> = inputs.iter().flatten().map(|&b| b as u8).collect();
     let mut lists = Vec::new();
@@ -140,18 +141,13 @@ pub fn model_image(c: &Compiled, inputs: &[Vec<i8>], timing: ModelTiming) -> Vec
     out.resize(head.data_offset as usize, 0);
     out.extend(blob);
     out.extend(samples);
-    out
+    (out, head.hash)
 }
 
 /// The model payload: its image, written into the model firmware's ELF after the build
 /// (one build per target and variant runs every model).
 pub fn model(c: &Compiled, inputs: &[Vec<i8>], timing: ModelTiming) -> Payload {
-    let bytes = model_image(c, inputs, timing);
-    let hash = image::fixed(&bytes)
-        .ok()
-        .and_then(|n| postcard::from_bytes::<ImageHead>(&bytes[image::FIXED_BYTES..][..n]).ok())
-        .map(|h| h.hash)
-        .unwrap_or_default();
+    let (bytes, hash) = model_image(c, inputs, timing);
     let ram = c.arena_bytes as u64 + 2 * c.scratch_elems as u64 + layer_table_bytes(c);
     let flash = bytes.len() as u64;
     Payload {
@@ -272,11 +268,12 @@ requant_scale = 0.01
         let c = tinybench_model::compile(&graph, &plan, Variant::Optimized);
         let samples = vec![vec![3i8; c.input_len()], vec![-5i8; c.input_len()]];
         let timing = ModelTiming { warmup: 1, reps: 7 };
-        let img = model_image(&c, &samples, timing);
+        let (img, hash) = model_image(&c, &samples, timing);
         let n = image::fixed(&img).unwrap();
         let mut rest = &img[image::FIXED_BYTES..image::FIXED_BYTES + n];
         let (head, r) = postcard::take_from_bytes::<ImageHead>(rest).unwrap();
         rest = r;
+        assert_eq!(head.hash, hash);
         assert_eq!((head.warmup, head.reps, head.input_count), (1, 7, 2));
         assert_eq!(head.variant, Variant::Optimized);
         assert_eq!(head.arena_bytes as usize, c.arena_bytes);

@@ -93,13 +93,6 @@ pub fn write_image(elf: &[u8], image: &[u8], hash: u32) -> Result<Vec<u8>, Patch
     Ok(out)
 }
 
-/// Size of the image region of a model firmware ELF.
-pub fn region_bytes(elf: &[u8]) -> Result<u64, PatchError> {
-    let parsed =
-        ElfFile32::<Endianness>::parse(elf).map_err(|e| PatchError::Parse(e.to_string()))?;
-    locate(&parsed, IMAGE_SYMBOL).map(|(_, size)| size)
-}
-
 /// What a model firmware reserves but the model written into it does not use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unused {
