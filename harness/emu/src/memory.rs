@@ -49,19 +49,21 @@ pub(crate) fn add_invalid_access_hooks(
 /// MPU or PMP, whose checks this leaves out. A fetch always gets every permission:
 /// unicorn's own check of the mapping then names a fetch from RAM, as before.
 ///
-/// `thumb`: the core has IT blocks. unicorn 2.1's fill (`unicorn_fill_tlb`) first
-/// restores the CPU state of the instruction that missed (`cpu_restore_state`, meant for
-/// an exception), and on ARM that writes the instruction's IT state into the CPU. QEMU's
-/// translated code keeps that field zero between blocks unless a block ends inside an IT
-/// block, and writes it only then; so after a fill by a conditional load or store the
-/// next block was translated as if still inside the IT block (its first instructions
-/// made conditional: a loop in the stack painting of a power build never ended). The
-/// hook clears the IT state again (EPSR with only the Thumb bit) on every data fill;
-/// an instruction-fetch fill happens while translating, where no state was restored.
+/// `arm`: an ARM core (IT blocks on ARMv7-M and v8-M; ARMv6-M has none, and the reset
+/// below does nothing there). unicorn 2.1's fill (`unicorn_fill_tlb`) first restores the
+/// CPU state of the instruction that missed (`cpu_restore_state`, meant for an
+/// exception), and on ARM that writes the instruction's IT state into the CPU. QEMU's
+/// translated code keeps that field zero inside a block and writes it only when a block
+/// ends inside an IT block; so after a fill by a conditional load or store the next block
+/// was translated as if still inside the IT block (its first instructions made
+/// conditional: a loop in the stack painting of a power build never ended; reported
+/// upstream as unicorn-engine/unicorn#2309). The hook puts zero back (EPSR with only the
+/// Thumb bit) on every data fill, which is exactly QEMU's invariant; an
+/// instruction-fetch fill happens while translating, where no state was restored.
 pub(crate) fn identity_tlb<D>(
     uc: &mut Unicorn<'_, D>,
     regions: &[MemRegion],
-    thumb: bool,
+    arm: bool,
 ) -> Result<(), DeviceError> {
     let ram: Vec<(u64, u64)> = regions
         .iter()
@@ -71,7 +73,7 @@ pub(crate) fn identity_tlb<D>(
     uc.ctl_set_tlb_type(TlbType::VIRTUAL).map_err(uc_err)?;
     uc.add_tlb_hook(1, 0, move |uc, addr, kind| {
         let fetch = kind == MemType::FETCH;
-        if thumb && !fetch {
+        if arm && !fetch {
             // EPSR: the Thumb bit set, the IT bits zero; nothing else is written.
             let _ = uc.reg_write(RegisterARM::EPSR, EPSR_THUMB);
         }
