@@ -3,13 +3,15 @@
 //! target, or `-Zbuild-std=core`), run with `tinybench run --target sim-cortex-m4 --elf`:
 //! the table is labelled, the checksums pinned in the example are checked, the run is
 //! stored, the example's defmt log lines come through the same decoder, and a benchmark
-//! that faults is reported with the name of the function it faulted in.
+//! that faults is reported with the name of the function it faulted in. With `--host`,
+//! the same benchmarks built for the host run under criterion: host ns beside the counts,
+//! and the device's checksums checked against the host's.
 
 mod support;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use support::{root, text, tinybench, tinybench_in};
+use support::{command, root, text, tinybench, tinybench_in};
 use tinybench::firmware::toolchain::{self, Preference};
 
 const TRIPLE: &str = "thumbv7em-none-eabihf";
@@ -68,6 +70,15 @@ fn own_benchmarks_run_labelled_checked_and_stored() {
             "{row}"
         );
     }
+    // The FIR declares its MACs and shape (`.macs`, `.shape`: the TB work frame).
+    let fir = stdout
+        .lines()
+        .find(|l| l.contains("fir_q15_32x256"))
+        .unwrap();
+    assert!(
+        fir.contains("32 taps x 256") && fir.contains(" 8192 "),
+        "{fir}"
+    );
     // The checksums pinned with `.expect(..)` (computed by the example's host test).
     assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
     assert!(stdout.contains("0x4593092e  equals the pinned"), "{stdout}");
@@ -210,4 +221,97 @@ fn own_benchmarks_run_on_the_emulated_rv32imac_too() {
     assert!(stdout.contains("instructions, emulated"), "{stdout}");
     assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
     assert!(stdout.contains("0x4593092e  equals the pinned"), "{stdout}");
+}
+
+/// The host side of the same benchmarks (`--host`, run as cargo's runner runs it: cargo
+/// sets CARGO_MANIFEST_DIR): one host build of the example, criterion's quick settings.
+/// The device's checksums equal the host's; a host result with one checksum changed is
+/// reported as a mismatch and fails the run.
+#[test]
+fn the_host_run_of_the_same_benchmarks_checks_the_devices_checksums() {
+    let own = elf("own-bench");
+    let example = root().join("examples").join("own-bench");
+    let out = command(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--elf",
+        &own,
+        "--host",
+        "--no-save",
+    ])
+    .env("CARGO_MANIFEST_DIR", &example)
+    .env("TINYBENCH_HOST_QUICK", "1")
+    .output()
+    .expect("tinybench runs");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for sum in ["0xbf658d30", "0x4593092e"] {
+        let line = format!("{sum}  equals the pinned .expect(..); equals the host's");
+        assert!(stdout.contains(&line), "{stdout}");
+    }
+    // Host beside device, labelled: criterion's ns per call of each benchmark.
+    assert!(
+        stdout.contains("host: ns, host wall-clock (criterion)"),
+        "{stdout}"
+    );
+    let host_row = |name: &str| {
+        stdout
+            .lines()
+            .filter(|l| l.contains(name))
+            .find(|l| l.contains('[') && l.contains('×'))
+            .unwrap_or_else(|| panic!("no host row for {name}:\n{stdout}"))
+            .to_string()
+    };
+    // The FIR's host ns per MAC is a number (it declares 8192 MACs); the CRC's is a dash.
+    let fir: Vec<String> = host_row("fir_q15_32x256")
+        .split('│')
+        .map(|c| c.trim().to_string())
+        .collect();
+    assert_eq!(fir[2], "8192", "{fir:?}");
+    assert!(fir[4].parse::<f64>().is_ok_and(|ns| ns > 0.0), "{fir:?}");
+    let crc = host_row("crc32_1k");
+    assert!(crc.contains('—'), "{crc}");
+
+    // The host's file, with the FIR's checksum changed: a mismatch, not a pass.
+    let file = root().join("target/own-bench/tinybench-host/own-bench/tinybench-host.json");
+    let mut host: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let fir = host["benches"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|b| b["name"] == "fir_q15_32x256")
+        .unwrap();
+    assert_eq!(fir["checksum"], 0xbf65_8d30u32);
+    fir["checksum"] = (0xbf65_8d30u32 ^ 1).into();
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("host.json");
+    std::fs::write(&wrong, host.to_string()).unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--elf",
+        &own,
+        "--host-results",
+        wrong.to_str().unwrap(),
+        "--no-save",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0xbf658d30  equals the pinned .expect(..); host's 0xbf658d31: differs"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 case(s) failed: fir_q15_32x256"),
+        "{stderr}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("fir_q15_32x256") && l.contains('✘')),
+        "{stdout}"
+    );
 }
