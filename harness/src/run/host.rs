@@ -236,7 +236,7 @@ pub fn run(elf: &Path) -> Result<HostResults, HostError> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let args = ["run", "--release", "--target", &triple, "--bin", &bin];
-    let command = format!("cargo {}", args.join(" "));
+    let command = format!("cargo {}` in `{}", args.join(" "), project.display());
     let status = Command::new(cargo)
         .current_dir(&project)
         .args(args)
@@ -256,7 +256,10 @@ pub fn run(elf: &Path) -> Result<HostResults, HostError> {
             status: status.to_string(),
         });
     }
-    load(&out, &format!("{command}, criterion estimates.json"))
+    load(
+        &out,
+        &format!("cargo {}, criterion estimates.json", args.join(" ")),
+    )
 }
 
 #[cfg(test)]
