@@ -315,3 +315,45 @@ fn the_host_run_of_the_same_benchmarks_checks_the_devices_checksums() {
         "{stdout}"
     );
 }
+
+/// An ELF built before `TB work` existed (frame schema 3) still runs: its benchmarks have
+/// no declared work, everything else as before. A schema this host does not know is
+/// refused. The example's ELF stands in for an old one, its `TINYBENCH_META` schema word
+/// rewritten (the only difference a schema-3 build of it has besides the frames it sends).
+#[test]
+fn elfs_of_frame_schema_3_still_run_and_unknown_schemas_are_refused() {
+    let bytes = std::fs::read(elf("own-bench")).unwrap();
+    // TINYBENCH_META: magic "TBNC", schema 4, payload hash 0, little-endian.
+    let meta: Vec<u8> = [0x5442_4E43u32, 4, 0]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let at = bytes
+        .windows(meta.len())
+        .position(|w| w == meta.as_slice())
+        .expect("TINYBENCH_META in the ELF");
+    let dir = tempfile::tempdir().unwrap();
+    let with_schema = |schema: u8| {
+        let mut b = bytes.clone();
+        b[at + 4] = schema;
+        let path = dir.path().join(format!("own-bench-schema{schema}"));
+        std::fs::write(&path, b).unwrap();
+        let path = path.to_str().unwrap().to_string();
+        tinybench(&[
+            "run",
+            "--target",
+            "sim-cortex-m4",
+            "--elf",
+            &path,
+            "--no-save",
+        ])
+    };
+    let out = with_schema(3);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
+    let out = with_schema(5);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("schema 5"), "{stderr}");
+}
