@@ -5,7 +5,6 @@
 
 use crate::run::host::HostResults;
 use crate::run::{Executed, RunError};
-use std::collections::BTreeMap;
 use tinybench_device::protocol::Event;
 use tinybench_device::RunOutcome;
 
@@ -50,7 +49,7 @@ pub fn checksums(
         text.push_str(&format!(
             "{title}output checksums (FNV-1a of each benchmark's output, computed on the device{on_host}):\n"
         ));
-        let pins = pinned(&e.finished.events);
+        let pins = crate::run::own::pins(&e.finished.events);
         for c in &e.finished.result.cases {
             let device = c
                 .device_checksum
@@ -66,28 +65,11 @@ pub fn checksums(
     (!text.is_empty()).then_some(text)
 }
 
-/// The checksums each benchmark's author pinned, by name.
-fn pinned(events: &[Event]) -> BTreeMap<String, u32> {
-    let mut names = BTreeMap::new();
-    let mut pins = BTreeMap::new();
-    for ev in events {
-        match ev {
-            Event::Bench { id, name } => {
-                names.insert(*id, name.clone());
-            }
-            Event::Expect { id, value } => {
-                pins.insert(*id, *value);
-            }
-            _ => {}
-        }
-    }
-    pins.into_iter()
-        .filter_map(|(id, v)| Some((names.get(&id)?.clone(), v)))
-        .collect()
-}
-
 /// What one device checksum was checked against, in words.
 fn checks(device: Option<u32>, pin: Option<u32>, host: Option<&HostResults>, name: &str) -> String {
+    if device.is_none() {
+        return "not checked: the benchmark did not finish".into();
+    }
     let mut said = Vec::new();
     if let Some(p) = pin {
         said.push(if device == Some(p) {

@@ -8,7 +8,7 @@ use super::analyse::CaseSpec;
 use super::host::HostResults;
 use std::collections::BTreeMap;
 use tinybench_device::protocol::Event;
-use tinybench_results::{CaseStatus, RunResult};
+use tinybench_results::{CaseResult, CaseStatus, RunResult};
 
 /// What the frames said of each benchmark, by id.
 #[derive(Default)]
@@ -44,7 +44,7 @@ fn frames(events: &[Event]) -> Frames {
 /// The benchmarks a user's ELF named in its `TB bench` frames, in id order. MACs and
 /// shape: the `TB work` frame (schema 4), else the host run's, else none. The checksum
 /// each must report: the host run's of the same name, else the pinned one (`TB expect`),
-/// else the device's own (see [`unchecked`]).
+/// else the device's own (recorded, not checked).
 pub fn own_specs(events: &[Event], host: Option<&HostResults>) -> Vec<CaseSpec> {
     let f = frames(events);
     let count = f.names.keys().next_back().map_or(0, |last| last + 1);
@@ -78,16 +78,12 @@ pub fn own_specs(events: &[Event], host: Option<&HostResults>) -> Vec<CaseSpec> 
         .collect()
 }
 
-/// The names of a user's benchmarks whose checksum nothing checks: no `TB expect` and no
-/// host run of that name. The device's value is recorded, not checked.
-pub fn unchecked(events: &[Event], host: Option<&HostResults>) -> Vec<String> {
+/// The checksums the benchmarks' authors pinned (`TB expect`), by benchmark name.
+pub fn pins(events: &[Event]) -> BTreeMap<String, u32> {
     let f = frames(events);
-    f.names
-        .iter()
-        .filter(|(id, name)| {
-            !f.expect.contains_key(id) && host.and_then(|h| h.bench(name)).is_none()
-        })
-        .map(|(_, name)| name.clone())
+    f.expect
+        .into_iter()
+        .filter_map(|(id, v)| Some((f.names.get(&id)?.clone(), v)))
         .collect()
 }
 
@@ -95,8 +91,12 @@ pub fn unchecked(events: &[Event], host: Option<&HostResults>) -> Vec<String> {
 /// value: mark every case whose device checksum differs from its `TB expect` failed
 /// (the analysis compared it with the host's only).
 pub fn check_pins(result: &mut RunResult, events: &[Event]) {
+    fail_pins(&mut result.cases, events);
+}
+
+fn fail_pins(cases: &mut [CaseResult], events: &[Event]) {
     let f = frames(events);
-    for (id, case) in result.cases.iter_mut().enumerate() {
+    for (id, case) in cases.iter_mut().enumerate() {
         let pinned = f.expect.get(&(id as u32));
         if let (Some(p), Some(d)) = (pinned, case.device_checksum) {
             if *p != d && case.status.is_ok() {
@@ -139,13 +139,13 @@ mod tests {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["fir", "crc"]);
         // Pinned: the author's value (so a device reporting 8 fails); not pinned: the
-        // device's own, and listed as unchecked.
+        // device's own (recorded, not checked).
         assert_eq!(specs[0].host_checksum, 7);
         assert_eq!(specs[1].host_checksum, 9);
         // Declared work (schema 4); none declared: 0 and empty, as schema 3 firmware.
         assert_eq!((specs[0].macs, specs[0].shape.as_str()), (8192, "32x256"));
         assert_eq!((specs[1].macs, specs[1].shape.as_str()), (0, ""));
-        assert_eq!(unchecked(&events, None), ["crc"]);
+        assert_eq!(pins(&events), BTreeMap::from([("fir".to_string(), 7)]));
         assert!(own_specs(&[], None).is_empty());
     }
 
@@ -166,6 +166,30 @@ mod tests {
         assert_eq!(specs[1].host_checksum, 10);
         assert_eq!((specs[0].macs, specs[0].shape.as_str()), (8192, "32x256"));
         assert_eq!((specs[1].macs, specs[1].shape.as_str()), (1024, "host"));
-        assert!(unchecked(&events, Some(&host)).is_empty());
+    }
+
+    #[test]
+    fn a_benchmark_equal_to_the_host_but_not_to_its_pin_fails() {
+        let case = |name: &str, device| CaseResult {
+            name: name.into(),
+            kernel: "own code".into(),
+            shape: String::new(),
+            variant: None,
+            macs: 0,
+            raw_samples: vec![],
+            samples: vec![],
+            summary: None,
+            modeled_samples: vec![],
+            modeled_summary: None,
+            energy: None,
+            device_checksum: Some(device),
+            host_checksum: device,
+            status: CaseStatus::Ok,
+        };
+        // fir: pinned 7, device (and host) 8; crc: no pin.
+        let mut cases = vec![case("fir", 8), case("crc", 9)];
+        fail_pins(&mut cases, &events());
+        assert_eq!(cases[0].status, CaseStatus::ChecksumMismatch);
+        assert_eq!(cases[1].status, CaseStatus::Ok);
     }
 }
