@@ -162,7 +162,7 @@ pub fn load(path: &Path, source: &str) -> Result<HostResults, HostError> {
         .benches
         .into_iter()
         .map(|b| {
-            let estimate = criterion::read_estimates(&raw.criterion_home, &b.name)
+            let estimate = estimate(&raw.criterion_home, &b.name)
                 .map_err(|why| warnings.push(format!("no host time for {}: {why}", b.name)))
                 .ok();
             HostBench {
@@ -181,6 +181,30 @@ pub fn load(path: &Path, source: &str) -> Result<HostResults, HostError> {
         benches,
         warnings,
     })
+}
+
+/// Criterion's estimate of benchmark `name`: in `<home>/<name>/`, or, for a name criterion
+/// had to change into a directory name (`/`, `:`, `?`, … become `_`; long names are cut),
+/// in the directory whose `new/benchmark.json` has that `full_id` (criterion internals,
+/// like `estimates.json`: criterion is pinned to 0.7.x).
+fn estimate(home: &Path, name: &str) -> Result<HostEstimate, String> {
+    let first = match criterion::read_estimates(home, name) {
+        Ok(e) => return Ok(e),
+        Err(why) => why,
+    };
+    let full_id = |dir: &Path| -> Option<String> {
+        let text = std::fs::read_to_string(dir.join("new/benchmark.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(v.get("full_id")?.as_str()?.to_string())
+    };
+    let dirs = std::fs::read_dir(home).map_err(|_| first.clone())?;
+    dirs.flatten()
+        .map(|d| d.path())
+        .find(|d| full_id(d).as_deref() == Some(name))
+        .and_then(|d| d.file_name().map(|n| n.to_os_string()))
+        .map_or(Err(first), |dir| {
+            criterion::read_estimates(home, &dir.to_string_lossy())
+        })
 }
 
 /// The host's target triple (`rustc -vV`'s `host:` line).
@@ -285,6 +309,12 @@ mod tests {
             ]
         });
         std::fs::write(&file, json.to_string()).unwrap();
+        // A name criterion changed into a directory name: found by its benchmark.json.
+        let renamed = dir.path().join("fir_q15/new");
+        std::fs::create_dir_all(&renamed).unwrap();
+        std::fs::write(renamed.join("benchmark.json"), r#"{"full_id":"fir/q15"}"#).unwrap();
+        std::fs::copy(est.join("estimates.json"), renamed.join("estimates.json")).unwrap();
+        assert_eq!(estimate(dir.path(), "fir/q15").unwrap().ns, 6050.0);
         let h = load(&file, "test").unwrap();
         assert!(h.quick);
         let crc = h.bench("crc").unwrap();
