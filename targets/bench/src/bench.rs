@@ -89,7 +89,7 @@ impl<S: Output, R: Output, Setup: FnMut() -> S, Run: FnMut(&mut S) -> R> Bench<S
     }
 }
 
-/// A benchmark as [`run_all`] runs it (object-safe, so one list holds benchmarks of
+/// A benchmark as `run_all` runs it (object-safe, so one list holds benchmarks of
 /// different types; only the call into a benchmark is dynamic, never the timed region).
 pub trait Benchmark {
     /// Its name, as the host's table shows it.
