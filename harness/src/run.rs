@@ -3,12 +3,17 @@
 //! firmware, run it on whichever backend the target names and analyse the result on the
 //! host. Nothing here knows the command line.
 //!
+//! A user's own benchmarks (`run --elf`) are named by their frames ([`own`]) and checked
+//! against the host run of the same code when there is one ([`host`]).
+//!
 //! [`plan`] is what a run is, [`execute`](mod@execute) how it runs and the [`Sink`]
 //! observing it, [`analyse`] how raw events become a result, [`parallel`] several devices
 //! at once, [`save`] the result into the store with its provenance.
 
 pub mod analyse;
 pub mod execute;
+pub mod host;
+pub mod own;
 pub mod parallel;
 pub mod plan;
 

@@ -3,13 +3,15 @@
 //! target, or `-Zbuild-std=core`), run with `tinybench run --target sim-cortex-m4 --elf`:
 //! the table is labelled, the checksums pinned in the example are checked, the run is
 //! stored, the example's defmt log lines come through the same decoder, and a benchmark
-//! that faults is reported with the name of the function it faulted in.
+//! that faults is reported with the name of the function it faulted in. With `--host`,
+//! the same benchmarks built for the host run under criterion: host ns beside the counts,
+//! and the device's checksums checked against the host's.
 
 mod support;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use support::{root, text, tinybench, tinybench_in};
+use support::{command, root, text, tinybench, tinybench_in};
 use tinybench::firmware::toolchain::{self, Preference};
 
 const TRIPLE: &str = "thumbv7em-none-eabihf";
@@ -68,6 +70,15 @@ fn own_benchmarks_run_labelled_checked_and_stored() {
             "{row}"
         );
     }
+    // The FIR declares its MACs and shape (`.macs`, `.shape`: the TB work frame).
+    let fir = stdout
+        .lines()
+        .find(|l| l.contains("fir_q15_32x256"))
+        .unwrap();
+    assert!(
+        fir.contains("32 taps x 256") && fir.contains(" 8192 "),
+        "{fir}"
+    );
     // The checksums pinned with `.expect(..)` (computed by the example's host test).
     assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
     assert!(stdout.contains("0x4593092e  equals the pinned"), "{stdout}");
@@ -210,4 +221,139 @@ fn own_benchmarks_run_on_the_emulated_rv32imac_too() {
     assert!(stdout.contains("instructions, emulated"), "{stdout}");
     assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
     assert!(stdout.contains("0x4593092e  equals the pinned"), "{stdout}");
+}
+
+/// The host side of the same benchmarks (`--host`, run as cargo's runner runs it: cargo
+/// sets CARGO_MANIFEST_DIR): one host build of the example, criterion's quick settings.
+/// The device's checksums equal the host's; a host result with one checksum changed is
+/// reported as a mismatch and fails the run.
+#[test]
+fn the_host_run_of_the_same_benchmarks_checks_the_devices_checksums() {
+    let own = elf("own-bench");
+    let example = root().join("examples").join("own-bench");
+    let out = command(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--elf",
+        &own,
+        "--host",
+        "--no-save",
+    ])
+    .env("CARGO_MANIFEST_DIR", &example)
+    .env("TINYBENCH_HOST_QUICK", "1")
+    .output()
+    .expect("tinybench runs");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for sum in ["0xbf658d30", "0x4593092e"] {
+        let line = format!("{sum}  equals the pinned .expect(..); equals the host's");
+        assert!(stdout.contains(&line), "{stdout}");
+    }
+    // Host beside device, labelled: criterion's ns per call of each benchmark.
+    assert!(
+        stdout.contains("host: ns, host wall-clock (criterion)"),
+        "{stdout}"
+    );
+    let host_row = |name: &str| {
+        stdout
+            .lines()
+            .filter(|l| l.contains(name))
+            .find(|l| l.contains('[') && l.contains('×'))
+            .unwrap_or_else(|| panic!("no host row for {name}:\n{stdout}"))
+            .to_string()
+    };
+    // The FIR's host ns per MAC is a number (it declares 8192 MACs); the CRC's is a dash.
+    let fir: Vec<String> = host_row("fir_q15_32x256")
+        .split('│')
+        .map(|c| c.trim().to_string())
+        .collect();
+    assert_eq!(fir[2], "8192", "{fir:?}");
+    assert!(fir[4].parse::<f64>().is_ok_and(|ns| ns > 0.0), "{fir:?}");
+    let crc = host_row("crc32_1k");
+    assert!(crc.contains('—'), "{crc}");
+
+    // The host's file, with the FIR's checksum changed: a mismatch, not a pass.
+    let file = root().join("target/own-bench/tinybench-host/own-bench/tinybench-host.json");
+    let mut host: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let fir = host["benches"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|b| b["name"] == "fir_q15_32x256")
+        .unwrap();
+    assert_eq!(fir["checksum"], 0xbf65_8d30u32);
+    fir["checksum"] = (0xbf65_8d30u32 ^ 1).into();
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("host.json");
+    std::fs::write(&wrong, host.to_string()).unwrap();
+    let out = tinybench(&[
+        "run",
+        "--target",
+        "sim-cortex-m4",
+        "--elf",
+        &own,
+        "--host-results",
+        wrong.to_str().unwrap(),
+        "--no-save",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0xbf658d30  equals the pinned .expect(..); host's 0xbf658d31: differs"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 case(s) failed: fir_q15_32x256"),
+        "{stderr}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("fir_q15_32x256") && l.contains('✘')),
+        "{stdout}"
+    );
+}
+
+/// An ELF built before `TB work` existed (frame schema 3) still runs: its benchmarks have
+/// no declared work, everything else as before. A schema this host does not know is
+/// refused. The example's ELF stands in for an old one, its `TINYBENCH_META` schema word
+/// rewritten (the only difference a schema-3 build of it has besides the frames it sends).
+#[test]
+fn elfs_of_frame_schema_3_still_run_and_unknown_schemas_are_refused() {
+    let bytes = std::fs::read(elf("own-bench")).unwrap();
+    // TINYBENCH_META: magic "TBNC", schema 4, payload hash 0, little-endian.
+    let meta: Vec<u8> = [0x5442_4E43u32, 4, 0]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let at = bytes
+        .windows(meta.len())
+        .position(|w| w == meta.as_slice())
+        .expect("TINYBENCH_META in the ELF");
+    let dir = tempfile::tempdir().unwrap();
+    let with_schema = |schema: u8| {
+        let mut b = bytes.clone();
+        b[at + 4] = schema;
+        let path = dir.path().join(format!("own-bench-schema{schema}"));
+        std::fs::write(&path, b).unwrap();
+        let path = path.to_str().unwrap().to_string();
+        tinybench(&[
+            "run",
+            "--target",
+            "sim-cortex-m4",
+            "--elf",
+            &path,
+            "--no-save",
+        ])
+    };
+    let out = with_schema(3);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("0xbf658d30  equals the pinned"), "{stdout}");
+    let out = with_schema(5);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("schema 5"), "{stderr}");
 }

@@ -1,7 +1,8 @@
 //! The benchmarks: `cargo run --release` builds this for the target in
-//! `.cargo/config.toml` and runs it with tinybench, which prints a table of counts.
-#![no_std]
-#![no_main]
+//! `.cargo/config.toml` and runs it with tinybench, which prints a table of counts
+//! (`cargo run --release -- --host` also builds it for the host and runs it there under
+//! criterion, for host ns and the host's checksums beside the device's).
+#![cfg_attr(target_os = "none", no_std, no_main)]
 
 use own_bench::{crc, fir};
 use tinybench_target::Bench;
@@ -14,6 +15,8 @@ tinybench_target::main! {
         fir::setup()
     }, fir::run)
     .reps(3)
+    .macs((fir::TAPS * fir::N) as u64)
+    .shape("32 taps x 256")
     .expect(fir::EXPECTED),
-    Bench::new("crc32_1k", crc::setup, crc::run).reps(3).expect(crc::EXPECTED),
+    Bench::new("crc32_1k", crc::setup, crc::run).reps(3).shape("1 KiB").expect(crc::EXPECTED),
 }

@@ -1,4 +1,4 @@
-//! The firmware's frame protocol (schema 3): defmt frames → typed events. The firmware
+//! The firmware's frame protocol (schema 4; schema 3 firmware is read too): defmt frames → typed events. The firmware
 //! side is `tinybench-target`'s `frame` module (targets/bench), for the suites and for
 //! benchmarks of the user's own code alike.
 //!
@@ -9,8 +9,13 @@ use crate::frames::{ArgValue, DecodedFrame};
 
 /// Frame schema this host understands.
 /// Schema 2 added the whole-model frames (`TB model`, `TB out`) and `TB stack`; schema 3
-/// the frames of benchmarks of the user's own code (`TB bench`, `TB expect`).
-pub const SCHEMA: u32 = 3;
+/// the frames of benchmarks of the user's own code (`TB bench`, `TB expect`); schema 4
+/// the declared work of one (`TB work`), an optional frame, so schema 3 firmware (which
+/// never sends it) is read as before.
+pub const SCHEMA: u32 = 4;
+
+/// The oldest frame schema this host still reads ([`SCHEMA`] only added frames since).
+pub const MIN_SCHEMA: u32 = 3;
 
 /// The count of a `TB sample`/`TB overhead` frame whose region did not fit the frame's
 /// 32 bits (the ARMv6-M firmware's extended SysTick count is wider): refused by the host.
@@ -32,6 +37,9 @@ pub enum Event {
     CaseStart { id: u32 },
     /// The name of benchmark `id` (benchmarks of the user's own code, sent after hello).
     Bench { id: u32, name: String },
+    /// The work one call of benchmark `id` does, as its author declared it (schema 4;
+    /// sent after its `TB bench` frame, only when declared).
+    Work { id: u32, macs: u64, shape: String },
     /// The checksum the benchmark's author pinned for case `id`.
     Expect { id: u32, value: u32 },
     /// One timed repetition.
@@ -172,6 +180,18 @@ impl Event {
                     id: u32::try_from(*id).map_err(|_| bad())?,
                     name: name.clone(),
                 }),
+                _ => Err(bad()),
+            };
+        }
+        if f.shape == "TB work id={} macs={} shape={}" {
+            return match f.args.as_slice() {
+                [ArgValue::Uint(id), ArgValue::Uint(macs), ArgValue::Text(shape)] => {
+                    Ok(Event::Work {
+                        id: u32::try_from(*id).map_err(|_| bad())?,
+                        macs: u64::try_from(*macs).map_err(|_| bad())?,
+                        shape: shape.clone(),
+                    })
+                }
                 _ => Err(bad()),
             };
         }
@@ -319,6 +339,27 @@ mod tests {
             }
         );
         let f = frame("TB bench id={} name={}", vec![ArgValue::Uint(1)]);
+        assert!(Event::from_frame(&f).is_err());
+        let f = frame(
+            "TB work id={} macs={} shape={}",
+            vec![
+                ArgValue::Uint(0),
+                ArgValue::Uint(5_000_000_000),
+                ArgValue::Text("32 taps x 256".into()),
+            ],
+        );
+        assert_eq!(
+            Event::from_frame(&f).unwrap(),
+            Event::Work {
+                id: 0,
+                macs: 5_000_000_000,
+                shape: "32 taps x 256".into()
+            }
+        );
+        let f = frame(
+            "TB work id={} macs={} shape={}",
+            vec![ArgValue::Uint(0), ArgValue::Text("x".into())],
+        );
         assert!(Event::from_frame(&f).is_err());
         let f = frame(
             "TB expect id={} value={}",

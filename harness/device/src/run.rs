@@ -2,7 +2,7 @@
 
 use crate::elf::{ElfError, FirmwareImage};
 use crate::frames::{FrameDecoder, TableError};
-use crate::protocol::{Event, ProtocolError, COUNT_OVERFLOW, SCHEMA};
+use crate::protocol::{Event, ProtocolError, COUNT_OVERFLOW, MIN_SCHEMA, SCHEMA};
 use crate::rtt::DEFMT_CHANNEL;
 use crate::{Device, DeviceError, DeviceInfo, DeviceStop, ModeledReads, RunLimits};
 
@@ -109,7 +109,7 @@ pub enum RunError {
     Device(#[from] DeviceError),
     /// The firmware speaks another frame schema.
     #[error(
-        "firmware frame schema {firmware} differs from this host's {SCHEMA}: rebuild the firmware"
+        "firmware frame schema {firmware} is not one this host reads ({MIN_SCHEMA} to {SCHEMA}): rebuild the firmware"
     )]
     Schema {
         /// What the firmware declares.
@@ -136,7 +136,7 @@ pub fn run_firmware(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<RunOutput, RunError> {
     let meta = image.meta()?;
-    if meta.schema != SCHEMA {
+    if !(MIN_SCHEMA..=SCHEMA).contains(&meta.schema) {
         return Err(RunError::Schema {
             firmware: meta.schema,
         });

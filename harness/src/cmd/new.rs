@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 ///
 /// The project depends on `tinybench-target` (the target side every tinybench firmware is
 /// built on) by path, builds for the target's triple with its memory map, and runs with
-/// tinybench as cargo's runner: `cd DIR && cargo run --release`.
+/// tinybench as cargo's runner: `cd DIR && cargo run --release` (`-- --host` to run the
+/// same benchmarks on the host under criterion too).
 #[derive(Debug, clap::Args)]
 pub struct NewCmd {
     /// Directory to create; its last component names the package.
@@ -118,8 +119,10 @@ fn files(
 
 /// The one benchmark a new project starts with.
 const MAIN: &str = r#"//! Benchmarks of your own code (docs/own-code.md in the tinybench repository).
-#![no_std]
-#![no_main]
+//! `cargo run --release` runs them on the target; `cargo run --release -- --host` also
+//! builds this file for the host and runs the same benchmarks there under criterion
+//! (host ns beside the counts, and the device's checksums checked against the host's).
+#![cfg_attr(target_os = "none", no_std, no_main)]
 
 use tinybench_target::Bench;
 
@@ -140,6 +143,6 @@ fn setup() -> ([i16; 256], [i16; 256]) {
 
 // Pin the checksum once you trust the output: `.expect(0x…)` (tinybench prints it).
 tinybench_target::main! {
-    Bench::new("dot_i16_256", setup, dot).reps(5),
+    Bench::new("dot_i16_256", setup, dot).reps(5).macs(256).shape("256"),
 }
 "#;

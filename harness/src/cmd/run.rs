@@ -28,6 +28,17 @@ pub struct RunCmd {
     /// sim-cortex-m4 --elf"`), which appends the path.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["suite", "model"])]
     pub elf: Option<std::path::PathBuf>,
+    /// With --elf: also build the ELF's project for the host and run the same benchmarks
+    /// there under criterion (`cargo run --release --target <host>` in
+    /// CARGO_MANIFEST_DIR, which cargo sets for its runner: `cargo run --release --
+    /// --host`); the device's checksums must equal the host's, and host ns are shown
+    /// beside the counts. `TINYBENCH_HOST_QUICK=1`: criterion's shortest settings.
+    #[arg(long, requires = "elf", conflicts_with = "host_results")]
+    pub host: bool,
+    /// With --elf: the host run of the same benchmarks from a file its host binary wrote
+    /// earlier (`tinybench-host.json`), instead of running it (--host).
+    #[arg(long, value_name = "PATH", requires = "elf")]
+    pub host_results: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub args: RunArgs,
     #[command(flatten)]
@@ -59,9 +70,10 @@ impl RunCmd {
         }
         let clock = targets.first().map(|t| t.clock_hz);
         let payload = match &self.elf {
-            Some(path) => Payload::elf(path.clone()),
+            Some(path) => Payload::elf(path.clone(), self.host_run(path)?),
             None => Payload::suite(project.suite(&self.suite)?),
         };
+        let plans_host = payload.host().cloned();
         let plans = self.plans(&project, targets, payload)?;
         if self.args.build_only {
             return build_only(plans).await;
@@ -74,16 +86,39 @@ impl RunCmd {
             return self.finish(&project, results, clock);
         }
         // A user's ELF: its defmt logs (with -v, or always when it failed), the table,
-        // then each benchmark's checksum.
+        // then host beside device (with a host run) and each benchmark's checksum.
         super::run_elf::print_logs(&results);
-        let checksums = super::run_elf::checksums(&results);
+        let host = plans_host.as_ref();
+        let checksums = super::run_elf::checksums(&results, host);
+        let side_by_side = host.map(|h| super::run_elf::host_tables(&results, h, &project.root));
         let code = self.finish(&project, results, clock)?;
         if self.args.format == crate::report::Format::Table {
-            if let Some(text) = checksums {
+            for text in side_by_side.into_iter().flatten().chain(checksums) {
                 crate::outln!("{text}");
             }
         }
         Ok(code)
+    }
+
+    /// The host run of a user's benchmarks: run now (`--host`) or read (`--host-results`).
+    fn host_run(
+        &self,
+        elf: &std::path::Path,
+    ) -> anyhow::Result<Option<crate::run::host::HostResults>> {
+        let host = if self.host {
+            crate::run::host::run(elf)?
+        } else if let Some(path) = &self.host_results {
+            crate::run::host::load(
+                path,
+                &format!("{}, criterion estimates.json", path.display()),
+            )?
+        } else {
+            return Ok(None);
+        };
+        for w in &host.warnings {
+            crate::ui::warn(w.clone());
+        }
+        Ok(Some(host))
     }
 
     /// `--target`s (or the default) plus, with `--all-attached`, every runner-config

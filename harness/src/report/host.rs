@@ -96,7 +96,8 @@ pub fn render(run: &RunResult, baseline: &Baseline, clock_hz: Option<u64>) -> St
         .cases
         .iter()
         .map(|c| {
-            let macs = c.macs.max(1) as f64;
+            // No MACs declared (a user's benchmark): no per-MAC numbers.
+            let macs = (c.macs > 0).then_some(c.macs as f64);
             let host = baseline.case(&c.name);
             let count = basis.median(c);
             let device_ns = match (count, clock_hz) {
@@ -107,9 +108,15 @@ pub fn render(run: &RunResult, baseline: &Baseline, clock_hz: Option<u64>) -> St
                 case: c.name.clone(),
                 macs: c.macs,
                 host: host.map_or("—".into(), host_cell),
-                host_per_mac: host.map_or("—".into(), |e| format!("{:.3}", e.ns / macs)),
+                host_per_mac: match (host, macs) {
+                    (Some(e), Some(m)) => format!("{:.3}", e.ns / m),
+                    _ => "—".into(),
+                },
                 device: count.map_or("—".into(), |n| n.to_string()),
-                device_per_mac: count.map_or("—".into(), |n| format!("{:.2}", n as f64 / macs)),
+                device_per_mac: match (count, macs) {
+                    (Some(n), Some(m)) => format!("{:.2}", n as f64 / m),
+                    _ => "—".into(),
+                },
                 device_us: device_ns.map_or("—".into(), |ns| format!("{:.1}", ns / 1e3)),
                 ratio: match (device_ns, host) {
                     (Some(d), Some(h)) if h.ns > 0.0 => format!("{:.0}×", d / h.ns),

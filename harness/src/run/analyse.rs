@@ -91,66 +91,6 @@ pub fn suite_specs(suite: &Suite) -> Vec<CaseSpec> {
         .collect()
 }
 
-/// The benchmarks a user's ELF named in its `TB bench` frames (`run --elf`), in id
-/// order, each with the checksum it must report: the one its author pinned
-/// (`TB expect`), else the device's own (recorded, not checked: see [`unchecked`]).
-pub fn own_specs(events: &[Event]) -> Vec<CaseSpec> {
-    let mut names = BTreeMap::new();
-    let mut expect = BTreeMap::new();
-    let mut device = BTreeMap::new();
-    for ev in events {
-        match ev {
-            Event::Bench { id, name } => {
-                names.insert(*id, name.clone());
-            }
-            Event::Expect { id, value } => {
-                expect.insert(*id, *value);
-            }
-            Event::Checksum { id, value } => {
-                device.insert(*id, *value);
-            }
-            _ => {}
-        }
-    }
-    let count = names.keys().next_back().map_or(0, |last| last + 1);
-    (0..count)
-        .map(|id| CaseSpec {
-            name: names
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| format!("bench {id}")),
-            kernel: "own code".into(),
-            shape: String::new(),
-            variant: None,
-            macs: 0,
-            host_checksum: expect
-                .get(&id)
-                .or(device.get(&id))
-                .copied()
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// The names of a user's benchmarks whose checksum nobody pinned (no `TB expect`): the
-/// device's value is recorded, not checked.
-pub fn unchecked(events: &[Event]) -> Vec<String> {
-    let pinned: Vec<u32> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Expect { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect();
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Bench { id, name } if !pinned.contains(id) => Some(name.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The payload hash the firmware announced in its hello frame (0 without one).
 pub fn announced_hash(events: &[Event]) -> u32 {
     events
@@ -431,36 +371,4 @@ fn modeled_pairs(out: &RunOutput, warnings: &mut Vec<String>) -> Option<Modeled>
         model: m.model.clone(),
         regions,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_users_benchmarks_are_named_and_checked_by_their_own_frames() {
-        let events = [
-            Event::Bench {
-                id: 0,
-                name: "fir".into(),
-            },
-            Event::Bench {
-                id: 1,
-                name: "crc".into(),
-            },
-            Event::Expect { id: 0, value: 7 },
-            Event::Checksum { id: 0, value: 8 },
-            Event::Checksum { id: 1, value: 9 },
-        ];
-        let specs = own_specs(&events);
-        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["fir", "crc"]);
-        // Pinned: the author's value (so a device reporting 8 fails); not pinned: the
-        // device's own, and listed as unchecked.
-        assert_eq!(specs[0].host_checksum, 7);
-        assert_eq!(specs[1].host_checksum, 9);
-        assert_eq!(unchecked(&events), ["crc"]);
-        assert_eq!(announced_hash(&events), 0);
-        assert!(own_specs(&[]).is_empty());
-    }
 }

@@ -2,7 +2,8 @@
 //! (cached), open the device, run, analyse. One path for every verb and every backend;
 //! what happens along the way goes to a [`Sink`].
 
-use super::analyse::{analyse, announced_hash, own_specs, Finished, RunIdentity};
+use super::analyse::{analyse, announced_hash, Finished, RunIdentity};
+use super::own::{check_pins, own_specs};
 use super::plan::RunPlan;
 use crate::backend::{self, BackendError, Flash, Sinks};
 use crate::energy::EnergyError;
@@ -217,7 +218,7 @@ pub fn run_built(
     let energy = recording.finish()?;
     // A user's ELF names its benchmarks itself; the host knows the suites' beforehand.
     let own = match plan.payload {
-        super::Payload::Elf { .. } => Some(own_specs(&out.events)),
+        super::Payload::Elf { .. } => Some(own_specs(&out.events, plan.payload.host())),
         _ => None,
     };
     let suite_hash = match own {
@@ -234,6 +235,9 @@ pub fn run_built(
     // Flash, RAM and stack of every run (not only models), for the memory gate.
     let memory = crate::provenance::memory(&image, &plan.target, &out.events);
     let mut finished = analyse(id, out, energy.as_ref());
+    if own.is_some() {
+        check_pins(&mut finished.result, &finished.events);
+    }
     finished.result.meta.memory = memory;
     Ok(Executed {
         target: plan.target.clone(),

@@ -63,6 +63,9 @@ pub enum Payload {
         path: PathBuf,
         /// Its file name, as the result names the run.
         name: String,
+        /// The same benchmarks run on the host (`--host`, `--host-results`): their
+        /// checksums are then what the device's must equal.
+        host: Option<Box<super::host::HostResults>>,
     },
 }
 
@@ -73,12 +76,25 @@ impl Payload {
         Payload::Suite { suite, cases }
     }
 
-    /// A user-built ELF's payload (`run --elf`), named by its file name.
-    pub fn elf(path: PathBuf) -> Payload {
+    /// A user-built ELF's payload (`run --elf`), named by its file name, with the host
+    /// run of the same benchmarks when there is one.
+    pub fn elf(path: PathBuf, host: Option<super::host::HostResults>) -> Payload {
         let name = path
             .file_name()
             .map_or_else(|| "elf".into(), |n| n.to_string_lossy().into_owned());
-        Payload::Elf { path, name }
+        Payload::Elf {
+            path,
+            name,
+            host: host.map(Box::new),
+        }
+    }
+
+    /// The host run of a user's benchmarks, if any.
+    pub fn host(&self) -> Option<&super::host::HostResults> {
+        match self {
+            Payload::Elf { host, .. } => host.as_deref(),
+            _ => None,
+        }
     }
 
     /// Suite or model name, as the result names it.

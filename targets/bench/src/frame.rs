@@ -33,6 +33,18 @@ pub fn bench(id: u16, name: &str) {
     defmt::println!("TB bench id={=u16} name={=str}", id, name);
 }
 
+/// The work one call of benchmark `id` does, as its author declared it
+/// ([`crate::Bench::macs`], [`crate::Bench::shape`]); sent after its `TB bench` frame,
+/// only when something was declared (schema 4).
+pub fn work(id: u16, macs: u64, shape: &str) {
+    defmt::println!(
+        "TB work id={=u16} macs={=u64} shape={=str}",
+        id,
+        macs,
+        shape
+    );
+}
+
 /// Case `id` starts.
 pub fn case(id: u16) {
     defmt::println!("TB case id={=u16}", id);

@@ -23,7 +23,13 @@
 //! (or as the cargo runner), every benchmark's counts come back labelled, checked against
 //! the checksum you pin with [`Bench::expect`], and stored like every tinybench run. See
 //! docs/own-code.md in the tinybench repository.
-#![cfg_attr(not(test), no_std)]
+//!
+//! Built for the host (`cargo run --release --target x86_64-unknown-linux-gnu`, or
+//! `tinybench run --elf PATH --host`, which does that), [`main!`] writes a host `main`
+//! instead ([`host`]): the same benchmarks, the same inputs, the checksum computed by the
+//! same sequence of calls, and the function timed under criterion.
+// std on the host: the host side runs criterion and writes files.
+#![cfg_attr(all(not(test), target_os = "none"), no_std)]
 #![warn(missing_docs)]
 
 pub mod checksum;
@@ -31,8 +37,10 @@ pub use checksum::{checksum, Fnv1a, Output};
 
 #[cfg(any(target_arch = "arm", target_arch = "riscv32"))]
 pub mod arch;
-#[cfg(any(target_arch = "arm", target_arch = "riscv32"))]
 mod bench;
+#[cfg(not(target_os = "none"))]
+pub mod host;
+pub use bench::{Bench, Benchmark, Work};
 #[cfg(any(target_arch = "arm", target_arch = "riscv32"))]
 pub mod frame;
 #[cfg(any(target_arch = "arm", target_arch = "riscv32"))]
@@ -40,15 +48,13 @@ pub mod stack;
 #[cfg(all(feature = "rtt", target_os = "none"))]
 use defmt_rtt as _;
 #[cfg(any(target_arch = "arm", target_arch = "riscv32"))]
-pub use {
-    arch::entry,
-    bench::{run_all, Bench, Benchmark},
-};
+pub use {arch::entry, bench::run_all};
 
 /// Result-frame schema version; the host refuses a firmware that speaks another.
 /// Schema 2 added the whole-model frames (`TB model`, `TB out`, `TB stack`); schema 3
-/// the benchmark name frame (`TB bench`) of benchmarks of your own code.
-pub const SCHEMA: u16 = 3;
+/// the benchmark name frame (`TB bench`) of benchmarks of your own code; schema 4 the
+/// declared work of one (`TB work`: MACs and shape). The host reads 3 and 4.
+pub const SCHEMA: u16 = 4;
 
 /// Magic word opening `TINYBENCH_META` ("TBNC").
 pub const META_MAGIC: u32 = 0x5442_4E43;
@@ -134,15 +140,26 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 ///
 /// Your own `main` (a HAL to initialise first) can call [`run_all`] instead, with
 /// [`meta!`] for the self-description.
+///
+/// Built for the host, it writes a plain `main` that runs [`host::run_all`] on the same
+/// list (start the file with `#![cfg_attr(target_os = "none", no_std, no_main)]` so it
+/// builds for both).
 #[macro_export]
 macro_rules! main {
     ($($bench:expr),+ $(,)?) => {
         $crate::meta!();
+        #[cfg(target_os = "none")]
         #[$crate::entry]
         fn main() -> ! {
             let mut benches: [&mut dyn $crate::Benchmark; [$(stringify!($bench)),+].len()] =
                 [$(&mut $bench),+];
             $crate::run_all(&mut benches)
+        }
+        #[cfg(not(target_os = "none"))]
+        fn main() {
+            let mut benches: [&mut dyn $crate::Benchmark; [$(stringify!($bench)),+].len()] =
+                [$(&mut $bench),+];
+            $crate::host::run_all(&mut benches)
         }
     };
 }

@@ -1,8 +1,7 @@
 //! A benchmark that faults on purpose (it reads an address no target maps): tinybench
 //! reports the fault with the name of the function it happened in,
 //! `read_past_the_end`. `cargo run --release --bin faulting`.
-#![no_std]
-#![no_main]
+#![cfg_attr(target_os = "none", no_std, no_main)]
 
 use tinybench_target::Bench;
 
