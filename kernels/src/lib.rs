@@ -57,6 +57,7 @@ pub mod graph_ops;
 pub mod hard_swish;
 #[cfg(feature = "serde")]
 pub mod image;
+pub mod int16x8;
 pub mod mac;
 pub mod mean;
 pub mod pool;

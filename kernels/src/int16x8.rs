@@ -1,0 +1,231 @@
+//! 16x8 layers: int16 activations (zero point 0), int8 symmetric weights, int64 bias —
+//! TFLite's 16x8 quantization mode (the converter's
+//! `EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8`), which audio models use.
+//!
+//! Semantics of LiteRT's reference kernels for it (the int16 overloads of
+//! `reference_integer_ops::FullyConnected`, `ConvPerChannel` and
+//! `DepthwiseConvPerChannel`): no input or weight offsets (both zero points are 0), the
+//! products summed in 64 bits, the int64 bias added, then the 64-bit
+//! `MultiplyByQuantizedMultiplier` ([`multiply_by_quantized_multiplier_64`]: the
+//! multiplier rounded to 16 bits, one rounding) per output channel, and the clamp to the
+//! int16 activation range.
+//!
+//! Layout: activations are int16 little-endian in the arena's bytes (the `&[i8]`
+//! slices every layer gets), read and written two bytes at a time, so a tensor may start
+//! at any byte of an arena that itself has no alignment (the firmware carves it from a
+//! pool after the layer table). The bias is int64 as two int32 words per channel, low
+//! word first, because the constant blob is 4-byte aligned only. Weights, multipliers
+//! and shifts are laid out as for int8 ([`crate::conv`], [`crate::depthwise`],
+//! [`crate::fc`]). One implementation serves both kernel variants.
+
+use crate::conv::ConvShape;
+use crate::depthwise::DepthwiseShape;
+use crate::fc::FcShape;
+use crate::quant::multiply_by_quantized_multiplier_64;
+use crate::window::mul;
+use crate::KernelError;
+
+/// The output clamp of a 16x8 layer (its fused activation in the int16 range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Params16 {
+    /// Lower activation clamp.
+    pub act_min: i16,
+    /// Upper activation clamp.
+    pub act_max: i16,
+}
+
+/// The constants and tensors of one 16x8 layer.
+pub struct Operands16<'a> {
+    /// int16 input, little-endian bytes.
+    pub input: &'a [i8],
+    /// int8 weights.
+    pub weights: &'a [i8],
+    /// int64 bias: two words per output channel, low word first.
+    pub bias: &'a [i32],
+    /// Q31 multipliers, one per output channel.
+    pub multipliers: &'a [i32],
+    /// Shifts (positive: left), one per output channel, in −31..=7.
+    pub shifts: &'a [i32],
+    /// int16 output, little-endian bytes.
+    pub output: &'a mut [i8],
+}
+
+/// Element `i` of an int16 tensor stored as little-endian bytes.
+#[inline(always)]
+pub fn get16(bytes: &[i8], i: usize) -> i16 {
+    i16::from_le_bytes([bytes[2 * i] as u8, bytes[2 * i + 1] as u8])
+}
+
+/// Store `v` as element `i` of an int16 tensor stored as little-endian bytes.
+#[inline(always)]
+pub fn put16(bytes: &mut [i8], i: usize, v: i16) {
+    let [lo, hi] = v.to_le_bytes();
+    bytes[2 * i] = lo as i8;
+    bytes[2 * i + 1] = hi as i8;
+}
+
+impl Operands16<'_> {
+    /// Every buffer at least as long as the layer needs, every shift in LiteRT's range.
+    fn check(
+        &self,
+        input: usize,
+        weights: usize,
+        out_c: usize,
+        output: usize,
+    ) -> Result<(), KernelError> {
+        if input == 0 || weights == 0 || out_c == 0 || output == 0 {
+            return Err(KernelError::BadShape);
+        }
+        if self.input.len() < mul(input, 2)?
+            || self.weights.len() < weights
+            || self.bias.len() < mul(out_c, 2)?
+            || self.multipliers.len() < out_c
+            || self.shifts.len() < out_c
+            || self.output.len() < mul(output, 2)?
+        {
+            return Err(KernelError::BufferTooSmall);
+        }
+        if self.shifts[..out_c].iter().any(|s| !(-31..=7).contains(s)) {
+            return Err(KernelError::BadParams);
+        }
+        Ok(())
+    }
+
+    /// The int64 bias of channel `c`.
+    #[inline(always)]
+    fn bias64(&self, c: usize) -> i64 {
+        ((self.bias[2 * c + 1] as i64) << 32) | (self.bias[2 * c] as u32 as i64)
+    }
+
+    /// Bias, requantization and clamp of channel `c`'s accumulator; stored as element
+    /// `at` of the output.
+    #[inline(always)]
+    fn store(&mut self, p: &Params16, at: usize, c: usize, acc: i64) {
+        let acc = acc.wrapping_add(self.bias64(c));
+        let v = multiply_by_quantized_multiplier_64(acc, self.multipliers[c], self.shifts[c]);
+        put16(
+            self.output,
+            at,
+            v.clamp(p.act_min as i32, p.act_max as i32) as i16,
+        );
+    }
+}
+
+/// Fully connected, 16x8 (per-channel multipliers; a per-tensor layer repeats its one).
+#[inline(never)]
+pub fn fully_connected_16x8(
+    p: &Params16,
+    shape: &FcShape,
+    mut o: Operands16<'_>,
+) -> Result<(), KernelError> {
+    let (n_in, n_out) = (shape.in_features, shape.out_features);
+    o.check(
+        mul(shape.batches, n_in)?,
+        mul(n_in, n_out)?,
+        n_out,
+        mul(shape.batches, n_out)?,
+    )?;
+    for b in 0..shape.batches {
+        for c in 0..n_out {
+            let mut acc = 0i64;
+            for d in 0..n_in {
+                let x = get16(o.input, b * n_in + d) as i64;
+                acc += x * o.weights[c * n_in + d] as i64;
+            }
+            o.store(p, b * n_out + c, c, acc);
+        }
+    }
+    Ok(())
+}
+
+/// 2-D convolution, 16x8: NHWC input (batch 1), OHWI weights.
+#[inline(never)]
+pub fn conv2d_16x8(
+    p: &Params16,
+    shape: &ConvShape,
+    mut o: Operands16<'_>,
+) -> Result<(), KernelError> {
+    shape.window.check()?;
+    o.check(
+        shape.input_len(),
+        shape.weights_len(),
+        shape.out_c,
+        shape.output_len(),
+    )?;
+    let w = &shape.window;
+    let (in_c, out_c) = (shape.in_c, shape.out_c);
+    for oy in 0..w.out_h {
+        for ox in 0..w.out_w {
+            for oc in 0..out_c {
+                let mut acc = 0i64;
+                for ky in 0..w.k_h {
+                    let Some(iy) = w.in_y(oy, ky) else { continue };
+                    for kx in 0..w.k_w {
+                        let Some(ix) = w.in_x(ox, kx) else { continue };
+                        for ic in 0..in_c {
+                            let x = get16(o.input, (iy * w.in_w + ix) * in_c + ic) as i64;
+                            let f = o.weights[((oc * w.k_h + ky) * w.k_w + kx) * in_c + ic];
+                            acc += x * f as i64;
+                        }
+                    }
+                }
+                o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Depthwise 2-D convolution, 16x8: NHWC input (batch 1), 1HWO weights.
+#[inline(never)]
+pub fn depthwise_conv2d_16x8(
+    p: &Params16,
+    shape: &DepthwiseShape,
+    mut o: Operands16<'_>,
+) -> Result<(), KernelError> {
+    shape.window.check()?;
+    o.check(
+        shape.input_len(),
+        shape.weights_len(),
+        shape.out_c(),
+        shape.output_len(),
+    )?;
+    let w = &shape.window;
+    let (in_c, dm, out_c) = (shape.in_c, shape.depth_multiplier, shape.out_c());
+    for oy in 0..w.out_h {
+        for ox in 0..w.out_w {
+            for ic in 0..in_c {
+                for m in 0..dm {
+                    let oc = ic * dm + m;
+                    let mut acc = 0i64;
+                    for ky in 0..w.k_h {
+                        let Some(iy) = w.in_y(oy, ky) else { continue };
+                        for kx in 0..w.k_w {
+                            let Some(ix) = w.in_x(ox, kx) else { continue };
+                            let x = get16(o.input, (iy * w.in_w + ix) * in_c + ic) as i64;
+                            acc += x * o.weights[(ky * w.k_w + kx) * out_c + oc] as i64;
+                        }
+                    }
+                    o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int16_elements_are_little_endian_bytes() {
+        let mut b = [0i8; 4];
+        put16(&mut b, 1, -2);
+        assert_eq!(b, [0, 0, -2, -1]);
+        assert_eq!(get16(&b, 1), -2);
+        put16(&mut b, 0, 0x1234);
+        assert_eq!(b[..2], [0x34, 0x12]);
+    }
+}
