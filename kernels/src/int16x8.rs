@@ -5,10 +5,13 @@
 //! Semantics of LiteRT's reference kernels for it (the int16 overloads of
 //! `reference_integer_ops::FullyConnected`, `ConvPerChannel` and
 //! `DepthwiseConvPerChannel`): no input or weight offsets (both zero points are 0), the
-//! products summed in 64 bits, the int64 bias added, then the 64-bit
-//! `MultiplyByQuantizedMultiplier` ([`multiply_by_quantized_multiplier_64`]: the
-//! multiplier rounded to 16 bits, one rounding) per output channel, and the clamp to the
-//! int16 activation range.
+//! products summed in 64 bits, the int64 bias added, then requantized per output
+//! channel and clamped to the int16 activation range. The requantization differs by op,
+//! as measured against LiteRT (PyPI `ai-edge-litert` 2.3, BUILTIN_REF): the convolutions
+//! use the 64-bit `MultiplyByQuantizedMultiplier` ([`multiply_by_quantized_multiplier_64`]:
+//! the multiplier rounded to 16 bits, then one rounding), the fully-connected kernel the
+//! full 31-bit multiplier with one rounding
+//! ([`multiply_by_quantized_multiplier_single_rounding_64`]).
 //!
 //! Layout: activations are int16 little-endian in the arena's bytes (the `&[i8]`
 //! slices every layer gets), read and written two bytes at a time, so a tensor may start
@@ -21,7 +24,9 @@
 use crate::conv::ConvShape;
 use crate::depthwise::DepthwiseShape;
 use crate::fc::FcShape;
-use crate::quant::multiply_by_quantized_multiplier_64;
+use crate::quant::{
+    multiply_by_quantized_multiplier_64, multiply_by_quantized_multiplier_single_rounding_64,
+};
 use crate::window::mul;
 use crate::KernelError;
 
@@ -98,12 +103,17 @@ impl Operands16<'_> {
         ((self.bias[2 * c + 1] as i64) << 32) | (self.bias[2 * c] as u32 as i64)
     }
 
-    /// Bias, requantization and clamp of channel `c`'s accumulator; stored as element
-    /// `at` of the output.
+    /// Bias, requantization (`fc`: the fully-connected kernel's form) and clamp of
+    /// channel `c`'s accumulator; stored as element `at` of the output.
     #[inline(always)]
-    fn store(&mut self, p: &Params16, at: usize, c: usize, acc: i64) {
+    fn store(&mut self, p: &Params16, at: usize, c: usize, acc: i64, fc: bool) {
         let acc = acc.wrapping_add(self.bias64(c));
-        let v = multiply_by_quantized_multiplier_64(acc, self.multipliers[c], self.shifts[c]);
+        let (m, s) = (self.multipliers[c], self.shifts[c]);
+        let v = if fc {
+            multiply_by_quantized_multiplier_single_rounding_64(acc, m, s)
+        } else {
+            multiply_by_quantized_multiplier_64(acc, m, s)
+        };
         put16(
             self.output,
             at,
@@ -133,7 +143,7 @@ pub fn fully_connected_16x8(
                 let x = get16(o.input, b * n_in + d) as i64;
                 acc += x * o.weights[c * n_in + d] as i64;
             }
-            o.store(p, b * n_out + c, c, acc);
+            o.store(p, b * n_out + c, c, acc, true);
         }
     }
     Ok(())
@@ -170,7 +180,7 @@ pub fn conv2d_16x8(
                         }
                     }
                 }
-                o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc);
+                o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc, false);
             }
         }
     }
@@ -207,7 +217,7 @@ pub fn depthwise_conv2d_16x8(
                             acc += x * o.weights[(ky * w.k_w + kx) * out_c + oc] as i64;
                         }
                     }
-                    o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc);
+                    o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc, false);
                 }
             }
         }

@@ -61,9 +61,9 @@ fn fc(p: &Params16, shifts: &[i32]) -> Vec<i16> {
     let x = bytes(&[1000, -2000, 30000]);
     let w = [3i8, 4, -1, -5, 127, 2];
     // Channel 0: 3000 − 8000 − 30000 = −35000, bias −1 → −35001; · 0.5 → −17500.
-    // Channel 1: −5000 − 254000 + 60000 = −199000, bias 2^33 (beyond 32 bits) →
-    // 8589735592; · 0.5 · 2^−18 = 8589735592 / 2^19 = 16383.62 → 16384.
-    let b = bias(&[-1, 1 << 33]);
+    // Channel 1: −5000 − 254000 + 60000 = −199000, bias 3·10^9 (beyond int32) →
+    // 2999801000; · 0.5 · 2^−18 = 2999801000 / 2^19 = 5721.67 → 5722.
+    let b = bias(&[-1, 3_000_000_000]);
     let mut y = vec![0i8; 4];
     let shape = FcShape {
         batches: 1,
@@ -84,13 +84,42 @@ fn fc(p: &Params16, shifts: &[i32]) -> Vec<i16> {
 
 #[test]
 fn fully_connected_sums_in_64_bits_with_an_int64_bias() {
-    assert_eq!(fc(&FULL, &[0, -18]), [-17500, 16384]);
+    assert_eq!(fc(&FULL, &[0, -18]), [-17500, 5722]);
     // Fused RELU: the int16 range from real 0 (zero point 0) up.
     let relu = Params16 {
         act_min: 0,
         act_max: i16::MAX,
     };
-    assert_eq!(fc(&relu, &[0, -18]), [0, 16384]);
+    assert_eq!(fc(&relu, &[0, -18]), [0, 5722]);
+}
+
+#[test]
+fn fully_connected_keeps_the_whole_multiplier_unlike_the_convolutions() {
+    // 12345 · 100 = 1234500, multiplier 1518500250 (≈ 0.70711), shift −5:
+    // (1234500 · 1518500250 + 2^35) >> 36 = 27279 (exactly 27278.85). The convolutions'
+    // Q15 multiplier 23170 would give (1234500 · 23170 + 2^19) >> 20 = 27278.
+    let x = bytes(&[12345]);
+    let b = bias(&[0]);
+    let mut y = vec![0i8; 2];
+    let shape = FcShape {
+        batches: 1,
+        in_features: 1,
+        out_features: 1,
+    };
+    let o = Operands16 {
+        input: &x,
+        weights: &[100],
+        bias: &b,
+        multipliers: &[1_518_500_250],
+        shifts: &[-5],
+        output: &mut y,
+    };
+    fully_connected_16x8(&FULL, &shape, o).unwrap();
+    assert_eq!(values(&y), [27279]);
+    assert_eq!(
+        multiply_by_quantized_multiplier_64(1_234_500, 1_518_500_250, -5),
+        27278
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! each layer's quantization parameters the way TFLite's kernels prepare them.
 
 use crate::ctx::Ctx;
-pub use crate::ir::{Consts, Model, Node, Tensor};
+pub use crate::ir::{Consts, ElemType, Model, Node, Tensor};
 use crate::ImportError;
 use sha2::{Digest, Sha256};
 use tinybench_kernels::graph::LayerOp;
@@ -261,12 +261,12 @@ pub fn import(path: &str, bytes: &[u8]) -> Result<Model, ImportError> {
                     )));
                 }
                 let load = load_node(&ctx, t)?;
-                tensors[t] = Some(ctx.activation(t as i32)?);
+                tensors[t] = Some(ctx.activation_any(t as i32)?);
                 produced[t] = true;
                 nodes.push(load);
             }
             for &t in node.inputs.iter().chain([&node.output]) {
-                tensors[t] = Some(ctx.activation(t as i32)?);
+                tensors[t] = Some(ctx.activation_any(t as i32)?);
             }
             produced[node.output] = true;
             nodes.push(node);

@@ -15,6 +15,7 @@ mod ctx;
 pub mod import;
 mod ir;
 mod lower;
+mod lower_16x8;
 mod lower_nn;
 mod lower_ops;
 pub mod plan;
