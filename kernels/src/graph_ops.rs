@@ -11,7 +11,7 @@ use crate::depthwise::DepthwiseShape;
 use crate::fc::{FcParams, FcShape};
 pub use crate::hard_swish::HardSwishParams;
 use crate::int16x8::Operands16;
-pub use crate::int16x8::Params16;
+pub use crate::int16x8::{Params16, Softmax16};
 pub use crate::mean::MeanShape;
 pub use crate::transpose_conv::TransposeConvShape;
 use crate::KernelError;
@@ -96,6 +96,9 @@ pub enum GraphOp {
         /// Clamp.
         params: Params16,
     },
+    /// Softmax of int16 activations; its two lookup tables are the layer's weights
+    /// ([`crate::int16x8::softmax_16x8`]).
+    Softmax16x8(Softmax16),
 }
 
 /// Where a graph op's operands are.
@@ -138,6 +141,7 @@ impl GraphOp {
             GraphOp::Fc16x8 { .. } => "fully_connected_16x8",
             GraphOp::Conv16x8 { .. } => "conv2d_16x8",
             GraphOp::Depthwise16x8 { .. } => "depthwise_conv2d_16x8",
+            GraphOp::Softmax16x8(_) => "softmax_16x8",
         }
     }
 
@@ -155,6 +159,7 @@ impl GraphOp {
             GraphOp::Fc16x8 { shape, .. } => shape.macs(),
             GraphOp::Conv16x8 { shape, .. } => shape.macs(),
             GraphOp::Depthwise16x8 { shape, .. } => shape.macs(),
+            GraphOp::Softmax16x8(p) => p.rows as u64 * p.depth as u64,
         }
     }
 
@@ -236,6 +241,9 @@ impl GraphOp {
             }
             GraphOp::Depthwise16x8 { shape, params } => {
                 crate::int16x8::depthwise_conv2d_16x8(params, shape, operands16(o))
+            }
+            GraphOp::Softmax16x8(p) => {
+                crate::int16x8::softmax_16x8(p, o.input, o.weights, o.output)
             }
         }
     }

@@ -25,7 +25,8 @@ use crate::conv::ConvShape;
 use crate::depthwise::DepthwiseShape;
 use crate::fc::FcShape;
 use crate::quant::{
-    multiply_by_quantized_multiplier_64, multiply_by_quantized_multiplier_single_rounding_64,
+    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_64,
+    multiply_by_quantized_multiplier_single_rounding_64,
 };
 use crate::window::mul;
 use crate::KernelError;
@@ -220,6 +221,95 @@ pub fn depthwise_conv2d_16x8(
                     o.store(p, (oy * w.out_w + ox) * out_c + oc, oc, acc, false);
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Entries of each of the int16 softmax's two tables: 512 intervals and their end.
+pub const LUT_LEN: usize = 513;
+
+/// LiteRT's interpolating int16 table lookup: `lut` holds a function at 513 points
+/// evenly over the int16 range; the top 9 bits of `value` pick the interval, the low 7
+/// interpolate, rounded (`(slope · offset + 64) >> 7`). The slope is an int16 difference,
+/// wrapping as LiteRT's does.
+#[inline(always)]
+pub fn lut_lookup(value: i16, lut: &[i8]) -> i16 {
+    let index = (256 + (value >> 7) as i32) as usize;
+    let offset = (value & 0x7f) as i32;
+    let base = get16(lut, index);
+    let slope = get16(lut, index + 1).wrapping_sub(base) as i32;
+    base.wrapping_add(((slope * offset + 64) >> 7) as i16)
+}
+
+/// The shape and input scaling of an int16 softmax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Softmax16 {
+    /// Rows (everything but the last dimension).
+    pub rows: u32,
+    /// Classes (the last dimension).
+    pub depth: u32,
+    /// Q31 multiplier of `input_scale · beta / (10 / 65535)`: maps an input difference to
+    /// the exp table's input, where −65535 is −10.
+    pub multiplier: i32,
+    /// Its shift.
+    pub shift: i32,
+}
+
+/// Softmax with int16 input and output (output scale 1/32768, zero point 0): LiteRT's
+/// `SoftmaxInt16`. `luts` holds two int16 tables of [`LUT_LEN`] entries, little-endian:
+/// `exp` over [−10, 0] and `1 / (1 + x)` over [0, 1], both in Q0.15 (made by the host,
+/// as LiteRT's `Prepare` makes them with `std::exp`). Per row: the exponentials of the
+/// differences to the row's maximum from the first table, their sum's reciprocal from
+/// the second, normalized so the sum's top bit sets the scale; each exponential times
+/// the reciprocal, rounded, clamped to 0..=32767.
+#[inline(never)]
+pub fn softmax_16x8(
+    p: &Softmax16,
+    input: &[i8],
+    luts: &[i8],
+    output: &mut [i8],
+) -> Result<(), KernelError> {
+    let (rows, depth) = (p.rows as usize, p.depth as usize);
+    let n = mul(rows, depth)?;
+    if n == 0 {
+        return Err(KernelError::BadShape);
+    }
+    if !(-31..=30).contains(&p.shift) {
+        return Err(KernelError::BadParams);
+    }
+    if input.len() < 2 * n || output.len() < 2 * n || luts.len() < 4 * LUT_LEN {
+        return Err(KernelError::BufferTooSmall);
+    }
+    let (exp_lut, recip_lut) = luts.split_at(2 * LUT_LEN);
+    for r in 0..rows {
+        let row = r * depth;
+        let max = (0..depth).map(|c| get16(input, row + c)).max().unwrap_or(0) as i32;
+        // The exponentials go into the output first (LiteRT does the same), summed.
+        let mut sum: i32 = 0;
+        for c in 0..depth {
+            let diff = get16(input, row + c) as i32 - max;
+            let scaled = multiply_by_quantized_multiplier(diff, p.multiplier, p.shift);
+            let centred = scaled.wrapping_add(32767).clamp(-32768, 32767) as i16;
+            let e = lut_lookup(centred, exp_lut);
+            put16(output, row + c, e);
+            sum = sum.wrapping_add(e as i32);
+        }
+        // 1 / sum: the sum's leading zeros set its scale, the table gives 1 / (1 + x)
+        // with x the normalized sum − 1, recentred from [0, 65535] to the int16 range.
+        let headroom_plus_one = (sum as u32).leading_zeros().clamp(1, 31);
+        let shifted = ((((sum as i64) << (headroom_plus_one - 1)) + (1 << 13)) >> 14) as i32;
+        let centred = shifted
+            .wrapping_sub((1 << 15) + (1 << 16))
+            .clamp(-32768, 32767) as i16;
+        let recip = lut_lookup(centred, recip_lut) as i64;
+        let right_shift = (31 - headroom_plus_one).max(1);
+        let round = 1i64 << (right_shift - 1);
+        for c in 0..depth {
+            let e = get16(output, row + c) as i64;
+            let v = ((e * recip + round) >> right_shift) as i32;
+            put16(output, row + c, v.clamp(0, 32767) as i16);
         }
     }
     Ok(())

@@ -6,7 +6,8 @@
 
 use tinybench_kernels::case::{ConvShape, DepthwiseShape, FcShape};
 use tinybench_kernels::int16x8::{
-    conv2d_16x8, depthwise_conv2d_16x8, fully_connected_16x8, get16, put16, Operands16, Params16,
+    conv2d_16x8, depthwise_conv2d_16x8, fully_connected_16x8, get16, lut_lookup, put16, Operands16,
+    Params16, LUT_LEN,
 };
 use tinybench_kernels::quant::multiply_by_quantized_multiplier_64;
 use tinybench_kernels::window::{Padding, Window};
@@ -221,4 +222,26 @@ fn short_buffers_are_refused_not_read() {
         depthwise_conv2d_16x8(&FULL, &shape, o),
         Err(KernelError::BufferTooSmall)
     );
+}
+
+#[test]
+fn the_int16_table_lookup_interpolates_between_its_513_points() {
+    // The identity on 128-wide intervals: lut[i] = (i − 256) · 128, the last point
+    // 32767 (32768 does not fit). Index = 256 + (v >> 7), offset = v & 127, value =
+    // lut[i] + ((lut[i + 1] − lut[i]) · offset + 64) >> 7.
+    let table: Vec<i16> = (0..LUT_LEN as i32)
+        .map(|i| ((i - 256) * 128).min(32767) as i16)
+        .collect();
+    let lut = bytes(&table);
+    for v in [-32768i16, -129, -1, 0, 1, 200, 32639] {
+        assert_eq!(lut_lookup(v, &lut), v, "{v}");
+    }
+    // The last interval's slope is 127: 32767 → 32640 + (127 · 127 + 64) >> 7 = 32766.
+    assert_eq!(lut_lookup(32767, &lut), 32766);
+    // Halfway rounds up: slope 1 (a table of 0, 1, 2, … over the intervals), offset 64
+    // → (64 + 64) >> 7 = 1; offset 63 → 0.
+    let slow: Vec<i16> = (0..LUT_LEN as i16).collect();
+    let lut = bytes(&slow);
+    assert_eq!(lut_lookup(64, &lut), 256 + 1);
+    assert_eq!(lut_lookup(63, &lut), 256);
 }

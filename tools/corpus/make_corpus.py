@@ -278,8 +278,8 @@ MODELS = {
     "batch_matmul": (attention_matmul,
                      "BATCH_MATMUL of two activations (q·kᵀ over two heads, then a broadcast)"),
     "dense_16x8": (lambda: with_biases(seq((32,), layers.Dense(16, activation="relu"),
-                                           layers.Dense(10))),
-                   "16x8 Dense classifier (int16 activations, per-channel FULLY_CONNECTED)"),
+                                           layers.Dense(10), layers.Softmax())),
+                   "16x8 Dense classifier (int16 activations, per-channel FULLY_CONNECTED, SOFTMAX)"),
     "audio_16x8": (audio_16x8, "16x8 Conv2D audio model (CONV_2D, DEPTHWISE_CONV_2D, FC)"),
     "conv1d_16x8": (conv1d_16x8, "16x8 Conv1D model (EXPAND_DIMS, dilated CONV_2D, RESHAPE)"),
 }

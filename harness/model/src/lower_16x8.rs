@@ -13,7 +13,7 @@ use crate::ImportError;
 use tinybench_kernels::activation::{activation_range_i16, Activation};
 use tinybench_kernels::case::{ConvShape, DepthwiseShape, FcShape};
 use tinybench_kernels::graph::LayerOp;
-use tinybench_kernels::graph_ops::{GraphOp, Params16};
+use tinybench_kernels::graph_ops::{GraphOp, Params16, Softmax16};
 use tinybench_kernels::quant::quantize_multiplier;
 use tract_tflite::tflite;
 
@@ -22,6 +22,7 @@ pub(crate) const OPS_16X8: &[&str] = &[
     "FULLY_CONNECTED",
     "CONV_2D",
     "DEPTHWISE_CONV_2D",
+    "SOFTMAX",
     "RESHAPE",
     "SQUEEZE",
     "EXPAND_DIMS",
@@ -78,6 +79,7 @@ pub(crate) fn lower(
     let node = match ctx.op_name.as_str() {
         "FULLY_CONNECTED" => fully_connected(ctx, op, ins, out, (&x, &y))?,
         "CONV_2D" | "DEPTHWISE_CONV_2D" => conv(ctx, op, ins, out, (&x, &y))?,
+        "SOFTMAX" => softmax(ctx, op, ins, out, (&x, &y))?,
         _ => {
             if x.len() != y.len() || x.scale != y.scale {
                 return Err(ctx.err("reshape must keep the element count and the quantization"));
@@ -175,4 +177,77 @@ fn conv(
         shifts,
     };
     Ok(node(ctx, LayerOp::Graph(op), &ins[..1], out, consts))
+}
+
+/// LiteRT's `gen_lut` for an int16 → int16 table over `[min, max]` with outputs in
+/// [−1, 1] (Q0.15): 512 intervals plus the end point; each sample is biased by half the
+/// error the interpolation makes at its interval's midpoint. Computed in double with
+/// Rust's `exp` (glibc's on Linux, as LiteRT's), here on the host; the kernels only look
+/// the tables up.
+fn lut(f: impl Fn(f64) -> f64, min: f64, max: f64) -> Vec<i16> {
+    const STEPS: usize = 512;
+    let step = (max - min) / STEPS as f64;
+    let scale = 65536.0 / 2.0; // the int16 range over the output range [−1, 1]
+    let q = |v: f64| (v * scale).round();
+    let clamp = |v: f64| v.clamp(-32768.0, 32767.0) as i16;
+    let mut t: Vec<i16> = (0..STEPS)
+        .map(|i| {
+            let x = min + i as f64 * step;
+            let (val, mid, next) = (f(x), f(x + step / 2.0), f(min + (i + 1) as f64 * step));
+            let interpolated = ((next * scale + q(val)) / 2.0).round();
+            let bias = ((interpolated - q(mid)) / 2.0).round();
+            clamp(q(val) - bias)
+        })
+        .collect();
+    t.push(clamp(q(f(max))));
+    t
+}
+
+/// SOFTMAX of int16 activations: output scale 1/32768 and zero point 0 (LiteRT refuses
+/// others); the exp and reciprocal tables as the layer's weights.
+fn softmax(
+    ctx: &Ctx<'_>,
+    op: &tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+    (x, y): (&Tensor, &Tensor),
+) -> Result<Node, ImportError> {
+    need_inputs(ctx, ins, 1..=1)?;
+    let want = 1.0 / 32768.0;
+    if (y.scale - want).abs() > 0.001 * want {
+        return Err(ctx.err(format!(
+            "int16 softmax output must have scale 1/32768, '{}' has {}",
+            y.name, y.scale
+        )));
+    }
+    let o = options(ctx, op.builtin_options_as_softmax_options())?;
+    let depth = x.shape.last().copied().unwrap_or(0);
+    if depth == 0 || x.len() != y.len() {
+        return Err(ctx.err(format!("softmax of {:?} into {:?}", x.shape, y.shape)));
+    }
+    let u = |v: usize| u32::try_from(v).map_err(|_| ctx.err("tensor too large"));
+    // `input->params.scale * params->beta` is a float product, then divided in double.
+    let (multiplier, shift) = quantize_multiplier((x.scale * o.beta()) as f64 / (10.0 / 65535.0));
+    let p = Softmax16 {
+        rows: u(x.len() / depth)?,
+        depth: u(depth)?,
+        multiplier,
+        shift,
+    };
+    let tables = lut(f64::exp, -10.0, 0.0)
+        .into_iter()
+        .chain(lut(|v| 1.0 / (1.0 + v), 0.0, 1.0))
+        .flat_map(|v| v.to_le_bytes().map(|b| b as i8))
+        .collect();
+    let consts = Consts {
+        weights: tables,
+        ..Consts::default()
+    };
+    Ok(node(
+        ctx,
+        LayerOp::Graph(GraphOp::Softmax16x8(p)),
+        &ins[..1],
+        out,
+        consts,
+    ))
 }

@@ -252,10 +252,10 @@ fn int16_tensors_take_two_bytes_each_in_the_arena() {
 fn an_op_with_int16_tensors_that_has_no_16x8_kernel_is_refused_by_name() {
     use BuiltinOperator as B;
     use TensorType as T;
-    let bytes = chain_model(&[B::RESHAPE, B::SOFTMAX], &[T::INT16, T::INT16, T::INT16]);
+    let bytes = chain_model(&[B::RESHAPE, B::LOGISTIC], &[T::INT16, T::INT16, T::INT16]);
     let text = import("s16.tflite", &bytes).unwrap_err().to_string();
     assert!(
-        text.starts_with("s16.tflite: op 1 (SOFTMAX): it reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, RESHAPE"),
+        text.starts_with("s16.tflite: op 1 (LOGISTIC): it reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, SOFTMAX, RESHAPE"),
         "{text}"
     );
     // A requantization between int8 and int16 inside the graph: refused the same way.
@@ -271,6 +271,21 @@ fn an_op_with_int16_tensors_that_has_no_16x8_kernel_is_refused_by_name() {
     assert!(
         text.starts_with(
             "mixed.tflite: op 0 (RESHAPE): tensor 't1' is INT8 in a layer with int16 activations"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_int16_softmax_needs_litert_output_scale() {
+    use BuiltinOperator as B;
+    use TensorType as T;
+    // chain_model's tensors have scale 0.1; LiteRT's int16 softmax writes 1/32768.
+    let bytes = chain_model(&[B::SOFTMAX], &[T::INT16, T::INT16]);
+    let text = import("sm.tflite", &bytes).unwrap_err().to_string();
+    assert!(
+        text.starts_with(
+            "sm.tflite: op 0 (SOFTMAX): int16 softmax output must have scale 1/32768, 't1' has 0.1"
         ),
         "{text}"
     );
