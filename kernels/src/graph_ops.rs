@@ -11,7 +11,7 @@ use crate::depthwise::DepthwiseShape;
 use crate::fc::{FcParams, FcShape};
 pub use crate::hard_swish::HardSwishParams;
 use crate::int16x8::Operands16;
-pub use crate::int16x8::{Params16, Softmax16};
+pub use crate::int16x8::{Add16, Params16, Softmax16};
 pub use crate::mean::MeanShape;
 pub use crate::transpose_conv::TransposeConvShape;
 use crate::KernelError;
@@ -99,6 +99,8 @@ pub enum GraphOp {
     /// Softmax of int16 activations; its two lookup tables are the layer's weights
     /// ([`crate::int16x8::softmax_16x8`]).
     Softmax16x8(Softmax16),
+    /// ADD of two int16 tensors of one shape ([`crate::int16x8::add_16x8`]).
+    Add16x8(Add16),
 }
 
 /// Where a graph op's operands are.
@@ -142,6 +144,7 @@ impl GraphOp {
             GraphOp::Conv16x8 { .. } => "conv2d_16x8",
             GraphOp::Depthwise16x8 { .. } => "depthwise_conv2d_16x8",
             GraphOp::Softmax16x8(_) => "softmax_16x8",
+            GraphOp::Add16x8(_) => "add_16x8",
         }
     }
 
@@ -160,6 +163,7 @@ impl GraphOp {
             GraphOp::Conv16x8 { shape, .. } => shape.macs(),
             GraphOp::Depthwise16x8 { shape, .. } => shape.macs(),
             GraphOp::Softmax16x8(p) => p.rows as u64 * p.depth as u64,
+            GraphOp::Add16x8(p) => p.len as u64,
         }
     }
 
@@ -245,6 +249,7 @@ impl GraphOp {
             GraphOp::Softmax16x8(p) => {
                 crate::int16x8::softmax_16x8(p, o.input, o.weights, o.output)
             }
+            GraphOp::Add16x8(p) => crate::int16x8::add_16x8(p, o.input, o.input2, o.output),
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::depthwise::DepthwiseShape;
 use crate::fc::FcShape;
 use crate::quant::{
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_64,
-    multiply_by_quantized_multiplier_single_rounding_64,
+    multiply_by_quantized_multiplier_single_rounding_64, quantize_multiplier,
 };
 use crate::window::mul;
 use crate::KernelError;
@@ -222,6 +222,89 @@ pub fn depthwise_conv2d_16x8(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// ADD of two int16 tensors of the same shape with general scales: LiteRT's int16
+/// `AddElementwise` (its `pot_scale_int16 = false` path): both inputs shifted up by
+/// [`Add16::LEFT_SHIFT`], each brought to twice the larger input scale, summed, then
+/// requantized to the output; every step gemmlowp's two-step rounding, as for int8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Add16 {
+    /// Elements.
+    pub len: u32,
+    /// Q31 multiplier of `input1_scale / (2 · max_input_scale)`.
+    pub input1_multiplier: i32,
+    /// Its shift (≤ 0).
+    pub input1_shift: i32,
+    /// Q31 multiplier of `input2_scale / (2 · max_input_scale)`.
+    pub input2_multiplier: i32,
+    /// Its shift (≤ 0).
+    pub input2_shift: i32,
+    /// Q31 multiplier of `2 · max_input_scale / (2^15 · output_scale)`.
+    pub output_multiplier: i32,
+    /// Its shift.
+    pub output_shift: i32,
+    /// Lower activation clamp.
+    pub act_min: i16,
+    /// Upper activation clamp.
+    pub act_max: i16,
+}
+
+impl Add16 {
+    /// The headroom shift of int16 inputs (LiteRT: 15; 20 for int8).
+    pub const LEFT_SHIFT: i32 = 15;
+
+    /// LiteRT's preparation from the real scales (zero points are 0) and the clamp.
+    pub fn new(len: u32, scales: (f64, f64), output_scale: f64, act: (i16, i16)) -> Add16 {
+        let twice_max = 2.0 * scales.0.max(scales.1);
+        let (input1_multiplier, input1_shift) = quantize_multiplier(scales.0 / twice_max);
+        let (input2_multiplier, input2_shift) = quantize_multiplier(scales.1 / twice_max);
+        let (output_multiplier, output_shift) =
+            quantize_multiplier(twice_max / ((1i64 << Self::LEFT_SHIFT) as f64 * output_scale));
+        Add16 {
+            len,
+            input1_multiplier,
+            input1_shift,
+            input2_multiplier,
+            input2_shift,
+            output_multiplier,
+            output_shift,
+            act_min: act.0,
+            act_max: act.1,
+        }
+    }
+}
+
+/// [`Add16`] of `a` and `b` (int16, little-endian bytes) into `output`.
+#[inline(never)]
+pub fn add_16x8(p: &Add16, a: &[i8], b: &[i8], output: &mut [i8]) -> Result<(), KernelError> {
+    let n = p.len as usize;
+    if n == 0 {
+        return Err(KernelError::BadShape);
+    }
+    if a.len() < 2 * n || b.len() < 2 * n || output.len() < 2 * n {
+        return Err(KernelError::BufferTooSmall);
+    }
+    let shifts = [p.input1_shift, p.input2_shift, p.output_shift];
+    if shifts.iter().any(|s| !(-31..=0).contains(s)) {
+        return Err(KernelError::BadParams);
+    }
+    for i in 0..n {
+        // |x| · 2^15 ≤ 2^30: no overflow before the multipliers.
+        let x1 = (get16(a, i) as i32) << Add16::LEFT_SHIFT;
+        let x2 = (get16(b, i) as i32) << Add16::LEFT_SHIFT;
+        let s1 = multiply_by_quantized_multiplier(x1, p.input1_multiplier, p.input1_shift);
+        let s2 = multiply_by_quantized_multiplier(x2, p.input2_multiplier, p.input2_shift);
+        let sum = s1.wrapping_add(s2);
+        let y = multiply_by_quantized_multiplier(sum, p.output_multiplier, p.output_shift);
+        put16(
+            output,
+            i,
+            y.clamp(p.act_min as i32, p.act_max as i32) as i16,
+        );
     }
     Ok(())
 }

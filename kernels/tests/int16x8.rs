@@ -5,6 +5,7 @@
 //! the int8 kernels' two-step rounding (half away from zero).
 
 use tinybench_kernels::case::{ConvShape, DepthwiseShape, FcShape};
+use tinybench_kernels::int16x8::{add_16x8, Add16};
 use tinybench_kernels::int16x8::{
     conv2d_16x8, depthwise_conv2d_16x8, fully_connected_16x8, get16, lut_lookup, put16, Operands16,
     Params16, LUT_LEN,
@@ -244,4 +245,30 @@ fn the_int16_table_lookup_interpolates_between_its_513_points() {
     let lut = bytes(&slow);
     assert_eq!(lut_lookup(64, &lut), 256 + 1);
     assert_eq!(lut_lookup(63, &lut), 256);
+}
+
+#[test]
+fn add_rescales_both_inputs_and_rounds_half_away_from_zero() {
+    // Scales 1 and 1 into 2: twice the larger input scale is 2, so each input is halved
+    // (multiplier 2^30, shift 0) after the 2^15 headroom, and the sum is scaled by
+    // 2 / (2^15 · 2) = 2^−15 (2^30, shift −14). 1000 + 3000 → 2000; 1 + 2: 16384 + 32768
+    // = 49152 → 49152 · 0.5 / 2^14 = 1.5 → 2 (half away from zero), and −1.5 → −2.
+    let p = Add16::new(3, (1.0, 1.0), 2.0, (i16::MIN, i16::MAX));
+    assert_eq!(
+        (
+            p.input1_multiplier,
+            p.input1_shift,
+            p.output_multiplier,
+            p.output_shift
+        ),
+        (1 << 30, 0, 1 << 30, -14)
+    );
+    let (a, b) = (bytes(&[1000, 1, -1]), bytes(&[3000, 2, -2]));
+    let mut y = vec![0i8; 6];
+    add_16x8(&p, &a, &b, &mut y).unwrap();
+    assert_eq!(values(&y), [2000, 2, -2]);
+    // A fused RELU clamps at real 0.
+    let relu = Add16::new(3, (1.0, 1.0), 2.0, (0, i16::MAX));
+    add_16x8(&relu, &a, &b, &mut y).unwrap();
+    assert_eq!(values(&y), [2000, 2, 0]);
 }

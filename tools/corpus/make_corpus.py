@@ -211,6 +211,15 @@ def conv1d_16x8():
     return with_biases(keras.Model(x, layers.Dense(3, activation="relu")(y)))
 
 
+def residual_16x8():
+    x = inp((8, 6, 4))
+    y = layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(4, 3, padding="same")(y)
+    y = layers.ReLU()(layers.Add()([x, y]))
+    y = layers.Flatten()(y)
+    return with_biases(keras.Model(x, layers.Dense(5)(y)))
+
+
 MODELS = {
     # name: (builder, description)
     "dense_classifier": (lambda: seq((32,), layers.Dense(16, activation="relu"),
@@ -282,12 +291,13 @@ MODELS = {
                    "16x8 Dense classifier (int16 activations, per-channel FULLY_CONNECTED, SOFTMAX)"),
     "audio_16x8": (audio_16x8, "16x8 Conv2D audio model (CONV_2D, DEPTHWISE_CONV_2D, FC)"),
     "conv1d_16x8": (conv1d_16x8, "16x8 Conv1D model (EXPAND_DIMS, dilated CONV_2D, RESHAPE)"),
+    "residual_16x8": (residual_16x8, "16x8 residual block (CONV_2D, ADD of int16 tensors, RELU)"),
 }
 
 
 # Converted in TFLite's 16x8 mode (int16 activations with zero point 0, int8 weights,
 # int64 biases): EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8.
-INT16X8 = {"dense_16x8", "audio_16x8", "conv1d_16x8"}
+INT16X8 = {"dense_16x8", "audio_16x8", "conv1d_16x8", "residual_16x8"}
 
 
 def convert(model, rng, int16x8=False):

@@ -13,7 +13,7 @@ use crate::ImportError;
 use tinybench_kernels::activation::{activation_range_i16, Activation};
 use tinybench_kernels::case::{ConvShape, DepthwiseShape, FcShape};
 use tinybench_kernels::graph::LayerOp;
-use tinybench_kernels::graph_ops::{GraphOp, Params16, Softmax16};
+use tinybench_kernels::graph_ops::{Add16, GraphOp, Params16, Softmax16};
 use tinybench_kernels::quant::quantize_multiplier;
 use tract_tflite::tflite;
 
@@ -23,6 +23,7 @@ pub(crate) const OPS_16X8: &[&str] = &[
     "CONV_2D",
     "DEPTHWISE_CONV_2D",
     "SOFTMAX",
+    "ADD",
     "RESHAPE",
     "SQUEEZE",
     "EXPAND_DIMS",
@@ -80,6 +81,7 @@ pub(crate) fn lower(
         "FULLY_CONNECTED" => fully_connected(ctx, op, ins, out, (&x, &y))?,
         "CONV_2D" | "DEPTHWISE_CONV_2D" => conv(ctx, op, ins, out, (&x, &y))?,
         "SOFTMAX" => softmax(ctx, op, ins, out, (&x, &y))?,
+        "ADD" => add(ctx, op, ins, out, (&x, &y))?,
         _ => {
             if x.len() != y.len() || x.scale != y.scale {
                 return Err(ctx.err("reshape must keep the element count and the quantization"));
@@ -249,5 +251,56 @@ fn softmax(
         &ins[..1],
         out,
         consts,
+    ))
+}
+
+/// LiteRT's `CheckedLog2`: a scale within 0.001 of a power of two in log2.
+fn power_of_two(scale: f32) -> bool {
+    let l = scale.ln() * (1.0 / 2f32.ln());
+    (l - l.round()).abs() < 1e-3
+}
+
+/// ADD of two int16 tensors of the output's shape, with LiteRT's general scales (the
+/// converter's 16x8 ADD); broadcasting and the power-of-two path are refused.
+fn add(
+    ctx: &Ctx<'_>,
+    op: &tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+    (a, y): (&Tensor, &Tensor),
+) -> Result<Node, ImportError> {
+    need_inputs(ctx, ins, 2..=2)?;
+    let b = int16(ctx, ins[1])?;
+    if a.shape != y.shape || b.shape != y.shape {
+        return Err(ctx.err(format!(
+            "int16 ADD of {:?} and {:?} into {:?}: tinybench runs int16 ADD without broadcasting only",
+            a.shape, b.shape, y.shape
+        )));
+    }
+    let o = options(ctx, op.builtin_options_as_add_options())?;
+    if o.pot_scale_int16() && [a.scale, b.scale, y.scale].into_iter().all(power_of_two) {
+        return Err(ctx.err(
+            "int16 ADD with power-of-two scales (LiteRT's pot_scale_int16 path) is not supported",
+        ));
+    }
+    let act = activation_range_i16(
+        ctx.activation_fn(o.fused_activation_function())?,
+        y.scale as f64,
+        y.zero_point,
+    );
+    let len = u32::try_from(y.len()).map_err(|_| ctx.err("tensor too large"))?;
+    let p = Add16::new(len, (a.scale as f64, b.scale as f64), y.scale as f64, act);
+    if p.output_shift > 0 {
+        return Err(ctx.err(format!(
+            "the output scale {} of '{}' is too small for an int16 ADD of its inputs (LiteRT needs a rescale below 1)",
+            y.scale, y.name
+        )));
+    }
+    Ok(node(
+        ctx,
+        LayerOp::Graph(GraphOp::Add16x8(p)),
+        ins,
+        out,
+        Consts::default(),
     ))
 }

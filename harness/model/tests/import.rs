@@ -255,7 +255,7 @@ fn an_op_with_int16_tensors_that_has_no_16x8_kernel_is_refused_by_name() {
     let bytes = chain_model(&[B::RESHAPE, B::LOGISTIC], &[T::INT16, T::INT16, T::INT16]);
     let text = import("s16.tflite", &bytes).unwrap_err().to_string();
     assert!(
-        text.starts_with("s16.tflite: op 1 (LOGISTIC): it reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, SOFTMAX, RESHAPE"),
+        text.starts_with("s16.tflite: op 1 (LOGISTIC): it reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, SOFTMAX, ADD, RESHAPE"),
         "{text}"
     );
     // A requantization between int8 and int16 inside the graph: refused the same way.
