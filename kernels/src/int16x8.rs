@@ -158,13 +158,14 @@ pub fn conv2d_16x8(
     mut o: Operands16<'_>,
 ) -> Result<(), KernelError> {
     shape.window.check()?;
-    o.check(
-        shape.input_len(),
-        shape.weights_len(),
-        shape.out_c,
-        shape.output_len(),
-    )?;
     let w = &shape.window;
+    // Sizes multiplied with overflow checks (a 32-bit target must not wrap them).
+    o.check(
+        mul(mul(w.in_h, w.in_w)?, shape.in_c)?,
+        mul(mul(shape.out_c, w.taps())?, shape.in_c)?,
+        shape.out_c,
+        mul(w.out_pixels(), shape.out_c)?,
+    )?;
     let (in_c, out_c) = (shape.in_c, shape.out_c);
     for oy in 0..w.out_h {
         for ox in 0..w.out_w {
@@ -196,14 +197,15 @@ pub fn depthwise_conv2d_16x8(
     mut o: Operands16<'_>,
 ) -> Result<(), KernelError> {
     shape.window.check()?;
-    o.check(
-        shape.input_len(),
-        shape.weights_len(),
-        shape.out_c(),
-        shape.output_len(),
-    )?;
     let w = &shape.window;
-    let (in_c, dm, out_c) = (shape.in_c, shape.depth_multiplier, shape.out_c());
+    let out_c = mul(shape.in_c, shape.depth_multiplier)?;
+    o.check(
+        mul(mul(w.in_h, w.in_w)?, shape.in_c)?,
+        mul(w.taps(), out_c)?,
+        out_c,
+        mul(w.out_pixels(), out_c)?,
+    )?;
+    let (in_c, dm) = (shape.in_c, shape.depth_multiplier);
     for oy in 0..w.out_h {
         for ox in 0..w.out_w {
             for ic in 0..in_c {
