@@ -315,3 +315,44 @@ impl Prepared {
         Ok(Some(q))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinybench_model::testing::chain_model;
+    use tinybench_model::testing::tflite::{BuiltinOperator as B, TensorType as T};
+
+    /// A one-RESHAPE model of `[1, 4]` tensors of type `ty`, with one input labelled 1.
+    fn prepared(ty: T) -> Prepared {
+        let bytes = chain_model(&[B::RESHAPE], &[ty, ty]);
+        let model = tinybench_model::import("m.tflite", &bytes).unwrap();
+        let compiled =
+            tinybench_model::compile(&model, &tinybench_model::plan(&model), Variant::Reference);
+        let input = Input {
+            name: "x".into(),
+            data: vec![0; compiled.input_len()],
+            label: Some(1),
+            expected: None,
+        };
+        prepare(model, compiled, vec![input]).unwrap()
+    }
+
+    #[test]
+    fn a_16x8_classifier_is_scored_on_its_int16_scores_not_their_bytes() {
+        // Scores 1, 256, 0, 0 as int16 little-endian bytes: 1 0 0 1 0 0 0 0. The byte-wise
+        // argmax would be class 0 of 8; the int16 one is class 1 of 4, the label.
+        let p = prepared(T::INT16);
+        let out = vec![1i8, 0, 0, 1, 0, 0, 0, 0];
+        assert_eq!(p.output_values(&out), Some(vec![1, 256, 0, 0]));
+        assert!(p.int16_outputs());
+        let q = p
+            .quality(crate::dataset::Task::Classification, &[Some(out)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(q.accuracy, Some(1.0));
+        // An int8 model's outputs are its bytes.
+        let p = prepared(T::INT8);
+        assert_eq!(p.output_values(&[1, -2, 3, 0]), Some(vec![1, -2, 3, 0]));
+        assert!(!p.int16_outputs());
+    }
+}
