@@ -73,6 +73,21 @@ pub enum ImportError {
         /// How many.
         count: usize,
     },
+    /// Operators of a 16x8 model (int16 activations) that have no 16x8 kernel.
+    #[error(
+        "{path}: {ops} read{} or write{} int16 tensors (16x8 quantization), and tinybench runs int16 activations on {} only",
+        if *count == 1 { "s" } else { "" },
+        if *count == 1 { "s" } else { "" },
+        lower_16x8::OPS_16X8.join(", ")
+    )]
+    Unsupported16x8 {
+        /// The file.
+        path: String,
+        /// `op 3 (MEAN), op 7 (LOGISTIC)`.
+        ops: String,
+        /// How many.
+        count: usize,
+    },
     /// A supported operator used in a way (quantization, shape, option) the kernels do
     /// not compute bit-exactly.
     #[error("{path}: op {index} ({op}): {what}")]

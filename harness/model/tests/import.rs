@@ -254,15 +254,25 @@ fn an_op_with_int16_tensors_that_has_no_16x8_kernel_is_refused_by_name() {
     use TensorType as T;
     let bytes = chain_model(&[B::RESHAPE, B::LOGISTIC], &[T::INT16, T::INT16, T::INT16]);
     let text = import("s16.tflite", &bytes).unwrap_err().to_string();
+    assert_eq!(
+        text,
+        "s16.tflite: op 1 (LOGISTIC) reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, SOFTMAX, ADD, RESHAPE, SQUEEZE, EXPAND_DIMS only"
+    );
+    // Every such op at once, before any lowering (op 2 would fail its lowering first).
+    let bytes = chain_model(
+        &[B::LOGISTIC, B::RESHAPE, B::SOFTMAX, B::TANH],
+        &[T::INT16; 5],
+    );
+    let text = import("all.tflite", &bytes).unwrap_err().to_string();
     assert!(
-        text.starts_with("s16.tflite: op 1 (LOGISTIC): it reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, SOFTMAX, ADD, RESHAPE"),
+        text.starts_with("all.tflite: op 0 (LOGISTIC), op 3 (TANH) read or write int16 tensors"),
         "{text}"
     );
     // A requantization between int8 and int16 inside the graph: refused the same way.
     let bytes = chain_model(&[B::QUANTIZE], &[T::INT8, T::INT16]);
     let text = import("q.tflite", &bytes).unwrap_err().to_string();
     assert!(
-        text.starts_with("q.tflite: op 0 (QUANTIZE): it reads or writes int16 tensors"),
+        text.starts_with("q.tflite: op 0 (QUANTIZE) reads or writes int16 tensors"),
         "{text}"
     );
     // An int8 op reading an int16 tensor is refused naming the tensor.
