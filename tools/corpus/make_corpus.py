@@ -292,15 +292,21 @@ MODELS = {
     "audio_16x8": (audio_16x8, "16x8 Conv2D audio model (CONV_2D, DEPTHWISE_CONV_2D, FC)"),
     "conv1d_16x8": (conv1d_16x8, "16x8 Conv1D model (EXPAND_DIMS, dilated CONV_2D, RESHAPE)"),
     "residual_16x8": (residual_16x8, "16x8 residual block (CONV_2D, ADD of int16 tensors, RELU)"),
+    "dense_16x8_per_tensor": (lambda: with_biases(seq((24,), layers.Dense(12, activation="relu"),
+                                                      layers.Dense(6))),
+                              "16x8 Dense layers with per-tensor weights"),
 }
 
 
 # Converted in TFLite's 16x8 mode (int16 activations with zero point 0, int8 weights,
 # int64 biases): EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8.
-INT16X8 = {"dense_16x8", "audio_16x8", "conv1d_16x8", "residual_16x8"}
+INT16X8 = {"dense_16x8", "audio_16x8", "conv1d_16x8", "residual_16x8", "dense_16x8_per_tensor"}
+# Converted with per-tensor Dense weights (the converter's
+# `_experimental_disable_per_channel_quantization_for_dense_layers`).
+PER_TENSOR_DENSE = {"dense_16x8_per_tensor"}
 
 
-def convert(model, rng, int16x8=False):
+def convert(model, rng, int16x8=False, per_tensor_dense=False):
     shapes = {i.name: tuple(i.shape[1:]) for i in model.inputs}
 
     def rep():
@@ -311,6 +317,8 @@ def convert(model, rng, int16x8=False):
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
+    if per_tensor_dense:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     if int16x8:
         conv.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
@@ -369,7 +377,8 @@ def main():
         keras.utils.set_random_seed(1000 + i)
         rng = np.random.default_rng(2000 + i)
         try:
-            write(name, description, convert(build(), rng, name in INT16X8), rng)
+            tflite = convert(build(), rng, name in INT16X8, name in PER_TENSOR_DENSE)
+            write(name, description, tflite, rng)
             print(f"{name}: {(OUT / f'{name}.tflite').stat().st_size} bytes")
         except Exception as e:  # report and go on: one model's converter trouble
             failed.append(name)
