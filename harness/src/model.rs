@@ -97,6 +97,38 @@ pub fn prepare(model: Model, compiled: Compiled, inputs: Vec<Input>) -> anyhow::
 }
 
 impl Prepared {
+    /// The values of an output (the graph's outputs back to back): int8 elements, or
+    /// int16 ones (two little-endian bytes each) of a 16x8 model; `None` when the
+    /// outputs mix both types.
+    pub fn output_values(&self, out: &[i8]) -> Option<Vec<i32>> {
+        use tinybench_model::import::ElemType;
+        let elems: Vec<ElemType> = self
+            .model
+            .outputs
+            .iter()
+            .map(|&t| self.model.tensor(t).elem)
+            .collect();
+        if elems.iter().all(|&e| e == ElemType::Int8) {
+            Some(out.iter().map(|&b| b as i32).collect())
+        } else if elems.iter().all(|&e| e == ElemType::Int16) {
+            Some(
+                out.chunks_exact(2)
+                    .map(|c| i16::from_le_bytes([c[0] as u8, c[1] as u8]) as i32)
+                    .collect(),
+            )
+        } else {
+            None
+        }
+    }
+
+    /// Whether the model's outputs are int16 (a 16x8 model).
+    pub fn int16_outputs(&self) -> bool {
+        self.model
+            .outputs
+            .iter()
+            .all(|&t| self.model.tensor(t).elem == tinybench_model::import::ElemType::Int16)
+    }
+
     /// Case 0 is the whole inference, case `i + 1` layer `i`, with the host's checksums
     /// on input `first`, the first one the firmware runs.
     pub fn specs(&self, first: usize) -> Vec<CaseSpec> {
@@ -242,15 +274,21 @@ impl Prepared {
         }
         let mut q = match task {
             crate::dataset::Task::Classification => {
-                let predicted: Vec<u32> = device
-                    .iter()
-                    .map(|(_, o)| {
-                        // First maximum, as numpy's argmax (the generator's convention).
-                        let max = o.iter().copied().max().unwrap_or(i8::MIN);
-                        o.iter().position(|&v| v == max).unwrap_or(0) as u32
-                    })
-                    .collect();
-                metrics::classification(&predicted, &labels, self.compiled.output_len() as u32)
+                let mut predicted = Vec::new();
+                let mut classes = 0;
+                for (_, o) in &device {
+                    let v = self.output_values(o).ok_or_else(|| {
+                        anyhow::anyhow!("the model's outputs mix int8 and int16; tinybench does not score them as one classifier")
+                    })?;
+                    // First maximum, as numpy's argmax (the generator's convention).
+                    let max = v.iter().copied().max().unwrap_or(i32::MIN);
+                    predicted.push(v.iter().position(|&x| x == max).unwrap_or(0) as u32);
+                    classes = v.len() as u32;
+                }
+                metrics::classification(&predicted, &labels, classes)
+            }
+            crate::dataset::Task::Anomaly if self.int16_outputs() => {
+                anyhow::bail!("anomaly scores (reconstruction error) of 16x8 models (int16 outputs) are not supported yet; run without labels, or as a classifier")
             }
             crate::dataset::Task::Anomaly => {
                 let (i, o) = (
@@ -275,5 +313,46 @@ impl Prepared {
         };
         q.samples = self.inputs.len();
         Ok(Some(q))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tinybench_model::testing::chain_model;
+    use tinybench_model::testing::tflite::{BuiltinOperator as B, TensorType as T};
+
+    /// A one-RESHAPE model of `[1, 4]` tensors of type `ty`, with one input labelled 1.
+    fn prepared(ty: T) -> Prepared {
+        let bytes = chain_model(&[B::RESHAPE], &[ty, ty]);
+        let model = tinybench_model::import("m.tflite", &bytes).unwrap();
+        let compiled =
+            tinybench_model::compile(&model, &tinybench_model::plan(&model), Variant::Reference);
+        let input = Input {
+            name: "x".into(),
+            data: vec![0; compiled.input_len()],
+            label: Some(1),
+            expected: None,
+        };
+        prepare(model, compiled, vec![input]).unwrap()
+    }
+
+    #[test]
+    fn a_16x8_classifier_is_scored_on_its_int16_scores_not_their_bytes() {
+        // Scores 1, 256, 0, 0 as int16 little-endian bytes: 1 0 0 1 0 0 0 0. The byte-wise
+        // argmax would be class 0 of 8; the int16 one is class 1 of 4, the label.
+        let p = prepared(T::INT16);
+        let out = vec![1i8, 0, 0, 1, 0, 0, 0, 0];
+        assert_eq!(p.output_values(&out), Some(vec![1, 256, 0, 0]));
+        assert!(p.int16_outputs());
+        let q = p
+            .quality(crate::dataset::Task::Classification, &[Some(out)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(q.accuracy, Some(1.0));
+        // An int8 model's outputs are its bytes.
+        let p = prepared(T::INT8);
+        assert_eq!(p.output_values(&[1, -2, 3, 0]), Some(vec![1, -2, 3, 0]));
+        assert!(!p.int16_outputs());
     }
 }

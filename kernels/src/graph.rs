@@ -1,9 +1,9 @@
-//! A planned int8 model graph as data, and running one layer of it.
+//! A planned int8 (or 16x8) model graph as data, and running one layer of it.
 //!
 //! The host imports a `.tflite` model, plans its tensors into one arena and writes the
 //! constant tensors (weights, bias, per-channel requantization) into one data blob; a
 //! [`Layer`] then only holds numbers: the op with its shape and quantization, where its
-//! operands live in the arena ([`Span`]s of int8 elements) and where its constants live
+//! operands live in the arena ([`Span`]s of bytes) and where its constants live
 //! in the blob. The firmware compiles the layer list in and keeps the blob in flash; the
 //! host runs the very same [`run_layer`] to know what every layer's output must be.
 
@@ -11,14 +11,15 @@ use crate::case::{run_on, Op, Operands, Variant};
 use crate::graph_ops::{GraphOp, GraphOperands};
 use crate::KernelError;
 
-/// A range of elements: in the arena (int8 elements) or in the data blob (elements of
-/// the constant's type, starting at byte `offset`).
+/// A range of the arena in bytes (an int8 tensor's elements; an int16 tensor of the
+/// 16x8 layers takes two little-endian bytes per element), or of the data blob in
+/// elements of the constant's type, starting at byte `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Span {
     /// First byte.
     pub offset: u32,
-    /// Elements.
+    /// Bytes (arena) or elements (blob).
     pub len: u32,
 }
 
@@ -60,7 +61,8 @@ pub struct Layer {
     pub output: Span,
     /// int8 weights in the blob.
     pub weights: Span,
-    /// int32 bias in the blob.
+    /// int32 bias in the blob (int64 as two words a channel, low first, for the 16x8
+    /// layers).
     pub bias: Span,
     /// int32 per-channel multipliers in the blob.
     pub multipliers: Span,

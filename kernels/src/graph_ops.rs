@@ -5,10 +5,13 @@
 pub use crate::batch_matmul::{BatchMatMulParams, BatchMatMulShape};
 pub use crate::binary::{BinaryKind, BroadcastShape};
 use crate::case::Variant;
-use crate::conv::{ConvParams, PerChannel};
+use crate::conv::{ConvParams, ConvShape, PerChannel};
 pub use crate::copy::CopyShape;
+use crate::depthwise::DepthwiseShape;
 use crate::fc::{FcParams, FcShape};
 pub use crate::hard_swish::HardSwishParams;
+use crate::int16x8::Operands16;
+pub use crate::int16x8::{Add16, Params16, Softmax16};
 pub use crate::mean::MeanShape;
 pub use crate::transpose_conv::TransposeConvShape;
 use crate::KernelError;
@@ -70,6 +73,34 @@ pub enum GraphOp {
         /// Bytes.
         len: u32,
     },
+    /// Fully connected with int16 activations and int8 weights ([`crate::int16x8`]):
+    /// weights, int64 bias (two words a channel), multipliers and shifts in the blob.
+    Fc16x8 {
+        /// Shape.
+        shape: FcShape,
+        /// Clamp.
+        params: Params16,
+    },
+    /// 2-D convolution with int16 activations and int8 weights ([`crate::int16x8`]).
+    Conv16x8 {
+        /// Geometry.
+        shape: ConvShape,
+        /// Clamp.
+        params: Params16,
+    },
+    /// Depthwise convolution with int16 activations and int8 weights
+    /// ([`crate::int16x8`]).
+    Depthwise16x8 {
+        /// Geometry.
+        shape: DepthwiseShape,
+        /// Clamp.
+        params: Params16,
+    },
+    /// Softmax of int16 activations; its two lookup tables are the layer's weights
+    /// ([`crate::int16x8::softmax_16x8`]).
+    Softmax16x8(Softmax16),
+    /// ADD of two int16 tensors of one shape ([`crate::int16x8::add_16x8`]).
+    Add16x8(Add16),
 }
 
 /// Where a graph op's operands are.
@@ -109,6 +140,11 @@ impl GraphOp {
             GraphOp::TransposeConv { .. } => "transpose_conv",
             GraphOp::BatchMatMul { .. } => "batch_matmul",
             GraphOp::Load { .. } => "load",
+            GraphOp::Fc16x8 { .. } => "fully_connected_16x8",
+            GraphOp::Conv16x8 { .. } => "conv2d_16x8",
+            GraphOp::Depthwise16x8 { .. } => "depthwise_conv2d_16x8",
+            GraphOp::Softmax16x8(_) => "softmax_16x8",
+            GraphOp::Add16x8(_) => "add_16x8",
         }
     }
 
@@ -123,11 +159,17 @@ impl GraphOp {
             GraphOp::Load { .. } => 0,
             GraphOp::TransposeConv { shape, .. } => shape.macs(),
             GraphOp::BatchMatMul { shape, .. } => shape.macs(),
+            GraphOp::Fc16x8 { shape, .. } => shape.macs(),
+            GraphOp::Conv16x8 { shape, .. } => shape.macs(),
+            GraphOp::Depthwise16x8 { shape, .. } => shape.macs(),
+            GraphOp::Softmax16x8(p) => p.rows as u64 * p.depth as u64,
+            GraphOp::Add16x8(p) => p.len as u64,
         }
     }
 
-    /// Run it. Per-channel fully connected, transpose convolution and hard swish have an optimized variant; the
-    /// others are one implementation for both.
+    /// Run it. Per-channel fully connected, transpose convolution and hard swish have an
+    /// optimized variant; the others (the 16x8 layers among them) are one implementation
+    /// for both.
     pub fn run(&self, variant: Variant, o: GraphOperands<'_>) -> Result<(), KernelError> {
         match self {
             GraphOp::FcPerChannel { shape, params } => {
@@ -195,6 +237,30 @@ impl GraphOp {
                 dst.copy_from_slice(src);
                 Ok(())
             }
+            GraphOp::Fc16x8 { shape, params } => {
+                crate::int16x8::fully_connected_16x8(params, shape, operands16(o))
+            }
+            GraphOp::Conv16x8 { shape, params } => {
+                crate::int16x8::conv2d_16x8(params, shape, operands16(o))
+            }
+            GraphOp::Depthwise16x8 { shape, params } => {
+                crate::int16x8::depthwise_conv2d_16x8(params, shape, operands16(o))
+            }
+            GraphOp::Softmax16x8(p) => {
+                crate::int16x8::softmax_16x8(p, o.input, o.weights, o.output)
+            }
+            GraphOp::Add16x8(p) => crate::int16x8::add_16x8(p, o.input, o.input2, o.output),
         }
+    }
+}
+
+fn operands16(o: GraphOperands<'_>) -> Operands16<'_> {
+    Operands16 {
+        input: o.input,
+        weights: o.weights,
+        bias: o.bias,
+        multipliers: o.multipliers,
+        shifts: o.shifts,
+        output: o.output,
     }
 }

@@ -25,8 +25,9 @@ use crate::graph::{Layer, Span};
 /// `TBMI` read as a little-endian word.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"TBMI");
 
-/// Format version; bumped on any change of the layout or of a serialized type.
-pub const VERSION: u32 = 1;
+/// Format version; bumped on any change of the layout or of a serialized type (2: the
+/// 16x8 graph ops, and arena spans of int16 tensors counted in bytes).
+pub const VERSION: u32 = 2;
 
 /// Bytes before the postcard part.
 pub const FIXED_BYTES: usize = 12;

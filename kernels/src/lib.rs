@@ -9,7 +9,8 @@
 //! requantization multiplier/shift with TFLite's rounding, and an activation clamp.
 //!
 //! One module per op family ([`fc`], [`conv`], [`depthwise`], [`pool`], [`softmax`],
-//! [`elementwise`], [`activation`], [`reshape`]); fixed-point helpers in [`quant`]. The hot
+//! [`elementwise`], [`activation`], [`reshape`]; [`int16x8`] for the 16x8 layers of int16
+//! activations); fixed-point helpers in [`quant`]. The hot
 //! ops (conv2d, depthwise, fully connected) have a `*_reference` and a `*_optimized`
 //! implementation; the optimized one is chosen for the core at compile time ([`mac`]) and
 //! produces exactly the reference's bytes. No heap: scratch comes from the caller,
@@ -57,6 +58,7 @@ pub mod graph_ops;
 pub mod hard_swish;
 #[cfg(feature = "serde")]
 pub mod image;
+pub mod int16x8;
 pub mod mac;
 pub mod mean;
 pub mod pool;

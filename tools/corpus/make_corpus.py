@@ -183,6 +183,43 @@ def attention_matmul():
     return keras.Model([q, k], ops.matmul(s, ops.expand_dims(v, 1)))
 
 
+def with_biases(m):
+    # Keras starts biases at zero and the converter drops a zero bias: give every layer
+    # one, so the int64 biases of the 16x8 kernels are exercised.
+    for l in m.layers:
+        if getattr(l, "bias", None) is not None:
+            l.bias.assign(np.linspace(-0.3, 0.3, l.bias.shape[0]).astype(np.float32))
+    return m
+
+
+def audio_16x8():
+    # A spectrogram-style Conv2D stack: stride-2 CONV_2D, DEPTHWISE_CONV_2D SAME, a 1x1
+    # CONV_2D, then a Dense head over the flattened features.
+    x = inp((16, 10, 1))
+    y = layers.Conv2D(8, 3, strides=2, activation="relu")(x)
+    y = layers.DepthwiseConv2D(3, padding="same", activation="relu6")(y)
+    y = layers.Conv2D(6, 1)(y)
+    y = layers.Flatten()(y)
+    return with_biases(keras.Model(x, layers.Dense(4)(y)))
+
+
+def conv1d_16x8():
+    x = inp((32, 6))
+    y = layers.Conv1D(8, 5, strides=2, activation="relu")(x)
+    y = layers.Conv1D(8, 3, dilation_rate=2, padding="same")(y)
+    y = layers.Flatten()(y)
+    return with_biases(keras.Model(x, layers.Dense(3, activation="relu")(y)))
+
+
+def residual_16x8():
+    x = inp((8, 6, 4))
+    y = layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(4, 3, padding="same")(y)
+    y = layers.ReLU()(layers.Add()([x, y]))
+    y = layers.Flatten()(y)
+    return with_biases(keras.Model(x, layers.Dense(5)(y)))
+
+
 MODELS = {
     # name: (builder, description)
     "dense_classifier": (lambda: seq((32,), layers.Dense(16, activation="relu"),
@@ -249,10 +286,27 @@ MODELS = {
                          "conv autoencoder: TRANSPOSE_CONV SAME with RELU, and VALID"),
     "batch_matmul": (attention_matmul,
                      "BATCH_MATMUL of two activations (q·kᵀ over two heads, then a broadcast)"),
+    "dense_16x8": (lambda: with_biases(seq((32,), layers.Dense(16, activation="relu"),
+                                           layers.Dense(10), layers.Softmax())),
+                   "16x8 Dense classifier (int16 activations, per-channel FULLY_CONNECTED, SOFTMAX)"),
+    "audio_16x8": (audio_16x8, "16x8 Conv2D audio model (CONV_2D, DEPTHWISE_CONV_2D, FC)"),
+    "conv1d_16x8": (conv1d_16x8, "16x8 Conv1D model (EXPAND_DIMS, dilated CONV_2D, RESHAPE)"),
+    "residual_16x8": (residual_16x8, "16x8 residual block (CONV_2D, ADD of int16 tensors, RELU)"),
+    "dense_16x8_per_tensor": (lambda: with_biases(seq((24,), layers.Dense(12, activation="relu"),
+                                                      layers.Dense(6))),
+                              "16x8 Dense layers with per-tensor weights"),
 }
 
 
-def convert(model, rng):
+# Converted in TFLite's 16x8 mode (int16 activations with zero point 0, int8 weights,
+# int64 biases): EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8.
+INT16X8 = {"dense_16x8", "audio_16x8", "conv1d_16x8", "residual_16x8", "dense_16x8_per_tensor"}
+# Converted with per-tensor Dense weights (the converter's
+# `_experimental_disable_per_channel_quantization_for_dense_layers`).
+PER_TENSOR_DENSE = {"dense_16x8_per_tensor"}
+
+
+def convert(model, rng, int16x8=False, per_tensor_dense=False):
     shapes = {i.name: tuple(i.shape[1:]) for i in model.inputs}
 
     def rep():
@@ -263,9 +317,17 @@ def convert(model, rng):
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    if per_tensor_dense:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if int16x8:
+        conv.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        conv.inference_input_type = tf.int16
+        conv.inference_output_type = tf.int16
+    else:
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
     return conv.convert()
 
 
@@ -285,13 +347,16 @@ def write(name, description, tflite, rng):
     for j in range(SAMPLES):
         files = []
         for k, det in enumerate(ins):
-            q = rng.integers(-128, 128, det["shape"], dtype=np.int8)
+            # int8, or int16 (16x8 models): every value of the type, little-endian.
+            info = np.iinfo(det["dtype"])
+            q = rng.integers(info.min, info.max + 1, det["shape"], dtype=det["dtype"])
             it.set_tensor(det["index"], q)
             f = f"inputs/{j:03}.bin" if len(ins) == 1 else f"inputs/{j:03}_{k}.bin"
             (d / f).write_bytes(q.tobytes())
             files.append(f)
         it.invoke()
-        out = b"".join(it.get_tensor(o["index"]).astype(np.int8).tobytes() for o in outs)
+        out = b"".join(it.get_tensor(o["index"]).astype(o["dtype"]).astype(
+            np.dtype(o["dtype"]).newbyteorder("<")).tobytes() for o in outs)
         (d / "expected" / Path(files[0]).name).write_bytes(out)
         rows.append(",".join(files + [""]))
     (d / "labels.csv").write_text("\n".join(rows) + "\n")
@@ -312,7 +377,8 @@ def main():
         keras.utils.set_random_seed(1000 + i)
         rng = np.random.default_rng(2000 + i)
         try:
-            write(name, description, convert(build(), rng), rng)
+            tflite = convert(build(), rng, name in INT16X8, name in PER_TENSOR_DENSE)
+            write(name, description, tflite, rng)
             print(f"{name}: {(OUT / f'{name}.tflite').stat().st_size} bytes")
         except Exception as e:  # report and go on: one model's converter trouble
             failed.append(name)

@@ -3,7 +3,7 @@
 (instructions, modeled cycles, flash and RAM per model), from tinybench's own JSON output.
 
     cargo build --release -p tinybench
-    python3 tools/corpus/measure.py [--target sim-cortex-m4] [--tinybench target/release/tinybench]
+    python3 tools/corpus/measure.py [--target sim-cortex-m4] [--tinybench target/release/tinybench] [--only NAME ...]
 
 Standard library only. A model whose run fails is listed with the first line of the error.
 """
@@ -48,8 +48,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--target", default="sim-cortex-m4")
     ap.add_argument("--tinybench", default=str(REPO / "target" / "release" / "tinybench"))
+    ap.add_argument("--only", nargs="*", help="measure only these models")
     args = ap.parse_args()
-    models = sorted(p.stem for p in (REPO / "suites" / "corpus").glob("*.tflite"))
+    models = sorted(p.stem for p in (REPO / "suites" / "corpus").glob("*.tflite")
+                    if not args.only or p.stem in args.only)
     print(f"| model | MACs | instructions, emulated (/MAC) | cycles, modeled | flash | "
           f"RAM: arena, stack | bit-exact |")
     print("|---|---:|---:|---:|---:|---|---|")

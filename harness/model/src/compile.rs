@@ -93,7 +93,7 @@ pub fn compile(model: &Model, plan: &Plan, variant: Variant) -> Compiled {
     let at = |t: usize| {
         span(
             plan.offsets[t].expect("every activation tensor is planned"),
-            model.tensor(t).len(),
+            model.tensor(t).bytes(),
         )
     };
     let mut layers = Vec::new();

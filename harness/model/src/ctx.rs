@@ -2,7 +2,7 @@
 //! operator's name and index for errors, and readers of its constants. Shared by the
 //! importer and the lowering (so neither imports the other's internals).
 
-use crate::ir::Tensor;
+use crate::ir::{ElemType, Tensor};
 use crate::ImportError;
 use tinybench_kernels::activation::Activation;
 use tinybench_kernels::window::{Padding, Window};
@@ -81,14 +81,32 @@ impl<'a> Ctx<'a> {
 
     /// An int8 activation tensor with per-tensor quantization.
     pub(crate) fn activation(&self, id: i32) -> Result<Tensor, ImportError> {
-        let t = self.raw(id)?;
-        if t.type_() != tflite::TensorType::INT8 {
+        let t = self.activation_any(id)?;
+        if t.elem != ElemType::Int8 {
             return Err(self.err(format!(
-                "tensor '{}' is {}; tinybench runs int8 activations only",
-                self.name(&t),
-                Self::type_name(&t)
+                "tensor '{}' is INT16; int16 activations (16x8 quantization) run on {} only",
+                t.name,
+                crate::lower_16x8::OPS_16X8.join(", ")
             )));
         }
+        Ok(t)
+    }
+
+    /// An int8 activation tensor, or an int16 one (16x8 models: zero point 0, as LiteRT
+    /// requires), with per-tensor quantization.
+    pub(crate) fn activation_any(&self, id: i32) -> Result<Tensor, ImportError> {
+        let t = self.raw(id)?;
+        let elem = match t.type_() {
+            tflite::TensorType::INT8 => ElemType::Int8,
+            tflite::TensorType::INT16 => ElemType::Int16,
+            _ => {
+                return Err(self.err(format!(
+                    "tensor '{}' is {}; tinybench runs int8 activations (and int16 ones of 16x8 models) only",
+                    self.name(&t),
+                    Self::type_name(&t)
+                )))
+            }
+        };
         let (scales, zps) = self.quant(&t)?;
         if scales.len() != 1 {
             return Err(self.err(format!(
@@ -98,6 +116,12 @@ impl<'a> Ctx<'a> {
             )));
         }
         let zero_point = zps.first().copied().unwrap_or(0);
+        if elem == ElemType::Int16 && zero_point != 0 {
+            return Err(self.err(format!(
+                "int16 activation '{}' has zero point {zero_point}; 16x8 models have zero point 0 (LiteRT's kernels require it)",
+                self.name(&t)
+            )));
+        }
         if !(-128..=127).contains(&zero_point) {
             return Err(self.err(format!("zero point {zero_point} is outside int8")));
         }
@@ -106,7 +130,14 @@ impl<'a> Ctx<'a> {
             shape: self.shape(&t)?,
             scale: scales[0],
             zero_point: zero_point as i32,
+            elem,
         })
+    }
+
+    /// Whether tensor `id` is an int16 tensor (an activation of a 16x8 model).
+    pub(crate) fn is_int16(&self, id: i32) -> bool {
+        self.raw(id)
+            .is_ok_and(|t| t.type_() == tflite::TensorType::INT16)
     }
 
     /// The raw bytes of a constant tensor.
@@ -201,6 +232,35 @@ impl<'a> Ctx<'a> {
                 self.name(&t),
                 data.len(),
                 4 * n
+            )));
+        }
+        Ok(data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    /// The int64 bias of a 16x8 layer as two int32 words per channel (low word first:
+    /// the blob's layout), or zeros when the operator has none (input index −1).
+    pub(crate) fn bias64(&self, id: Option<i32>, n: usize) -> Result<Vec<i32>, ImportError> {
+        let Some(id) = id.filter(|&i| i >= 0) else {
+            return Ok(vec![0; 2 * n]);
+        };
+        let t = self.raw(id)?;
+        if t.type_() != tflite::TensorType::INT64 {
+            return Err(self.err(format!(
+                "bias '{}' is {}; tinybench runs 16x8 layers with the int64 bias TensorFlow's converter gives them",
+                self.name(&t),
+                Self::type_name(&t)
+            )));
+        }
+        let data = self.data(&t)?;
+        if data.len() != 8 * n {
+            return Err(self.err(format!(
+                "bias '{}' has {} bytes, {n} channels need {}",
+                self.name(&t),
+                data.len(),
+                8 * n
             )));
         }
         Ok(data

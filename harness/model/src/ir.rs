@@ -4,7 +4,27 @@
 
 use tinybench_kernels::graph::LayerOp;
 
-/// An activation tensor (int8): name, shape and quantization.
+/// The element type of an activation tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElemType {
+    /// int8 (the int8 models).
+    Int8,
+    /// int16, little-endian in the arena (the activations of 16x8 models).
+    Int16,
+}
+
+impl ElemType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            ElemType::Int8 => 1,
+            ElemType::Int16 => 2,
+        }
+    }
+}
+
+/// An activation tensor (int8, or int16 in a 16x8 model): name, shape, element type and
+/// quantization.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     /// Name in the model.
@@ -15,12 +35,18 @@ pub struct Tensor {
     pub scale: f32,
     /// Quantization zero point.
     pub zero_point: i32,
+    /// Element type.
+    pub elem: ElemType,
 }
 
 impl Tensor {
-    /// Elements (= bytes, int8).
+    /// Elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
+    }
+    /// Bytes in the arena (`len() · elem.size()`).
+    pub fn bytes(&self) -> usize {
+        self.len() * self.elem.size()
     }
     /// True for a tensor without elements.
     pub fn is_empty(&self) -> bool {
@@ -38,7 +64,8 @@ impl Tensor {
 pub struct Consts {
     /// int8 weights (OHWI for conv, 1HWO for depthwise, OI for fully connected).
     pub weights: Vec<i8>,
-    /// int32 bias, one per output channel.
+    /// int32 bias, one per output channel (int64 as two words, low first, for the 16x8
+    /// layers).
     pub bias: Vec<i32>,
     /// Per-channel Q31 requantization multipliers (conv, depthwise).
     pub multipliers: Vec<i32>,
@@ -97,11 +124,11 @@ impl Model {
 
     /// Bytes of all model inputs (the size of one dataset sample, inputs back to back).
     pub fn input_bytes(&self) -> usize {
-        self.inputs.iter().map(|&t| self.tensor(t).len()).sum()
+        self.inputs.iter().map(|&t| self.tensor(t).bytes()).sum()
     }
 
     /// Bytes of all model outputs.
     pub fn output_bytes(&self) -> usize {
-        self.outputs.iter().map(|&t| self.tensor(t).len()).sum()
+        self.outputs.iter().map(|&t| self.tensor(t).bytes()).sum()
     }
 }

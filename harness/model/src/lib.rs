@@ -15,6 +15,7 @@ mod ctx;
 pub mod import;
 mod ir;
 mod lower;
+mod lower_16x8;
 mod lower_nn;
 mod lower_ops;
 pub mod plan;
@@ -68,6 +69,21 @@ pub enum ImportError {
         /// The file.
         path: String,
         /// `op 3 (TANH), op 7 (GATHER)`.
+        ops: String,
+        /// How many.
+        count: usize,
+    },
+    /// Operators of a 16x8 model (int16 activations) that have no 16x8 kernel.
+    #[error(
+        "{path}: {ops} read{} or write{} int16 tensors (16x8 quantization), and tinybench runs int16 activations on {} only",
+        if *count == 1 { "s" } else { "" },
+        if *count == 1 { "s" } else { "" },
+        lower_16x8::OPS_16X8.join(", ")
+    )]
+    Unsupported16x8 {
+        /// The file.
+        path: String,
+        /// `op 3 (MEAN), op 7 (LOGISTIC)`.
         ops: String,
         /// How many.
         count: usize,

@@ -24,7 +24,7 @@ fn clamp(act: Activation, out: &Tensor) -> (i8, i8) {
 
 /// Per-channel requantization as TFLite's `PopulateConvolutionQuantizationParams`:
 /// `input_scale · filter_scale[c] / output_scale` in double, then `QuantizeMultiplier`.
-fn per_channel(
+pub(crate) fn per_channel(
     input: &Tensor,
     filter_scales: &[f32],
     out: &Tensor,
@@ -42,7 +42,7 @@ fn offset_of(zp: i32) -> i32 {
     -zp
 }
 
-fn need_inputs(
+pub(crate) fn need_inputs(
     ctx: &Ctx<'_>,
     ins: &[i32],
     n: std::ops::RangeInclusive<usize>,
@@ -54,11 +54,11 @@ fn need_inputs(
     }
 }
 
-fn options<T>(ctx: &Ctx<'_>, o: Option<T>) -> Result<T, ImportError> {
+pub(crate) fn options<T>(ctx: &Ctx<'_>, o: Option<T>) -> Result<T, ImportError> {
     o.ok_or_else(|| ctx.err("operator options are missing"))
 }
 
-fn symmetric(ctx: &Ctx<'_>, zps: &[i64]) -> Result<(), ImportError> {
+pub(crate) fn symmetric(ctx: &Ctx<'_>, zps: &[i64]) -> Result<(), ImportError> {
     if zps.iter().any(|&z| z != 0) {
         return Err(
             ctx.err("weights with a non-zero zero point (asymmetric weights) are not supported")
@@ -67,7 +67,7 @@ fn symmetric(ctx: &Ctx<'_>, zps: &[i64]) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn expect_shape(ctx: &Ctx<'_>, y: &Tensor, want: &[usize]) -> Result<(), ImportError> {
+pub(crate) fn expect_shape(ctx: &Ctx<'_>, y: &Tensor, want: &[usize]) -> Result<(), ImportError> {
     if y.shape != want {
         return Err(ctx.err(format!(
             "output '{}' has shape {:?}, the op computes {want:?}",
@@ -77,7 +77,13 @@ fn expect_shape(ctx: &Ctx<'_>, y: &Tensor, want: &[usize]) -> Result<(), ImportE
     Ok(())
 }
 
-fn node(ctx: &Ctx<'_>, op: LayerOp, inputs: &[i32], output: i32, consts: Consts) -> Node {
+pub(crate) fn node(
+    ctx: &Ctx<'_>,
+    op: LayerOp,
+    inputs: &[i32],
+    output: i32,
+    consts: Consts,
+) -> Node {
     Node {
         index: ctx.index,
         op_name: ctx.op_name.clone(),
@@ -99,6 +105,16 @@ pub(crate) fn lower(
     outs: &[i32],
 ) -> Result<Vec<Node>, ImportError> {
     use crate::lower_ops as l;
+    // A 16x8 layer (int16 activations) has its own lowering, which refuses what it does
+    // not run by name.
+    if ins
+        .first()
+        .into_iter()
+        .chain(outs)
+        .any(|&t| ctx.is_int16(t))
+    {
+        return crate::lower_16x8::lower(ctx, op, ins, outs);
+    }
     match ctx.op_name.as_str() {
         "SPLIT" => {
             need_inputs(ctx, ins, 2..=2)?;
@@ -460,18 +476,29 @@ fn lower_one(
     }
 }
 
-fn conv(
+/// What CONV_2D and DEPTHWISE_CONV_2D share between int8 and 16x8: the filter, the
+/// window over input `x`, the channel counts and the fused activation.
+pub(crate) struct ConvParts {
+    pub(crate) weights: Vec<i8>,
+    pub(crate) scales: Vec<f32>,
+    pub(crate) window: tinybench_kernels::window::Window,
+    pub(crate) in_c: usize,
+    pub(crate) out_c: usize,
+    pub(crate) depthwise: bool,
+    pub(crate) act: Activation,
+}
+
+/// The filter and geometry of a convolution of `x` into `y` (inputs checked).
+pub(crate) fn conv_parts(
     ctx: &Ctx<'_>,
     op: &tflite::Operator<'_>,
     ins: &[i32],
-    out: i32,
+    x: &Tensor,
     y: &Tensor,
-) -> Result<Node, ImportError> {
-    need_inputs(ctx, ins, 2..=3)?;
-    let x = ctx.activation(ins[0])?;
+) -> Result<ConvParts, ImportError> {
     let (w, wshape, wscales, wzps) = ctx.weights(ins[1])?;
     symmetric(ctx, &wzps)?;
-    let [_, _, _, in_c] = nhwc(ctx, &x)?;
+    let [_, _, _, in_c] = nhwc(ctx, x)?;
     let [wo, kh, kw, wi] = wshape[..] else {
         return Err(ctx.err(format!(
             "filter has shape {wshape:?}, expected 4 dimensions"
@@ -513,22 +540,43 @@ fn conv(
             wscales.len()
         )));
     }
-    let window = ctx.window(&x, (kh, kw), stride, dil, padding)?;
+    let window = ctx.window(x, (kh, kw), stride, dil, padding)?;
     expect_shape(ctx, y, &[1, window.out_h, window.out_w, out_c])?;
-    let (act_min, act_max) = clamp(ctx.activation_fn(act)?, y);
+    Ok(ConvParts {
+        weights: w,
+        scales: wscales,
+        window,
+        in_c,
+        out_c,
+        depthwise,
+        act: ctx.activation_fn(act)?,
+    })
+}
+
+fn conv(
+    ctx: &Ctx<'_>,
+    op: &tflite::Operator<'_>,
+    ins: &[i32],
+    out: i32,
+    y: &Tensor,
+) -> Result<Node, ImportError> {
+    need_inputs(ctx, ins, 2..=3)?;
+    let x = ctx.activation(ins[0])?;
+    let c = conv_parts(ctx, op, ins, &x, y)?;
+    let (act_min, act_max) = clamp(c.act, y);
     let params = ConvParams {
         input_offset: offset_of(x.zero_point),
         output_offset: y.zero_point,
         act_min,
         act_max,
     };
-    let (multipliers, shifts) = per_channel(&x, &wscales, y, out_c);
-    let bias = ctx.bias(ins.get(2).copied(), out_c)?;
-    let op = if depthwise {
+    let (multipliers, shifts) = per_channel(&x, &c.scales, y, c.out_c);
+    let bias = ctx.bias(ins.get(2).copied(), c.out_c)?;
+    let op = if c.depthwise {
         let shape = DepthwiseShape {
-            window,
-            in_c,
-            depth_multiplier: out_c / in_c,
+            window: c.window,
+            in_c: c.in_c,
+            depth_multiplier: c.out_c / c.in_c,
         };
         Op::DepthwiseConv2d {
             shape,
@@ -538,16 +586,16 @@ fn conv(
     } else {
         Op::Conv2d {
             shape: ConvShape {
-                window,
-                in_c,
-                out_c,
+                window: c.window,
+                in_c: c.in_c,
+                out_c: c.out_c,
             },
             params,
             output_shift: 0,
         }
     };
     let consts = Consts {
-        weights: w,
+        weights: c.weights,
         bias,
         multipliers,
         shifts,

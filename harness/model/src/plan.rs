@@ -64,7 +64,8 @@ pub fn plan(model: &Model) -> Plan {
         .enumerate()
         .filter_map(|(r, s)| {
             let (first, last) = (*s)?;
-            let len = model.tensors[r].as_ref()?.len();
+            // Bytes: an int16 tensor (16x8 models) takes two per element.
+            let len = model.tensors[r].as_ref()?.bytes();
             Some(Buffer {
                 root: r,
                 len,

@@ -65,6 +65,7 @@ mod tests {
 
     fn t(scale: f32, zero_point: i32) -> Tensor {
         Tensor {
+            elem: crate::ir::ElemType::Int8,
             name: "t".into(),
             shape: vec![1],
             scale,

@@ -226,3 +226,77 @@ fn a_supported_single_op_model_runs_on_the_host() {
         vec![1, -2, 3, -4]
     );
 }
+
+#[test]
+fn int16_tensors_take_two_bytes_each_in_the_arena() {
+    use BuiltinOperator as B;
+    use TensorType as T;
+    // float → QUANTIZE → int16 [1, 4] → RESHAPE → int16 → DEQUANTIZE → float: a 16x8
+    // model's edges are left to the caller as an int8 model's are.
+    let bytes = chain_model(
+        &[B::QUANTIZE, B::RESHAPE, B::DEQUANTIZE],
+        &[T::FLOAT32, T::INT16, T::INT16, T::FLOAT32],
+    );
+    let model = import("r16.tflite", &bytes).unwrap();
+    assert_eq!(model.nodes.len(), 1);
+    assert_eq!((model.input_bytes(), model.output_bytes()), (8, 8));
+    let p = plan(&model);
+    assert_eq!(p.arena_bytes, 8);
+    let c = compile(&model, &p, Variant::Reference);
+    assert_eq!((c.input_len(), c.output_len()), (8, 8));
+    let x = [1, 2, -3, 4, 5, -6, 7, 8];
+    assert_eq!(c.run_host(&x).unwrap().output, x);
+}
+
+#[test]
+fn an_op_with_int16_tensors_that_has_no_16x8_kernel_is_refused_by_name() {
+    use BuiltinOperator as B;
+    use TensorType as T;
+    let bytes = chain_model(&[B::RESHAPE, B::LOGISTIC], &[T::INT16, T::INT16, T::INT16]);
+    let text = import("s16.tflite", &bytes).unwrap_err().to_string();
+    assert_eq!(
+        text,
+        "s16.tflite: op 1 (LOGISTIC) reads or writes int16 tensors (16x8 quantization), and tinybench runs int16 activations on FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, SOFTMAX, ADD, RESHAPE, SQUEEZE, EXPAND_DIMS only"
+    );
+    // Every such op at once, before any lowering (op 2 would fail its lowering first).
+    let bytes = chain_model(
+        &[B::LOGISTIC, B::RESHAPE, B::SOFTMAX, B::TANH],
+        &[T::INT16; 5],
+    );
+    let text = import("all.tflite", &bytes).unwrap_err().to_string();
+    assert!(
+        text.starts_with("all.tflite: op 0 (LOGISTIC), op 3 (TANH) read or write int16 tensors"),
+        "{text}"
+    );
+    // A requantization between int8 and int16 inside the graph: refused the same way.
+    let bytes = chain_model(&[B::QUANTIZE], &[T::INT8, T::INT16]);
+    let text = import("q.tflite", &bytes).unwrap_err().to_string();
+    assert!(
+        text.starts_with("q.tflite: op 0 (QUANTIZE) reads or writes int16 tensors"),
+        "{text}"
+    );
+    // An int8 op reading an int16 tensor is refused naming the tensor.
+    let bytes = chain_model(&[B::RESHAPE], &[T::INT16, T::INT8]);
+    let text = import("mixed.tflite", &bytes).unwrap_err().to_string();
+    assert!(
+        text.starts_with(
+            "mixed.tflite: op 0 (RESHAPE): tensor 't1' is INT8 in a layer with int16 activations"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_int16_softmax_needs_litert_output_scale() {
+    use BuiltinOperator as B;
+    use TensorType as T;
+    // chain_model's tensors have scale 0.1; LiteRT's int16 softmax writes 1/32768.
+    let bytes = chain_model(&[B::SOFTMAX], &[T::INT16, T::INT16]);
+    let text = import("sm.tflite", &bytes).unwrap_err().to_string();
+    assert!(
+        text.starts_with(
+            "sm.tflite: op 0 (SOFTMAX): int16 softmax output must have scale 1/32768, 't1' has 0.1"
+        ),
+        "{text}"
+    );
+}

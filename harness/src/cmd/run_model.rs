@@ -176,7 +176,7 @@ async fn run_one(
     let finished = &executed.finished;
     let passed = finished.passed() && rest_ok && outputs_ok;
     if report::output::print_run(cmd.format, &finished.result, passed) {
-        print_small_output(&outputs);
+        print_small_output(&run.prepared, &outputs);
     }
     finished.eprint_failures(&run.target.name);
     if let Err(e) = saved {
@@ -324,12 +324,18 @@ fn batches(
 }
 
 /// The first input's output tensor, when it is small enough to read (a classifier's
-/// scores).
-fn print_small_output(outputs: &[Option<Vec<i8>>]) {
-    if let Some(Some(o)) = outputs.first() {
-        if o.len() <= 16 {
-            crate::outln!("output (int8): {o:?}");
-        }
+/// scores), with its element type.
+fn print_small_output(prepared: &model::Prepared, outputs: &[Option<Vec<i8>>]) {
+    let Some(Some(o)) = outputs.first() else {
+        return;
+    };
+    let ty = if prepared.int16_outputs() {
+        "int16"
+    } else {
+        "int8"
+    };
+    if let Some(v) = prepared.output_values(o).filter(|v| v.len() <= 16) {
+        crate::outln!("output ({ty}): {v:?}");
     }
 }
 

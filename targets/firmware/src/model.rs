@@ -112,6 +112,10 @@ fn decode<T: serde::de::DeserializeOwned>(
 
 /// Read the image and lay out the pool. A missing or broken image is a panic: the host
 /// writes it, so this is the harness's bug, reported as `TB panic` with the reason.
+/// Never inlined: its frame (the layer decoding, 400 bytes on the M4) would otherwise
+/// join `main`'s, which stays on the stack under every inference (with the 16x8 ops'
+/// decoding it was inlined, and the painted stack grew from 0.9 to 1.3 KiB).
+#[inline(never)]
 fn open() -> Model {
     let img = image_bytes();
     let head_len = match image::fixed(img) {
