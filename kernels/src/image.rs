@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(fixed(&img), Err(ImageError::NoImage));
         assert_eq!(fixed(&[0xFF; 16]), Err(ImageError::NoImage));
         img[..4].copy_from_slice(&MAGIC.to_le_bytes());
-        img[4..8].copy_from_slice(&2u32.to_le_bytes());
+        img[4..8].copy_from_slice(&(VERSION + 1).to_le_bytes());
         assert_eq!(fixed(&img), Err(ImageError::Version));
         img[4..8].copy_from_slice(&VERSION.to_le_bytes());
         img[8..12].copy_from_slice(&5u32.to_le_bytes());
