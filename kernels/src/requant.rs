@@ -33,14 +33,15 @@ pub(crate) struct Requant {
 
 impl Requant {
     /// Whether (multiplier, shift) has the fast form (see the module docs). A multiplier
-    /// of 0 fits with any shift: TFLite gives a channel whose real multiplier is below
-    /// 2^-32 (a filter of all but zero weights) the pair (0, 0), which requantizes every
-    /// accumulator to 0; [`Requant::new`] makes that (0, −1), whose fast form is 0 for
-    /// every `x` (`2^30 + 2^31 − [x < 0]·2^31 < 2^32`). Without this one such channel
-    /// sent the whole layer to the reference kernel (six of VWW's pointwise layers).
+    /// of 0 with a right shift fits too: its fast form is 0 for every `x`
+    /// (`(2^30 + 2^(30+r) − [x < 0]·2^31) < 2^(31+r)`), as the reference gives. TFLite
+    /// gives a channel whose real multiplier underflows 2^-32 (a filter of all but zero
+    /// weights) the pair (0, 0); the model importer stores such a channel as (0, −1)
+    /// (`harness/model` `per_channel`), so that one dead filter does not send its whole
+    /// layer to the reference kernel (it did, on six of VWW's pointwise layers).
     #[inline(always)]
     pub(crate) fn fits(mult: i32, shift: i32) -> bool {
-        mult == 0 || (mult > 1 << 30 && (-31..=-1).contains(&shift))
+        (mult == 0 || mult > 1 << 30) && (-31..=-1).contains(&shift)
     }
 
     /// Whether every one of the first `n` channels of `(multipliers, shifts)` fits.
@@ -56,7 +57,6 @@ impl Requant {
     #[inline(always)]
     pub(crate) fn new(mult: i32, shift: i32) -> Requant {
         debug_assert!(Requant::fits(mult, shift));
-        let shift = if mult == 0 { -1 } else { shift };
         let r = (-shift) as u32;
         // `2^30 + 2^(30+r)` built from its two words: a 64-bit variable shift is a dozen
         // branchy instructions on 32-bit cores, and kernels build one per channel.
@@ -136,19 +136,24 @@ mod tests {
         }
     }
 
-    /// TFLite's (0, 0) for a channel whose real multiplier underflows, and a zero
-    /// multiplier with any other shift: always 0, as the two-step reference gives.
+    /// A zero multiplier with any right shift (the importer's (0, −1) for TFLite's
+    /// underflowing (0, 0)): always 0, as the two-step reference gives.
     #[test]
     fn a_zero_multiplier_fits_and_gives_zero() {
         let mut rng = Rng::new(7);
-        for shift in [0, 3, -1, -17, -31] {
+        assert!(
+            !Requant::fits(0, 0),
+            "TFLite's own pair keeps the reference"
+        );
+        for shift in [-1, -17, -31] {
             assert!(Requant::fits(0, shift));
             let q = Requant::new(0, shift);
             let mut xs = vec![0, 1, -1, i32::MAX, i32::MIN, i32::MIN + 1];
             xs.extend((0..2000).map(|_| rng.next_u32() as i32));
             for x in xs {
                 assert_eq!(q.apply(x), 0, "x {x} shift {shift}");
-                assert_eq!(multiply_by_quantized_multiplier(x, 0, shift.min(0)), 0);
+                assert_eq!(multiply_by_quantized_multiplier(x, 0, shift), 0);
+                assert_eq!(multiply_by_quantized_multiplier(x, 0, 0), 0);
             }
         }
     }

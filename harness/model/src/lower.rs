@@ -24,6 +24,10 @@ fn clamp(act: Activation, out: &Tensor) -> (i8, i8) {
 
 /// Per-channel requantization as TFLite's `PopulateConvolutionQuantizationParams`:
 /// `input_scale · filter_scale[c] / output_scale` in double, then `QuantizeMultiplier`.
+/// A channel whose multiplier underflows (TFLite's (0, 0): every output is the output
+/// offset) is stored as (0, −1), which requantizes exactly the same (to 0) and has the
+/// optimized kernels' fast form (kernels `requant.rs`); with (0, 0) one dead filter sent
+/// its whole layer to the reference kernel.
 pub(crate) fn per_channel(
     input: &Tensor,
     filter_scales: &[f32],
@@ -33,7 +37,10 @@ pub(crate) fn per_channel(
     (0..channels)
         .map(|c| {
             let fs = filter_scales[if filter_scales.len() == 1 { 0 } else { c }] as f64;
-            quantize_multiplier(input.scale as f64 * fs / out.scale as f64)
+            match quantize_multiplier(input.scale as f64 * fs / out.scale as f64) {
+                (0, _) => (0, -1),
+                pair => pair,
+            }
         })
         .unzip()
 }
