@@ -32,23 +32,35 @@ def run_json(tool, target, model_file, dataset):
     return json.loads(out.stdout), None
 
 
+def summary(r):
+    """What a table row shows of one run: MACs, count, modeled cycles, flash, RAM, arena, stack."""
+    m = r["model"]
+    whole = r["cases"][0]
+    mem = m["memory"]
+    stack = mem.get("stack_used") or 0
+    return {
+        "macs": m["macs"],
+        "count": whole["summary"]["median"],
+        "modeled": (whole.get("modeled_summary") or {}).get("median"),
+        "flash": mem["text"] + mem["rodata"] + mem["data"],
+        "ram": mem["data"] + mem["bss"] + stack,
+        "arena": m["arena_bytes"],
+        "stack": stack,
+    }
+
+
 def row(tool, target, model):
     corpus = REPO / "suites" / "corpus"
     r, why = run_json(tool, target, corpus / f"{model}.tflite", corpus / model)
     if r is None:
         return f"| {model} | — | failed: {why} | | | |"
     m = r["model"]
-    whole = r["cases"][0]
-    count = whole["summary"]["median"]
-    modeled = (whole.get("modeled_summary") or {}).get("median")
-    mem = m["memory"]
-    flash = mem["text"] + mem["rodata"] + mem["data"]
-    ram = mem["data"] + mem["bss"] + (mem.get("stack_used") or 0)
+    s = summary(r)
     exact = "✔" if m["host_mismatches"] == 0 and not m["reference"]["mismatched"] else "✘"
-    per_mac = count / max(m["macs"], 1)
-    return (f"| {model} | {m['macs']:,} | {count:,} ({per_mac:.2f}) | "
-            f"{modeled:,} | {kib(flash)} | {kib(ram)}: {kib(m['arena_bytes'])}, "
-            f"{kib(mem.get('stack_used') or 0)} | {exact} |")
+    per_mac = s["count"] / max(s["macs"], 1)
+    return (f"| {model} | {s['macs']:,} | {s['count']:,} ({per_mac:.2f}) | "
+            f"{s['modeled']:,} | {kib(s['flash'])} | {kib(s['ram'])}: {kib(s['arena'])}, "
+            f"{kib(s['stack'])} | {exact} |")
 
 
 # The MLPerf Tiny reference models (../shared, beside the repository) and their datasets.
@@ -67,29 +79,18 @@ def mlperf(tool):
           "sim-rv32imac: instructions, emulated (/MAC) | flash (M4) | RAM (M4): arena, stack |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, file, dataset in MLPERF:
-        cells = []
-        for target in ("sim-cortex-m4", "sim-rv32imac"):
-            r, why = run_json(tool, target, models / file, REPO / "suites" / "datasets" / dataset)
-            if r is None:
-                cells.append((None, why))
-            else:
-                cells.append((r, None))
-        (m4, why4), (rv, whyrv) = cells
-        if m4 is None or rv is None:
-            print(f"| {name} | — | failed: {why4 or whyrv} | | | | |", flush=True)
+        runs = [run_json(tool, target, models / file, REPO / "suites" / "datasets" / dataset)
+                for target in ("sim-cortex-m4", "sim-rv32imac")]
+        why = next((w for r, w in runs if r is None), None)
+        if why is not None:
+            print(f"| {name} | — | failed: {why} | | | | |", flush=True)
             continue
-        m = m4["model"]
-        macs = max(m["macs"], 1)
-        c4 = m4["cases"][0]["summary"]["median"]
-        modeled = (m4["cases"][0].get("modeled_summary") or {}).get("median")
-        crv = rv["cases"][0]["summary"]["median"]
-        mem = m["memory"]
-        flash = mem["text"] + mem["rodata"] + mem["data"]
-        stack = mem.get("stack_used") or 0
-        ram = mem["data"] + mem["bss"] + stack
-        print(f"| {name} | {m['macs']:,} | {c4:,} ({c4 / macs:.2f}) | {modeled:,} | "
-              f"{crv:,} ({crv / macs:.2f}) | {kib(flash)} | {kib(ram)}: "
-              f"{kib(m['arena_bytes'])}, {kib(stack)} |", flush=True)
+        m4, rv = (summary(r) for r, _ in runs)
+        macs = max(m4["macs"], 1)
+        print(f"| {name} | {m4['macs']:,} | {m4['count']:,} ({m4['count'] / macs:.2f}) | "
+              f"{m4['modeled']:,} | {rv['count']:,} ({rv['count'] / macs:.2f}) | "
+              f"{kib(m4['flash'])} | {kib(m4['ram'])}: {kib(m4['arena'])}, "
+              f"{kib(m4['stack'])} |", flush=True)
 
 
 def main():

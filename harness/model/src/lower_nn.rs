@@ -89,12 +89,7 @@ fn transpose_filter(
             wscales.len()
         )));
     }
-    let (multipliers, shifts) = (0..out_c)
-        .map(|c| {
-            let fs = wscales[if wscales.len() == 1 { 0 } else { c }] as f64;
-            tinybench_kernels::quant::quantize_multiplier(x.scale as f64 * fs / y.scale as f64)
-        })
-        .unzip();
+    let (multipliers, shifts) = crate::lower::per_channel(x, &wscales, y, out_c);
     let consts = Consts {
         weights: w,
         bias: ctx.bias(ins.get(3).copied(), out_c)?,
