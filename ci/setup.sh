@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing tinybench needs on a fresh Debian/Ubuntu machine:
-#  - cmake, clang/libclang: unicorn-engine (the emulator backend) builds C with cmake and
+#  - cmake, clang/libclang, pkg-config, patch: unicorn-engine (the emulator backend) builds C
+#    with cmake (ci/unicorn.sh: with tinybench's patch) and
 #    generates its bindings with bindgen;
 #  - chromium: headless, for the HTML dashboard test (tinybench report --html);
 #  - qemu-system-misc, gdb-multiarch, qemu-system-arm: QEMU's RV32 and Cortex-M4 instruction
@@ -26,6 +27,7 @@ command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v patch >/dev/null 2>&1 || need_apt+=(patch)
 minimal=${TINYBENCH_SETUP_MINIMAL:-0}
 if [ "$minimal" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
@@ -66,6 +68,9 @@ if command -v rustup >/dev/null 2>&1; then
 else
   echo "ci/setup.sh: no rustup; firmware builds will use a build-std toolchain if present (tinybench doctor)" >&2
 fi
+
+# The emulator's unicorn, built with tinybench's patch (ci/unicorn.sh, docs/emulator.md).
+bash "$(dirname "$0")/unicorn.sh"
 
 # The LiteRT oracle (tools/litert/README.md): a Python venv at target/litert-venv with the
 # pinned requirements, for harness/tests/litert_oracle.rs. Rebuilt only when missing or

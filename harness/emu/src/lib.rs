@@ -33,6 +33,7 @@
 
 mod arch;
 mod block_hook;
+pub mod engine;
 mod hooks;
 mod machine;
 mod memory;

@@ -59,9 +59,19 @@ impl DoctorCmd {
                 crate::outln!("✘ target {triple}: missing — run `rustup target add {triple}` (or `tinybench run --install-targets`)");
             }
         }
-        if cfg!(feature = "emulator") {
-            crate::outln!("✔ backend emulator: unicorn-engine 2.1 (compiled in)");
-        } else {
+        #[cfg(feature = "emulator")]
+        {
+            let mark = if tinybench_emu::engine::patched() {
+                "✔"
+            } else {
+                "!"
+            };
+            crate::outln!(
+                "{mark} backend emulator: {} (compiled in)",
+                tinybench_emu::engine::describe()
+            );
+        }
+        if !cfg!(feature = "emulator") {
             crate::outln!("✘ backend emulator: not compiled in — build tinybench with `--features emulator` (needs cmake, libclang)");
         }
         if cfg!(feature = "probe") {
