@@ -4,7 +4,7 @@
 # points unicorn-engine-sys's pkg-config probe. The source is the crates.io package
 # unicorn-engine-sys (the version Cargo.lock pins, from cargo's own registry cache), so
 # nothing is downloaded from anywhere else. Without this library cargo builds the crate's
-# stock unicorn: the same counts, about 1.4x slower on DSP-heavy firmware.
+# stock unicorn: the same counts, about 1.8x slower on DSP-heavy firmware (VWW, docs/emulator.md).
 #
 # Idempotent: rebuilds only when the patch, the pinned version or this script changed
 # (the stamp holds their sha256). Called by ci/setup.sh; about 2 minutes on 2 cores.

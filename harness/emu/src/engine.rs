@@ -33,7 +33,7 @@ pub fn describe() -> &'static str {
         "unicorn-engine 2.1 with tinybench's patch (ci/unicorn.sh)"
     } else {
         "unicorn-engine 2.1, the crate's stock build: the same counts, slower (about \
-         1.4x on DSP code); run `bash ci/setup.sh` (or `bash ci/unicorn.sh`) and rebuild"
+         1.8x on DSP code); run `bash ci/setup.sh` (or `bash ci/unicorn.sh`) and rebuild"
     }
 }
 
